@@ -1,0 +1,65 @@
+# Target Tracker — the two commands: `make demo` and `make test`.
+SHELL := /bin/bash
+PYTHON ?= python3
+VENV := .venv
+PY := $(VENV)/bin/python
+PIP := $(VENV)/bin/pip
+
+# The test suite runs against PostgreSQL (pytest-django creates test_<name>) and Redis.
+TEST_DATABASE_URL ?= postgres://postgres@127.0.0.1:5432/tracker
+TEST_BROKER_URL ?= redis://127.0.0.1:6379/15
+# The demo evaluates at this date (empty: today). The demo data was shaped for late 2026.
+DEMO_DATE ?=
+DEMO_ADDR ?= 127.0.0.1:8000
+
+.PHONY: demo test lint bench install install-dev services demo-data migrate clean
+
+$(VENV)/bin/activate:
+	$(PYTHON) -m venv $(VENV)
+	$(PIP) install --quiet --upgrade pip
+
+$(VENV)/.installed: requirements.txt $(VENV)/bin/activate
+	$(PIP) install --quiet -r requirements.txt
+	touch $@
+
+$(VENV)/.installed-dev: requirements.txt requirements-dev.txt $(VENV)/bin/activate
+	$(PIP) install --quiet -r requirements-dev.txt
+	touch $(VENV)/.installed $@
+
+install: $(VENV)/.installed
+install-dev: $(VENV)/.installed-dev
+
+services:
+	./scripts/ensure-services.sh
+
+migrate: install
+	DEBUG=1 $(PY) manage.py migrate --noinput -v0
+
+demo-data: migrate
+	$(PY) manage.py import_plan fixtures/bat-xat-2025-2030.yaml
+	$(PY) manage.py import_plan fixtures/ma-lu-thang-2026-2030.yaml
+	$(PY) manage.py load_demo fixtures/demo.yaml
+	$(PY) manage.py evaluate_targets $(if $(DEMO_DATE),--date $(DEMO_DATE))
+
+demo: demo-data
+	@echo
+	@$(PY) manage.py load_demo fixtures/demo.yaml
+	@echo
+	@echo "Serving on http://$(DEMO_ADDR)/ — sign in with a login above (Ctrl-C stops)."
+	DEBUG=1 $(PY) manage.py runserver $(DEMO_ADDR)
+
+lint: install-dev
+	$(VENV)/bin/ruff check .
+
+test: install-dev services lint
+	DATABASE_URL=$(TEST_DATABASE_URL) CELERY_BROKER_URL=$(TEST_BROKER_URL) \
+		$(PY) manage.py makemigrations --check --dry-run
+	DATABASE_URL=$(TEST_DATABASE_URL) CELERY_BROKER_URL=$(TEST_BROKER_URL) \
+		$(PY) -m pytest $(PYTEST_ARGS)
+
+bench: install-dev services
+	DATABASE_URL=$(TEST_DATABASE_URL) CELERY_BROKER_URL=$(TEST_BROKER_URL) \
+		$(PY) -m pytest benchmarks --benchmark-only --benchmark-columns=min,median,max,rounds
+
+clean:
+	rm -rf $(VENV) db.sqlite3 var staticfiles test-artifacts .pytest_cache .ruff_cache

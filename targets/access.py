@@ -1,0 +1,112 @@
+"""Who may see and do what — the one place scoping lives (DESIGN §2).
+
+A membership gives a role on a unit. Managers act on their unit's whole
+subtree; staff enter progress for the targets of their own unit. Superusers
+(the provincial administrators) see everything, but nobody approves their own
+entry.
+"""
+
+from __future__ import annotations
+
+from django.contrib.auth.models import AbstractBaseUser, AnonymousUser
+from django.db.models import Q, QuerySet
+
+from targets.models import Membership, Role, Target, Unit
+
+User = AbstractBaseUser | AnonymousUser
+
+
+def _paths(user: User, role: Role | None = None) -> list[str]:
+    """The materialised paths of the units the user has a membership on."""
+    if not user.is_authenticated:
+        return []
+    memberships = Membership.objects.filter(user=user)
+    if role is not None:
+        memberships = memberships.filter(role=role)
+    return list(memberships.values_list("unit__path", flat=True))
+
+
+def _under_any(field: str, paths: list[str]) -> Q:
+    """Rows whose ``field`` (a unit path) lies in the subtree of any of ``paths``."""
+    condition = Q(pk__in=[])
+    for path in paths:
+        condition |= Q(**{f"{field}__startswith": path})
+    return condition
+
+
+def units_visible_to(user: User) -> QuerySet[Unit]:
+    if getattr(user, "is_superuser", False):
+        return Unit.objects.all()
+    return Unit.objects.filter(_under_any("path", _paths(user)))
+
+
+def targets_visible_to(user: User) -> QuerySet[Target]:
+    """Every member sees the targets of their units' subtrees (staff read, managers review)."""
+    if getattr(user, "is_superuser", False):
+        return Target.objects.all()
+    return Target.objects.filter(_under_any("responsible_unit__path", _paths(user)))
+
+
+def targets_enterable_by(user: User) -> QuerySet[Target]:
+    """Targets the user may enter progress for: staff of the exact unit, managers of a subtree."""
+    if getattr(user, "is_superuser", False):
+        return Target.objects.all()
+    staff_paths = _paths(user, Role.STAFF)
+    manager_paths = _paths(user, Role.MANAGER)
+    return Target.objects.filter(
+        Q(responsible_unit__path__in=staff_paths)
+        | _under_any("responsible_unit__path", manager_paths)
+    )
+
+
+def targets_reviewable_by(user: User) -> QuerySet[Target]:
+    """Targets whose entries the user may approve or return: managers of a subtree."""
+    if getattr(user, "is_superuser", False):
+        return Target.objects.all()
+    return Target.objects.filter(
+        _under_any("responsible_unit__path", _paths(user, Role.MANAGER))
+    )
+
+
+def _covers(paths: list[str], unit_path: str) -> bool:
+    return any(unit_path.startswith(path) for path in paths)
+
+
+def can_view(user: User, target: Target) -> bool:
+    if getattr(user, "is_superuser", False):
+        return True
+    return _covers(_paths(user), target.responsible_unit.path)
+
+
+def can_enter(user: User, target: Target) -> bool:
+    if not user.is_authenticated:
+        return False
+    if user.is_superuser:
+        return True
+    unit_path = target.responsible_unit.path
+    return unit_path in _paths(user, Role.STAFF) or _covers(_paths(user, Role.MANAGER), unit_path)
+
+
+def can_review(user: User, target: Target) -> bool:
+    if not user.is_authenticated:
+        return False
+    if user.is_superuser:
+        return True
+    return _covers(_paths(user, Role.MANAGER), target.responsible_unit.path)
+
+
+def managers_of(unit: Unit) -> QuerySet:
+    """Users holding the manager role on exactly ``unit``."""
+    from django.contrib.auth import get_user_model
+
+    return get_user_model().objects.filter(
+        memberships__unit=unit, memberships__role=Role.MANAGER, is_active=True
+    )
+
+
+def staff_of(unit: Unit) -> QuerySet:
+    from django.contrib.auth import get_user_model
+
+    return get_user_model().objects.filter(
+        memberships__unit=unit, memberships__role=Role.STAFF, is_active=True
+    )

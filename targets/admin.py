@@ -1,0 +1,170 @@
+"""Django admin: how a provincial administrator sets up units, plans and targets."""
+
+from django.contrib import admin, messages
+from django.contrib.auth import get_user_model
+from django.contrib.auth.admin import UserAdmin
+from django.utils.translation import gettext_lazy as _
+from simple_history.admin import SimpleHistoryAdmin
+
+from targets.errors import NotAllowed, WorkflowError
+from targets.models import (
+    Area,
+    Assessment,
+    EntryStatus,
+    Membership,
+    Milestone,
+    Plan,
+    Profile,
+    ProgressEntry,
+    Target,
+    Unit,
+)
+from targets.services import entries as workflow
+from targets.services.evaluation import target_reassess
+
+
+class MembershipInline(admin.TabularInline):
+    model = Membership
+    extra = 1
+    autocomplete_fields = ["unit"]
+
+
+class ProfileInline(admin.StackedInline):
+    model = Profile
+    can_delete = False
+
+
+User = get_user_model()
+admin.site.unregister(User)
+
+
+@admin.register(User)
+class TrackerUserAdmin(UserAdmin):
+    inlines = [ProfileInline, MembershipInline]
+
+
+@admin.register(Unit)
+class UnitAdmin(admin.ModelAdmin):
+    list_display = ["code", "name", "parent"]
+    search_fields = ["code", "name"]
+    list_filter = [("parent", admin.RelatedOnlyFieldListFilter)]
+    autocomplete_fields = ["parent"]
+    inlines = [MembershipInline]
+
+
+@admin.register(Membership)
+class MembershipAdmin(admin.ModelAdmin):
+    list_display = ["user", "unit", "role"]
+    list_filter = ["role", "unit"]
+    search_fields = ["user__username", "user__first_name", "user__last_name", "unit__name"]
+    autocomplete_fields = ["user", "unit"]
+
+
+class AreaInline(admin.TabularInline):
+    model = Area
+    extra = 1
+
+
+@admin.register(Plan)
+class PlanAdmin(admin.ModelAdmin):
+    list_display = ["code", "name", "unit", "start", "end"]
+    search_fields = ["code", "name"]
+    list_filter = ["unit"]
+    autocomplete_fields = ["unit"]
+    inlines = [AreaInline]
+
+
+@admin.register(Area)
+class AreaAdmin(admin.ModelAdmin):
+    list_display = ["code", "name", "plan"]
+    list_filter = ["plan"]
+    search_fields = ["code", "name"]
+
+
+class MilestoneInline(admin.TabularInline):
+    model = Milestone
+    extra = 1
+
+
+@admin.register(Target)
+class TargetAdmin(SimpleHistoryAdmin):
+    list_display = [
+        "code", "name", "plan", "area", "responsible_unit", "target_value", "measure",
+        "due_date", "current_status",
+    ]
+    list_filter = [
+        "plan", "area", "responsible_unit", "value_type", "trajectory", "frequency",
+        "latest_assessment__status", "illustrative",
+    ]
+    search_fields = ["code", "name", "description", "source_text"]
+    list_select_related = ["plan", "area", "responsible_unit", "latest_assessment"]
+    autocomplete_fields = ["responsible_unit", "owner"]
+    inlines = [MilestoneInline]
+    fieldsets = [
+        (None, {"fields": ["code", "name", "description", "illustrative"]}),
+        (_("Where it belongs"), {"fields": ["plan", "area", "responsible_unit", "owner"]}),
+        (
+            _("What is measured"),
+            {"fields": ["measure", "value_type", "direction", "aggregation", "trajectory"]},
+        ),
+        (
+            _("Baseline and target"),
+            {"fields": [("baseline_value", "baseline_date"), ("target_value", "due_date")]},
+        ),
+        (_("Reporting"), {"fields": ["frequency", "grace_days", "tolerance"]}),
+        (_("Source"), {"fields": ["source_text", "source_url"]}),
+    ]
+
+    @admin.display(description=_("status"), ordering="latest_assessment__status")
+    def current_status(self, target: Target) -> str:
+        if target.latest_assessment is None:
+            return "—"
+        return target.latest_assessment.get_status_display()
+
+
+@admin.register(ProgressEntry)
+class ProgressEntryAdmin(SimpleHistoryAdmin):
+    list_display = ["target", "period", "value", "status", "author", "reviewer", "updated_at"]
+    list_filter = ["status", "target__plan", "target__responsible_unit"]
+    search_fields = ["target__code", "target__name", "note", "review_comment"]
+    list_select_related = ["target", "author", "reviewer"]
+    readonly_fields = [
+        "status", "author", "reviewer", "review_comment", "submitted_at", "reviewed_at",
+        "period_start", "period_end",
+    ]
+    actions = ["approve_selected"]
+
+    def has_add_permission(self, request) -> bool:
+        # Entries are created through the workflow (screens, import), which checks periods.
+        return False
+
+    @admin.action(description=_("Approve selected submitted entries"))
+    def approve_selected(self, request, queryset) -> None:
+        approved = 0
+        for entry in queryset.filter(status=EntryStatus.SUBMITTED):
+            try:
+                workflow.entry_approve(
+                    user=request.user, entry=entry, after_approval=target_reassess
+                )
+                approved += 1
+            except (NotAllowed, WorkflowError) as exc:
+                self.message_user(request, f"{entry}: {exc}", messages.WARNING)
+        self.message_user(request, _("%(n)d entries approved.") % {"n": approved})
+
+
+@admin.register(Assessment)
+class AssessmentAdmin(admin.ModelAdmin):
+    list_display = [
+        "target", "evaluated_on", "status", "actual", "expected", "ratio", "reporting",
+        "forecast_label",
+    ]
+    list_filter = ["status", "reporting", "evaluated_on", "target__plan"]
+    search_fields = ["target__code", "target__name"]
+    list_select_related = ["target"]
+    date_hierarchy = "evaluated_on"
+
+    def has_add_permission(self, request) -> bool:
+        return False
+
+    def has_change_permission(self, request, obj=None) -> bool:
+        return False

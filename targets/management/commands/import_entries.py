@@ -1,0 +1,55 @@
+from pathlib import Path
+
+from django.contrib.auth import get_user_model
+from django.core.management.base import BaseCommand, CommandError
+
+from targets.errors import ImportFailed
+from targets.models import EntryStatus
+from targets.services.entries import entries_import
+from targets.services.evaluation import target_reassess
+
+
+class Command(BaseCommand):
+    help = "Import progress entries from a CSV or XLSX file (target,period,value,note)."
+
+    def add_arguments(self, parser) -> None:
+        parser.add_argument("file")
+        parser.add_argument(
+            "--status",
+            choices=[EntryStatus.SUBMITTED, EntryStatus.APPROVED],
+            default=EntryStatus.SUBMITTED,
+        )
+        parser.add_argument(
+            "--user",
+            required=True,
+            help="the username the entries are recorded for (the reviewer with --status approved)",
+        )
+
+    def handle(self, *args, file: str, status: str, user: str, **options) -> None:
+        try:
+            account = get_user_model().objects.get(username=user, is_active=True)
+        except get_user_model().DoesNotExist:
+            raise CommandError(f"No active user “{user}”.") from None
+        path = Path(file)
+        try:
+            content = path.read_bytes()
+        except OSError as exc:
+            raise CommandError(f"Cannot read {file}: {exc}") from None
+        try:
+            result = entries_import(
+                user=account,
+                content=content,
+                filename=path.name,
+                status=status,
+                after_approval=target_reassess,
+            )
+        except ImportFailed as failed:
+            for problem in failed.problems:
+                self.stderr.write(str(problem))
+            raise CommandError(
+                f"{len(failed.problems)} problem(s) in {file}; nothing was written."
+            ) from None
+        self.stdout.write(
+            f"{file}: {result.created} created, {result.updated} updated, "
+            f"{result.unchanged} unchanged ({status})."
+        )

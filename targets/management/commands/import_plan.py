@@ -1,0 +1,25 @@
+from django.core.management.base import BaseCommand, CommandError
+
+from targets.errors import ImportFailed
+from targets.services.plans import plan_import_file
+
+
+class Command(BaseCommand):
+    help = "Create or update units, plans, areas, targets and milestones from a plan file."
+
+    def add_arguments(self, parser) -> None:
+        parser.add_argument("file", help="a YAML (or JSON) plan file, DESIGN §7")
+
+    def handle(self, *args, file: str, **options) -> None:
+        try:
+            result = plan_import_file(file)
+        except ImportFailed as failed:
+            for problem in failed.problems:
+                self.stderr.write(str(problem))
+            raise CommandError(
+                f"{len(failed.problems)} problem(s) in {file}; nothing was written."
+            ) from None
+        self.stdout.write(
+            f"{file}: {result.created} created, {result.updated} updated, "
+            f"{result.unchanged} unchanged."
+        )

@@ -1,0 +1,509 @@
+"""The nouns of DESIGN §2 and the invariants the database can hold."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+
+from django.conf import settings
+from django.core.exceptions import ValidationError
+from django.core.validators import MaxValueValidator, MinValueValidator, RegexValidator
+from django.db import models
+from django.db.models import F, Q, Value
+from django.db.models.functions import Concat, Substr
+from django.utils.translation import gettext_lazy as _
+from simple_history.models import HistoricalRecords
+
+from targets import rules
+
+code_validator = RegexValidator(
+    r"^[A-Za-z0-9][A-Za-z0-9._-]*$",
+    _("Use letters, digits, '.', '_' and '-' only."),
+)
+
+VALUE_DIGITS = {"max_digits": 20, "decimal_places": 4}
+
+
+class Role(models.TextChoices):
+    STAFF = "staff", _("Staff")
+    MANAGER = "manager", _("Manager")
+
+
+class ValueType(models.TextChoices):
+    INTEGER = "integer", _("Integer")
+    DECIMAL = "decimal", _("Decimal")
+    PERCENT = "percent", _("Percent")
+
+
+class Direction(models.TextChoices):
+    AT_LEAST = rules.Direction.AT_LEAST, _("At least")
+    AT_MOST = rules.Direction.AT_MOST, _("At most")
+
+
+class Aggregation(models.TextChoices):
+    LATEST = rules.Aggregation.LATEST, _("Latest level")
+    SUM = rules.Aggregation.SUM, _("Sum of flows")
+
+
+class Trajectory(models.TextChoices):
+    LINEAR = rules.Trajectory.LINEAR, _("Linear")
+    STEP = rules.Trajectory.STEP, _("Step")
+
+
+class Frequency(models.TextChoices):
+    MONTHLY = rules.Frequency.MONTHLY, _("Monthly")
+    QUARTERLY = rules.Frequency.QUARTERLY, _("Quarterly")
+    HALF_YEARLY = rules.Frequency.HALF_YEARLY, _("Half-yearly")
+    YEARLY = rules.Frequency.YEARLY, _("Yearly")
+
+
+class Status(models.TextChoices):
+    ACHIEVED = rules.Status.ACHIEVED, _("Achieved")
+    ON_TRACK = rules.Status.ON_TRACK, _("On track")
+    AT_RISK = rules.Status.AT_RISK, _("At risk")
+    LAGGING = rules.Status.LAGGING, _("Lagging")
+    MISSED = rules.Status.MISSED, _("Missed")
+    NO_DATA = rules.Status.NO_DATA, _("No data")
+
+
+class Reporting(models.TextChoices):
+    OK = rules.Reporting.OK, _("Up to date")
+    DUE = rules.Reporting.DUE, _("Due")
+    OVERDUE = rules.Reporting.OVERDUE, _("Overdue")
+
+
+class Unit(models.Model):
+    """A node of the organisational tree: province → commune / economic zone → department.
+
+    ``path`` is the materialised chain of codes from the root (``LC/LC-BATXAT/``),
+    so that a subtree is one indexed ``startswith`` query.
+    """
+
+    code = models.CharField(_("code"), max_length=40, unique=True, validators=[code_validator])
+    name = models.CharField(_("name"), max_length=200)
+    parent = models.ForeignKey(
+        "self",
+        verbose_name=_("parent unit"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="children",
+    )
+    path = models.CharField(max_length=1000, editable=False, db_index=True)
+
+    class Meta:
+        ordering = ["path"]
+        verbose_name = _("unit")
+        verbose_name_plural = _("units")
+
+    def __str__(self) -> str:
+        return self.name
+
+    def save(self, *args, **kwargs) -> None:
+        old_path = self.path
+        self.path = self.compute_path()
+        super().save(*args, **kwargs)
+        if old_path and old_path != self.path:
+            # Moving a unit moves its whole subtree: rewrite the descendants' paths at once.
+            Unit.objects.filter(path__startswith=old_path).exclude(pk=self.pk).update(
+                path=Concat(Value(self.path), Substr("path", len(old_path) + 1))
+            )
+
+    def compute_path(self) -> str:
+        prefix = self.parent.path if self.parent_id else ""
+        return f"{prefix}{self.code}/"
+
+    def clean(self) -> None:
+        if self.parent_id and self.pk:
+            ancestor = self.parent
+            while ancestor is not None:
+                if ancestor.pk == self.pk:
+                    raise ValidationError({"parent": _("A unit cannot be inside itself.")})
+                ancestor = ancestor.parent
+
+    def ancestors(self) -> list[Unit]:
+        codes = self.path.strip("/").split("/")[:-1]
+        by_code = {u.code: u for u in Unit.objects.filter(code__in=codes)}
+        return [by_code[c] for c in codes if c in by_code]
+
+
+class Membership(models.Model):
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="memberships"
+    )
+    unit = models.ForeignKey(Unit, on_delete=models.CASCADE, related_name="memberships")
+    role = models.CharField(_("role"), max_length=10, choices=Role.choices)
+
+    class Meta:
+        verbose_name = _("membership")
+        verbose_name_plural = _("memberships")
+        constraints = [
+            models.UniqueConstraint(fields=["user", "unit"], name="membership_one_role_per_unit"),
+            models.CheckConstraint(
+                condition=Q(role__in=Role.values), name="membership_role_valid"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.user} — {self.unit} ({self.get_role_display()})"
+
+
+class Profile(models.Model):
+    """Per-user preferences: the language of the UI and of alert emails."""
+
+    user = models.OneToOneField(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="profile"
+    )
+    language = models.CharField(
+        _("language"), max_length=5, choices=settings.LANGUAGES, default=settings.LANGUAGE_CODE
+    )
+
+    class Meta:
+        verbose_name = _("profile")
+        verbose_name_plural = _("profiles")
+
+    def __str__(self) -> str:
+        return f"{self.user} ({self.language})"
+
+
+class Plan(models.Model):
+    code = models.CharField(_("code"), max_length=40, unique=True, validators=[code_validator])
+    name = models.CharField(_("name"), max_length=200)
+    unit = models.ForeignKey(
+        Unit, verbose_name=_("unit"), on_delete=models.PROTECT, related_name="plans"
+    )
+    start = models.DateField(_("start"))
+    end = models.DateField(_("end"))
+
+    class Meta:
+        ordering = ["code"]
+        verbose_name = _("plan")
+        verbose_name_plural = _("plans")
+        constraints = [
+            models.CheckConstraint(condition=Q(end__gt=F("start")), name="plan_end_after_start"),
+        ]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class Area(models.Model):
+    plan = models.ForeignKey(Plan, on_delete=models.CASCADE, related_name="areas")
+    code = models.CharField(_("code"), max_length=40, validators=[code_validator])
+    name = models.CharField(_("name"), max_length=200)
+
+    class Meta:
+        ordering = ["plan", "code"]
+        verbose_name = _("area")
+        verbose_name_plural = _("areas")
+        constraints = [
+            models.UniqueConstraint(fields=["plan", "code"], name="area_code_unique_in_plan"),
+        ]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+def _percent_in_range(field: str) -> Q:
+    return ~Q(value_type=ValueType.PERCENT) | Q(**{f"{field}__gte": 0, f"{field}__lte": 100})
+
+
+class Target(models.Model):
+    code = models.CharField(_("code"), max_length=40, unique=True, validators=[code_validator])
+    name = models.CharField(_("name"), max_length=300)
+    description = models.TextField(_("description"), blank=True)
+    source_text = models.TextField(_("source sentence"), blank=True)
+    source_url = models.URLField(_("source link"), max_length=500, blank=True)
+    illustrative = models.BooleanField(
+        _("illustrative value"),
+        default=False,
+        help_text=_("The source names the commitment without this number."),
+    )
+    plan = models.ForeignKey(
+        Plan, verbose_name=_("plan"), on_delete=models.CASCADE, related_name="targets"
+    )
+    area = models.ForeignKey(
+        Area, verbose_name=_("area"), on_delete=models.PROTECT, related_name="targets"
+    )
+    responsible_unit = models.ForeignKey(
+        Unit, verbose_name=_("responsible unit"), on_delete=models.PROTECT, related_name="targets"
+    )
+    owner = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("owner"),
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="owned_targets",
+    )
+    measure = models.CharField(_("unit of measure"), max_length=100)
+    value_type = models.CharField(
+        _("value type"), max_length=10, choices=ValueType.choices, default=ValueType.DECIMAL
+    )
+    direction = models.CharField(
+        _("direction"), max_length=10, choices=Direction.choices, default=Direction.AT_LEAST
+    )
+    aggregation = models.CharField(
+        _("aggregation"), max_length=10, choices=Aggregation.choices, default=Aggregation.LATEST
+    )
+    trajectory = models.CharField(
+        _("trajectory"), max_length=10, choices=Trajectory.choices, default=Trajectory.LINEAR
+    )
+    baseline_value = models.DecimalField(_("baseline value"), **VALUE_DIGITS)
+    baseline_date = models.DateField(_("baseline date"))
+    target_value = models.DecimalField(_("target value"), **VALUE_DIGITS)
+    due_date = models.DateField(_("due date"))
+    frequency = models.CharField(
+        _("reporting frequency"),
+        max_length=12,
+        choices=Frequency.choices,
+        default=Frequency.QUARTERLY,
+    )
+    grace_days = models.PositiveSmallIntegerField(_("grace days"), default=15)
+    tolerance = models.DecimalField(
+        _("tolerance"),
+        max_digits=5,
+        decimal_places=4,
+        default=Decimal("0.10"),
+        validators=[MinValueValidator(Decimal(0)), MaxValueValidator(Decimal("0.5"))],
+        help_text=_("0.10 means a ratio of 0.9 is still on track."),
+    )
+    latest_assessment = models.ForeignKey(
+        "Assessment",
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+        editable=False,
+    )
+    history = HistoricalRecords()
+
+    class Meta:
+        ordering = ["plan", "area", "code"]
+        verbose_name = _("target")
+        verbose_name_plural = _("targets")
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(due_date__gt=F("baseline_date")), name="target_due_after_baseline"
+            ),
+            models.CheckConstraint(
+                condition=_percent_in_range("baseline_value"), name="target_baseline_percent"
+            ),
+            models.CheckConstraint(
+                condition=_percent_in_range("target_value"), name="target_value_percent"
+            ),
+            models.CheckConstraint(
+                condition=Q(tolerance__gte=0, tolerance__lte=Decimal("0.5")),
+                name="target_tolerance_range",
+            ),
+            models.CheckConstraint(
+                condition=Q(value_type__in=ValueType.values), name="target_value_type_valid"
+            ),
+            models.CheckConstraint(
+                condition=Q(direction__in=Direction.values), name="target_direction_valid"
+            ),
+            models.CheckConstraint(
+                condition=Q(aggregation__in=Aggregation.values), name="target_aggregation_valid"
+            ),
+            models.CheckConstraint(
+                condition=Q(trajectory__in=Trajectory.values), name="target_trajectory_valid"
+            ),
+            models.CheckConstraint(
+                condition=Q(frequency__in=Frequency.values), name="target_frequency_valid"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.code} — {self.name}"
+
+    def clean(self) -> None:
+        errors = {}
+        if self.due_date and self.baseline_date and self.due_date <= self.baseline_date:
+            errors["due_date"] = _("The due date must be after the baseline date.")
+        if self.value_type == ValueType.PERCENT:
+            for name in ("baseline_value", "target_value"):
+                value = getattr(self, name)
+                if value is not None and not (0 <= value <= 100):
+                    errors[name] = _("A percentage lies between 0 and 100.")
+        if self.area_id and self.plan_id and self.area.plan_id != self.plan_id:
+            errors["area"] = _("The area belongs to another plan.")
+        if errors:
+            raise ValidationError(errors)
+
+    def spec(self, milestones: list[Milestone] | None = None) -> rules.TargetSpec:
+        """The plain values the rules work on. Pass ``milestones`` to avoid a query."""
+        if milestones is None:
+            milestones = list(self.milestones.all())
+        return rules.TargetSpec(
+            baseline_value=self.baseline_value,
+            baseline_date=self.baseline_date,
+            target_value=self.target_value,
+            due_date=self.due_date,
+            direction=rules.Direction(self.direction),
+            aggregation=rules.Aggregation(self.aggregation),
+            trajectory=rules.Trajectory(self.trajectory),
+            milestones=tuple(rules.Point(m.date, m.value) for m in milestones),
+            frequency=rules.Frequency(self.frequency),
+            grace_days=self.grace_days,
+            tolerance=self.tolerance,
+        )
+
+    def reporting_periods(self) -> list[rules.Period]:
+        return rules.reporting_periods(
+            rules.Frequency(self.frequency), self.baseline_date, self.due_date
+        )
+
+
+class Milestone(models.Model):
+    target = models.ForeignKey(Target, on_delete=models.CASCADE, related_name="milestones")
+    date = models.DateField(_("date"))
+    value = models.DecimalField(_("expected value"), **VALUE_DIGITS)
+    history = HistoricalRecords()
+
+    class Meta:
+        ordering = ["target", "date"]
+        verbose_name = _("milestone")
+        verbose_name_plural = _("milestones")
+        constraints = [
+            models.UniqueConstraint(fields=["target", "date"], name="milestone_one_per_date"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.value} by {self.date.isoformat()}"
+
+    def clean(self) -> None:
+        target = self.target if self.target_id else None
+        if target is None or self.date is None:
+            return
+        plan = target.plan
+        if not (plan.start <= self.date <= plan.end):
+            raise ValidationError(
+                {"date": _("A milestone date lies inside the plan (%(start)s – %(end)s).")
+                 % {"start": plan.start.isoformat(), "end": plan.end.isoformat()}}
+            )
+        if not (target.baseline_date < self.date < target.due_date):
+            raise ValidationError(
+                {"date": _("A milestone date lies between the baseline date and the due date.")}
+            )
+        percent = target.value_type == ValueType.PERCENT
+        if percent and self.value is not None and not (0 <= self.value <= 100):
+            raise ValidationError({"value": _("A percentage lies between 0 and 100.")})
+
+
+class EntryStatus(models.TextChoices):
+    DRAFT = "draft", _("Draft")
+    SUBMITTED = "submitted", _("Submitted")
+    APPROVED = "approved", _("Approved")
+    RETURNED = "returned", _("Returned")
+
+
+class ProgressEntry(models.Model):
+    """The value reported for one target and one reporting period."""
+
+    target = models.ForeignKey(
+        Target, verbose_name=_("target"), on_delete=models.CASCADE, related_name="entries"
+    )
+    period = models.CharField(_("reporting period"), max_length=10)
+    period_start = models.DateField(editable=False)
+    period_end = models.DateField(editable=False, db_index=True)
+    value = models.DecimalField(_("value"), **VALUE_DIGITS)
+    note = models.TextField(_("note"), blank=True)
+    evidence_file = models.FileField(
+        _("evidence file"), upload_to="evidence/%Y/%m/", blank=True, max_length=300
+    )
+    evidence_url = models.URLField(_("evidence link"), max_length=500, blank=True)
+    status = models.CharField(
+        _("status"), max_length=10, choices=EntryStatus.choices, default=EntryStatus.DRAFT
+    )
+    author = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("author"),
+        on_delete=models.PROTECT,
+        related_name="entries",
+    )
+    reviewer = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("reviewer"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="reviewed_entries",
+    )
+    review_comment = models.TextField(_("reviewer's comment"), blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+    submitted_at = models.DateTimeField(null=True, blank=True)
+    reviewed_at = models.DateTimeField(null=True, blank=True)
+    history = HistoricalRecords()
+
+    class Meta:
+        ordering = ["target", "period_end"]
+        verbose_name = _("progress entry")
+        verbose_name_plural = _("progress entries")
+        constraints = [
+            models.UniqueConstraint(fields=["target", "period"], name="entry_one_per_period"),
+            models.CheckConstraint(
+                condition=Q(period_end__gte=F("period_start")), name="entry_period_dates"
+            ),
+            models.CheckConstraint(
+                condition=Q(status__in=EntryStatus.values), name="entry_status_valid"
+            ),
+            models.CheckConstraint(
+                condition=~Q(status=EntryStatus.RETURNED) | ~Q(review_comment=""),
+                name="entry_returned_has_comment",
+            ),
+            models.CheckConstraint(
+                condition=~Q(status=EntryStatus.APPROVED) | ~Q(reviewer=F("author")),
+                name="entry_no_self_approval",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.target.code} {self.period}: {self.value}"
+
+
+class Assessment(models.Model):
+    """The computed state of a target at an evaluation date (DESIGN §3)."""
+
+    target = models.ForeignKey(Target, on_delete=models.CASCADE, related_name="assessments")
+    evaluated_on = models.DateField(_("evaluation date"))
+    actual = models.DecimalField(_("actual"), max_digits=24, decimal_places=6)
+    expected = models.DecimalField(_("expected"), max_digits=24, decimal_places=6)
+    ratio = models.DecimalField(_("progress ratio"), max_digits=24, decimal_places=6, null=True)
+    status = models.CharField(_("status"), max_length=10, choices=Status.choices)
+    reporting = models.CharField(_("reporting"), max_length=10, choices=Reporting.choices)
+    overdue_periods = models.JSONField(_("overdue periods"), default=list)
+    milestones_missed = models.JSONField(_("milestones missed"), default=list)
+    projected = models.DecimalField(
+        _("projected value at due date"), max_digits=24, decimal_places=6, null=True
+    )
+    forecast_reached_on = models.DateField(_("forecast date"), null=True)
+    forecast_never = models.BooleanField(_("forecast never reached"), default=False)
+    computed_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["target", "-evaluated_on"]
+        get_latest_by = "evaluated_on"
+        verbose_name = _("assessment")
+        verbose_name_plural = _("assessments")
+        constraints = [
+            models.UniqueConstraint(
+                fields=["target", "evaluated_on"], name="assessment_one_per_target_and_date"
+            ),
+            models.CheckConstraint(
+                condition=Q(status__in=Status.values), name="assessment_status_valid"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.target.code} @ {self.evaluated_on}: {self.status}"
+
+    @property
+    def forecast_label(self) -> str | None:
+        if self.forecast_never:
+            return "never"
+        return self.forecast_reached_on.isoformat() if self.forecast_reached_on else None
+
+    @property
+    def severity(self) -> int:
+        return rules.SEVERITY[rules.Status(self.status)]
+

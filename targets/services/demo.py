@@ -1,0 +1,88 @@
+"""Loading the demo data set (fixtures/demo.yaml) through the real services."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+import yaml
+from django.contrib.auth import get_user_model
+from django.db import transaction
+
+from targets.errors import ImportFailed, Problem
+from targets.models import EntryStatus, Membership, Profile, ProgressEntry, Target, Unit
+from targets.services import entries as workflow
+
+
+@dataclass(frozen=True)
+class DemoLogin:
+    username: str
+    password: str
+    roles: str
+
+
+@transaction.atomic
+def demo_load(path: str | Path) -> list[DemoLogin]:
+    """Create the demo users, owners and entries; loading twice changes nothing."""
+    data = yaml.safe_load(Path(path).read_text(encoding="utf-8")) or {}
+    User = get_user_model()
+    logins = []
+    units = {u.code: u for u in Unit.objects.all()}
+    for spec in data.get("users", []):
+        user, created = User.objects.get_or_create(
+            username=spec["username"],
+            defaults={
+                "first_name": spec.get("first_name", ""),
+                "last_name": spec.get("last_name", ""),
+                "email": spec.get("email", ""),
+                "is_staff": bool(spec.get("superuser", False)),
+                "is_superuser": bool(spec.get("superuser", False)),
+            },
+        )
+        if created:
+            user.set_password(spec["password"])
+            user.save(update_fields=["password"])
+        Profile.objects.update_or_create(
+            user=user, defaults={"language": spec.get("language", "vi")}
+        )
+        roles = ["administrator"] if user.is_superuser else []
+        for membership in spec.get("memberships", []):
+            unit = units.get(membership["unit"])
+            if unit is None:
+                raise ImportFailed(
+                    [Problem(str(path), "memberships", f"unknown unit {membership['unit']}")]
+                )
+            Membership.objects.update_or_create(
+                user=user, unit=unit, defaults={"role": membership["role"]}
+            )
+            roles.append(f"{membership['role']} of {unit.code}")
+        logins.append(DemoLogin(user.username, spec["password"], ", ".join(roles)))
+    users = {u.username: u for u in User.objects.all()}
+    for code, username in (data.get("owners") or {}).items():
+        Target.objects.filter(code=code).exclude(owner=users[username]).update(
+            owner=users[username]
+        )
+    for item in data.get("entries", []):
+        _load_entry(item, users)
+    return logins
+
+
+def _load_entry(item: dict, users: dict) -> None:
+    target = Target.objects.select_related("responsible_unit").get(code=item["target"])
+    period = str(item["period"])
+    if ProgressEntry.objects.filter(target=target, period=period).exists():
+        return
+    author = users[item["author"]]
+    entry = workflow.entry_save_draft(
+        user=author, target=target, period=period, value=item["value"],
+        note=item.get("note", ""),
+    )
+    status = item.get("status", EntryStatus.APPROVED)
+    if status == EntryStatus.DRAFT:
+        return
+    entry = workflow.entry_submit(user=author, entry=entry)
+    reviewer = users.get(item.get("reviewer", ""))
+    if status == EntryStatus.APPROVED:
+        workflow.entry_approve(user=reviewer, entry=entry)
+    elif status == EntryStatus.RETURNED:
+        workflow.entry_return(user=reviewer, entry=entry, comment=item["comment"])

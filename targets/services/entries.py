@@ -1,0 +1,432 @@
+"""The progress-entry workflow and the entries file (DESIGN §2, §7).
+
+draft ──submit──▶ submitted ──approve──▶ approved
+  ▲                   │
+  └─(edit)─ returned ◀┘ return (with a comment) ── resubmit ──▶ submitted
+
+Every transition is one function here; each checks who may make it.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import date
+from decimal import Decimal, InvalidOperation
+from pathlib import Path
+from typing import Any
+
+import tablib
+from django.contrib.auth import get_user_model
+from django.db import transaction
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from targets import access, rules
+from targets.errors import ImportFailed, NotAllowed, Problem, WorkflowError
+from targets.models import EntryStatus, ProgressEntry, Target, ValueType
+
+EDITABLE = (EntryStatus.DRAFT, EntryStatus.RETURNED)
+
+# Called after an entry is approved, with the target; the evaluation service
+# registers itself here so that an approval re-assesses the target at once.
+AfterApproval = Callable[[Target], None]
+
+
+def parse_value(raw: Any, value_type: str) -> Decimal:
+    """A reported or planned value as a Decimal, or WorkflowError saying what is wrong."""
+    if isinstance(raw, bool) or raw is None or (isinstance(raw, str) and not raw.strip()):
+        raise WorkflowError(_("A number is required."), "value")
+    text = str(raw).strip().replace(" ", "")
+    try:
+        value = Decimal(text)
+    except InvalidOperation:
+        raise WorkflowError(
+            _("“%(value)s” is not a number.") % {"value": raw}, "value"
+        ) from None
+    if not value.is_finite():
+        raise WorkflowError(_("“%(value)s” is not a number.") % {"value": raw}, "value")
+    if value_type == ValueType.INTEGER and value != value.to_integral_value():
+        raise WorkflowError(_("%(value)s is not a whole number.") % {"value": raw}, "value")
+    if value_type == ValueType.PERCENT and not (0 <= value <= 100):
+        raise WorkflowError(
+            _("%(value)s is not a percentage between 0 and 100.") % {"value": raw}, "value"
+        )
+    if abs(value) >= Decimal("1e16") or value.as_tuple().exponent < -4:
+        raise WorkflowError(
+            _("%(value)s has too many digits (at most 16 before and 4 after the point).")
+            % {"value": raw},
+            "value",
+        )
+    return value
+
+
+def period_of(target: Target, key: str) -> rules.Period:
+    period = rules.find_period(target.spec(milestones=[]), str(key).strip())
+    if period is None:
+        periods = target.reporting_periods()
+        span = f"{periods[0].key} … {periods[-1].key}" if periods else "—"
+        raise WorkflowError(
+            _("“%(period)s” is not a reporting period of %(code)s (%(span)s).")
+            % {"period": key, "code": target.code, "span": span},
+            "period",
+        )
+    return period
+
+
+def _require(allowed: bool, message: str) -> None:
+    if not allowed:
+        raise NotAllowed(message)
+
+
+def _require_state(entry: ProgressEntry, states: tuple[str, ...], action: str) -> None:
+    if entry.status not in states:
+        raise WorkflowError(
+            _("An entry that is %(state)s cannot be %(action)s.")
+            % {"state": entry.get_status_display().lower(), "action": action}
+        )
+
+
+@transaction.atomic
+def entry_save_draft(
+    *,
+    user,
+    target: Target,
+    period: str,
+    value: Any,
+    note: str = "",
+    evidence_url: str = "",
+    evidence_file=None,
+    entry: ProgressEntry | None = None,
+) -> ProgressEntry:
+    """Create the entry for (target, period), or change a draft or returned one."""
+    _require(access.can_enter(user, target), _("You may not report on this target."))
+    found = period_of(target, period)
+    number = parse_value(value, target.value_type)
+    if entry is None:
+        entry = (
+            ProgressEntry.objects.select_for_update()
+            .filter(target=target, period=found.key)
+            .first()
+        )
+    if entry is None:
+        entry = ProgressEntry(target=target, author=user, status=EntryStatus.DRAFT)
+    else:
+        if entry.target_id != target.pk or (entry.period and entry.period != found.key):
+            existing = ProgressEntry.objects.filter(target=target, period=found.key).first()
+            if existing and existing.pk != entry.pk:
+                raise WorkflowError(
+                    _("%(code)s already has an entry for %(period)s.")
+                    % {"code": target.code, "period": found.key},
+                    "period",
+                )
+        _require_state(entry, EDITABLE, _("changed"))
+    entry.target = target
+    entry.period = found.key
+    entry.period_start = found.start
+    entry.period_end = found.end
+    entry.value = number
+    entry.note = note or ""
+    entry.evidence_url = evidence_url or ""
+    if evidence_file is not None:
+        entry.evidence_file = evidence_file
+    entry.save()
+    return entry
+
+
+@transaction.atomic
+def entry_submit(*, user, entry: ProgressEntry) -> ProgressEntry:
+    """draft → submitted, and returned → submitted (a resubmission)."""
+    entry = ProgressEntry.objects.select_for_update().select_related(
+        "target__responsible_unit"
+    ).get(pk=entry.pk)
+    _require(access.can_enter(user, entry.target), _("You may not report on this target."))
+    _require_state(entry, EDITABLE, _("submitted"))
+    entry.status = EntryStatus.SUBMITTED
+    entry.submitted_at = timezone.now()
+    entry.save(update_fields=["status", "submitted_at", "updated_at"])
+    return entry
+
+
+@transaction.atomic
+def entry_approve(
+    *, user, entry: ProgressEntry, after_approval: AfterApproval | None = None
+) -> ProgressEntry:
+    """submitted → approved, by a manager of the target's unit who is not the author."""
+    entry = ProgressEntry.objects.select_for_update().select_related(
+        "target__responsible_unit"
+    ).get(pk=entry.pk)
+    _require(access.can_review(user, entry.target), _("You may not review this entry."))
+    _require(entry.author_id != user.pk, _("Nobody approves their own entry."))
+    _require_state(entry, (EntryStatus.SUBMITTED,), _("approved"))
+    entry.status = EntryStatus.APPROVED
+    entry.reviewer = user
+    entry.review_comment = ""
+    entry.reviewed_at = timezone.now()
+    entry.save(update_fields=["status", "reviewer", "review_comment", "reviewed_at", "updated_at"])
+    if after_approval is not None:
+        after_approval(entry.target)
+    return entry
+
+
+@transaction.atomic
+def entry_return(*, user, entry: ProgressEntry, comment: str) -> ProgressEntry:
+    """submitted → returned, with the reviewer's comment saying what to fix."""
+    entry = ProgressEntry.objects.select_for_update().select_related(
+        "target__responsible_unit"
+    ).get(pk=entry.pk)
+    _require(access.can_review(user, entry.target), _("You may not review this entry."))
+    if not (comment or "").strip():
+        raise WorkflowError(_("Say what needs fixing: a comment is required."), "comment")
+    _require_state(entry, (EntryStatus.SUBMITTED,), _("returned"))
+    entry.status = EntryStatus.RETURNED
+    entry.reviewer = user
+    entry.review_comment = comment.strip()
+    entry.reviewed_at = timezone.now()
+    entry.save(update_fields=["status", "reviewer", "review_comment", "reviewed_at", "updated_at"])
+    return entry
+
+
+# --- the entries file ---------------------------------------------------------
+
+ENTRY_COLUMNS = ("target", "period", "value", "note")
+IMPORT_STATUSES = (EntryStatus.SUBMITTED, EntryStatus.APPROVED)
+
+
+@dataclass
+class EntryRow:
+    number: int  # the row's line in the file; the header is row 1
+    target_code: str
+    period: str
+    value_text: str
+    note: str
+    problems: list[Problem]
+    target: Target | None = None
+    value: Decimal | None = None
+    existing: ProgressEntry | None = None
+    unchanged: bool = False
+
+    @property
+    def place(self) -> str:
+        label = " ".join(part for part in (self.target_code, self.period) if part)
+        return f"row {self.number}" + (f" ({label})" if label else "")
+
+
+def read_table(content: bytes, filename: str) -> tablib.Dataset:
+    """A CSV or XLSX file as a tablib Dataset (tablib is what django-import-export reads with)."""
+    suffix = Path(filename).suffix.lower()
+    if suffix == ".xlsx":
+        return tablib.Dataset().load(content, format="xlsx")
+    if suffix in (".csv", ".txt", ""):
+        text = content.decode("utf-8-sig")
+        return tablib.Dataset().load(text, format="csv")
+    raise ImportFailed(
+        [Problem(filename, "", _("Use a .csv or .xlsx file (got “%(s)s”).") % {"s": suffix})]
+    )
+
+
+def _cell(value: Any) -> str:
+    if value is None:
+        return ""
+    if isinstance(value, float) and value.is_integer():
+        return str(int(value))
+    if isinstance(value, date):
+        return value.isoformat()
+    return str(value).strip()
+
+
+def entries_preview(
+    *, user, content: bytes, filename: str, status: str = EntryStatus.SUBMITTED
+) -> list[EntryRow]:
+    """Every row of an entries file with its problems; writes nothing."""
+    if status not in IMPORT_STATUSES:
+        raise ImportFailed([Problem(filename, "status", _("Use submitted or approved."))])
+    try:
+        data = read_table(content, filename)
+    except ImportFailed:
+        raise
+    except Exception as exc:  # tablib/openpyxl raise many kinds for a broken file
+        raise ImportFailed([Problem(filename, "", _("Cannot read the file: %s") % exc)]) from exc
+    headers = [(_cell(h)).lower() for h in (data.headers or [])]
+    missing = [c for c in ("target", "period", "value") if c not in headers]
+    if missing:
+        raise ImportFailed(
+            [
+                Problem(
+                    f"{filename} row 1",
+                    "header",
+                    _("Missing column(s): %(cols)s. The header is target,period,value,note.")
+                    % {"cols": ", ".join(missing)},
+                )
+            ]
+        )
+    unknown = [h for h in headers if h and h not in ENTRY_COLUMNS]
+    if unknown:
+        raise ImportFailed(
+            [
+                Problem(
+                    f"{filename} row 1",
+                    "header",
+                    _("Unknown column(s): %(cols)s.") % {"cols": ", ".join(unknown)},
+                )
+            ]
+        )
+    index = {name: headers.index(name) for name in ENTRY_COLUMNS if name in headers}
+    rows = []
+    for offset, raw in enumerate(data, start=2):
+        cells = [_cell(v) for v in raw]
+        if not any(cells):
+            continue
+        rows.append(
+            EntryRow(
+                number=offset,
+                target_code=cells[index["target"]],
+                period=cells[index["period"]],
+                value_text=cells[index["value"]],
+                note=cells[index["note"]] if "note" in index else "",
+                problems=[],
+            )
+        )
+    if not rows:
+        raise ImportFailed([Problem(filename, "", _("The file has no rows."))])
+    _check_rows(user=user, rows=rows, status=status)
+    return rows
+
+
+def _check_rows(*, user, rows: list[EntryRow], status: str) -> None:
+    codes = {row.target_code for row in rows}
+    targets = {
+        t.code: t
+        for t in Target.objects.filter(code__in=codes).select_related("responsible_unit")
+    }
+    enterable = set(access.targets_enterable_by(user).filter(code__in=codes).values_list(
+        "code", flat=True
+    ))
+    reviewable = set(access.targets_reviewable_by(user).filter(code__in=codes).values_list(
+        "code", flat=True
+    ))
+    existing = {
+        (e.target.code, e.period): e
+        for e in ProgressEntry.objects.filter(target__code__in=codes).select_related("target")
+    }
+    seen: dict[tuple[str, str], int] = {}
+    for row in rows:
+        def problem(field: str, message: str, row: EntryRow = row) -> None:
+            row.problems.append(Problem(row.place, field, message))
+
+        target = targets.get(row.target_code)
+        if not row.target_code:
+            problem("target", _("The target code is empty."))
+        elif target is None or row.target_code not in enterable:
+            # Outside the user's scope reads the same as unknown: no leak of codes.
+            problem("target", _("Unknown target “%(code)s”.") % {"code": row.target_code})
+            target = None
+        elif status == EntryStatus.APPROVED and row.target_code not in reviewable:
+            problem("target", _("You may not approve entries of %(code)s.") % {
+                "code": row.target_code})
+        row.target = target
+        if target is not None:
+            try:
+                row.period = period_of(target, row.period).key
+            except WorkflowError as exc:
+                problem("period", exc.message)
+            try:
+                row.value = parse_value(row.value_text, target.value_type)
+            except WorkflowError as exc:
+                problem("value", exc.message)
+        key = (row.target_code, row.period)
+        if key in seen:
+            problem(
+                "period",
+                _("Duplicate row: row %(first)s already reports %(code)s for %(period)s.")
+                % {"first": seen[key], "code": row.target_code, "period": row.period},
+            )
+        else:
+            seen[key] = row.number
+        entry = existing.get(key)
+        row.existing = entry
+        if entry is not None and not row.problems:
+            same = entry.value == row.value and entry.note == row.note
+            if entry.status == status and same:
+                row.unchanged = True
+            elif entry.status in (EntryStatus.SUBMITTED, EntryStatus.APPROVED):
+                problem(
+                    "period",
+                    _("%(code)s already has a %(state)s entry for %(period)s.")
+                    % {
+                        "code": row.target_code,
+                        "state": entry.get_status_display().lower(),
+                        "period": row.period,
+                    },
+                )
+
+
+@dataclass(frozen=True)
+class ImportResult:
+    created: int
+    updated: int
+    unchanged: int
+
+
+@transaction.atomic
+def entries_import(
+    *,
+    user,
+    content: bytes,
+    filename: str,
+    status: str = EntryStatus.SUBMITTED,
+    after_approval: AfterApproval | None = None,
+) -> ImportResult:
+    """Write a whole entries file, or nothing: ImportFailed lists every problem."""
+    rows = entries_preview(user=user, content=content, filename=filename, status=status)
+    problems = [p for row in rows for p in row.problems]
+    if problems:
+        raise ImportFailed(problems)
+    created = updated = unchanged = 0
+    now = timezone.now()
+    approved_targets: dict[int, Target] = {}
+    for row in rows:
+        if row.unchanged:
+            unchanged += 1
+            continue
+        assert row.target is not None and row.value is not None
+        period = period_of(row.target, row.period)
+        entry = row.existing or ProgressEntry(target=row.target, author=user)
+        if row.existing is None:
+            created += 1
+        else:
+            updated += 1
+        entry.period = period.key
+        entry.period_start = period.start
+        entry.period_end = period.end
+        entry.value = row.value
+        entry.note = row.note
+        entry.status = status
+        entry.submitted_at = now
+        if status == EntryStatus.APPROVED:
+            # An import as approved is the reviewer's act: the importing manager
+            # (or administrator) is recorded as reviewer, never also as author.
+            entry.reviewer = user
+            entry.reviewed_at = now
+            entry.review_comment = ""
+            if entry.author_id == user.pk:
+                entry.author = _import_author()
+            approved_targets[row.target.pk] = row.target
+        entry._change_reason = f"import of {filename}"
+        entry.save()
+    if after_approval is not None:
+        for target in approved_targets.values():
+            after_approval(target)
+    return ImportResult(created=created, updated=updated, unchanged=unchanged)
+
+
+IMPORT_AUTHOR = "import"
+
+
+def _import_author():
+    """The account that authors entries imported as approved (never a person)."""
+    user, _created = get_user_model().objects.get_or_create(
+        username=IMPORT_AUTHOR,
+        defaults={"is_active": False, "first_name": "Import", "last_name": "(bulk)"},
+    )
+    return user

@@ -1,0 +1,210 @@
+"""Judging targets at a date (DESIGN §3) and recording the assessments."""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Iterable
+from dataclasses import dataclass
+from datetime import date
+from decimal import ROUND_HALF_EVEN, Decimal
+from typing import Any
+
+from django.db import transaction
+from django.db.models import QuerySet
+
+from targets import rules
+from targets.models import Assessment, EntryStatus, ProgressEntry, Target
+
+
+@dataclass(frozen=True)
+class Evaluated:
+    target: Target
+    judgement: rules.Judgement
+    previous: Assessment | None  # the latest assessment before this date, for alerts
+    assessment: Assessment | None  # None on a dry run
+
+
+@dataclass(frozen=True)
+class EvaluationRun:
+    on: date
+    results: list[Evaluated]
+    alerts_created: int = 0
+
+
+def judge_targets(targets: Iterable[Target], on: date) -> list[tuple[Target, rules.Judgement]]:
+    """Judge each target from its milestones and entries, loaded in two queries."""
+    targets = list(targets)
+    ids = [t.pk for t in targets]
+    approved: dict[int, list[rules.Observation]] = defaultdict(list)
+    reported: dict[int, set[str]] = defaultdict(set)
+    entries = ProgressEntry.objects.filter(
+        target_id__in=ids, status__in=(EntryStatus.SUBMITTED, EntryStatus.APPROVED)
+    ).values_list("target_id", "period", "period_end", "value", "status")
+    for target_id, period, period_end, value, status in entries:
+        reported[target_id].add(period)
+        if status == EntryStatus.APPROVED:
+            approved[target_id].append(rules.Observation(period_end, value))
+    judged = []
+    for target in targets:
+        spec = target.spec(milestones=list(target.milestones.all()))
+        judged.append(
+            (target, rules.assess(spec, approved[target.pk], reported[target.pk], on))
+        )
+    return judged
+
+
+def _stored(value: Decimal | None) -> Decimal | None:
+    if value is None:
+        return None
+    return value.quantize(Decimal("0.000001"), rounding=ROUND_HALF_EVEN)
+
+
+def _assessment(target: Target, judgement: rules.Judgement) -> Assessment:
+    trend = judgement.forecast
+    return Assessment(
+        target=target,
+        evaluated_on=judgement.evaluated_on,
+        actual=_stored(judgement.actual),
+        expected=_stored(judgement.expected),
+        ratio=_stored(judgement.ratio),
+        status=judgement.status,
+        reporting=judgement.reporting,
+        overdue_periods=list(judgement.overdue_periods),
+        milestones_missed=[d.isoformat() for d in judgement.milestones_missed],
+        projected=_stored(trend.projected),
+        forecast_reached_on=trend.reached_on,
+        forecast_never=trend.never,
+    )
+
+
+def previous_assessments(targets: list[Target], on: date) -> dict[int, Assessment]:
+    """For each target, its latest assessment dated before ``on``."""
+    latest = (
+        Assessment.objects.filter(target__in=targets, evaluated_on__lt=on)
+        .order_by("target_id", "-evaluated_on")
+        .distinct("target_id")
+        if _supports_distinct_on()
+        else None
+    )
+    if latest is not None:
+        return {a.target_id: a for a in latest}
+    found: dict[int, Assessment] = {}
+    for a in Assessment.objects.filter(target__in=targets, evaluated_on__lt=on).order_by(
+        "target_id", "-evaluated_on"
+    ):
+        found.setdefault(a.target_id, a)
+    return found
+
+
+def _supports_distinct_on() -> bool:
+    from django.db import connection
+
+    return connection.features.can_distinct_on_fields
+
+
+def evaluation_targets() -> QuerySet[Target]:
+    return (
+        Target.objects.select_related("latest_assessment", "responsible_unit")
+        .prefetch_related("milestones")
+        .order_by("code")
+    )
+
+
+@transaction.atomic
+def targets_evaluate(
+    *, on: date, targets: QuerySet[Target] | None = None, dry_run: bool = False
+) -> EvaluationRun:
+    """Assess every target (or the given ones) at ``on`` and store the assessments.
+
+    Re-running for the same date replaces that date's assessments with the same
+    values; the target's latest assessment is the one with the latest date.
+    """
+    chosen = list(targets if targets is not None else evaluation_targets())
+    judged = judge_targets(chosen, on)
+    previous = previous_assessments(chosen, on)
+    if dry_run:
+        return EvaluationRun(
+            on=on,
+            results=[Evaluated(t, j, previous.get(t.pk), None) for t, j in judged],
+        )
+    rows = [_assessment(t, j) for t, j in judged]
+    fields = [
+        "actual", "expected", "ratio", "status", "reporting", "overdue_periods",
+        "milestones_missed", "projected", "forecast_reached_on", "forecast_never",
+        "computed_at",
+    ]
+    stored = Assessment.objects.bulk_create(
+        rows,
+        update_conflicts=True,
+        unique_fields=["target", "evaluated_on"],
+        update_fields=fields,
+    )
+    if any(a.pk is None for a in stored):  # backends that do not return ids on upsert
+        ids = dict(
+            Assessment.objects.filter(
+                target__in=chosen, evaluated_on=on
+            ).values_list("target_id", "pk")
+        )
+        for a in stored:
+            a.pk = ids[a.target_id]
+    moved = []
+    for target, assessment in zip(chosen, stored, strict=True):
+        current = target.latest_assessment
+        if current is None or current.evaluated_on <= on:
+            target.latest_assessment = assessment
+            moved.append(target)
+    Target.objects.bulk_update(moved, ["latest_assessment"])
+    return EvaluationRun(
+        on=on,
+        results=[
+            Evaluated(t, j, previous.get(t.pk), a)
+            for (t, j), a in zip(judged, stored, strict=True)
+        ],
+    )
+
+
+def target_reassess(target: Target, *, on: date | None = None) -> EvaluationRun:
+    """Re-assess one target now, e.g. right after one of its entries is approved."""
+    from django.utils import timezone
+
+    return targets_evaluate(
+        on=on or timezone.localdate(), targets=evaluation_targets().filter(pk=target.pk)
+    )
+
+
+# --- the JSON summary of DESIGN §7 ------------------------------------------------
+
+
+def _number(value: Decimal | None, places: int | None = None) -> Any:
+    """A Decimal as a JSON number: an int when whole, else a float (``places`` rounds)."""
+    if value is None:
+        return None
+    if places is not None:
+        return float(round(value, places))
+    if value == value.to_integral_value():
+        return int(value)
+    return float(round(value, 4))
+
+
+def judgement_json(target: Target, judgement: rules.Judgement) -> dict[str, Any]:
+    return {
+        "code": target.code,
+        "status": str(judgement.status),
+        "actual": _number(judgement.actual),
+        "expected": _number(judgement.expected),
+        "ratio": _number(judgement.ratio, 4),
+        "projected": _number(judgement.forecast.projected, 4),
+        "forecast": judgement.forecast.label,
+        "reporting": str(judgement.reporting),
+        "overdue_periods": list(judgement.overdue_periods),
+        "milestones_missed": [d.isoformat() for d in judgement.milestones_missed],
+    }
+
+
+def run_json(run: EvaluationRun) -> dict[str, Any]:
+    return {
+        "date": run.on.isoformat(),
+        "alerts_created": run.alerts_created,
+        "targets": [judgement_json(r.target, r.judgement) for r in run.results],
+    }
+

@@ -1,0 +1,577 @@
+"""Importing plan files (DESIGN §7): units, plans, areas, targets and milestones by code.
+
+The whole file is checked first and every problem is reported with its line;
+only a file without problems is written, in one transaction. Rows are saved
+only when something changed, so importing the same file twice changes nothing
+(not even the audit history).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass, field
+from decimal import Decimal
+from pathlib import Path
+from typing import Any
+
+import yaml
+from django.contrib.auth import get_user_model
+from django.core.exceptions import ValidationError
+from django.core.validators import URLValidator
+from django.db import transaction
+from django.db.models import Model
+
+from targets.errors import ImportFailed, Problem, WorkflowError
+from targets.models import (
+    Aggregation,
+    Area,
+    Direction,
+    Frequency,
+    Milestone,
+    Plan,
+    Target,
+    Trajectory,
+    Unit,
+    ValueType,
+    code_validator,
+)
+from targets.services.entries import parse_value
+
+# --- reading YAML with line numbers -------------------------------------------
+
+
+class Located(dict):
+    """A mapping from the file that remembers the line of itself and of each key."""
+
+    line: int = 0
+    key_lines: dict[str, int]
+
+
+def _build(node: yaml.Node, loader: yaml.SafeLoader) -> Any:
+    if isinstance(node, yaml.MappingNode):
+        mapping = Located()
+        mapping.line = node.start_mark.line + 1
+        mapping.key_lines = {}
+        for key_node, value_node in node.value:
+            key = loader.construct_object(key_node, deep=True)
+            mapping[str(key)] = _build(value_node, loader)
+            mapping.key_lines[str(key)] = key_node.start_mark.line + 1
+        return mapping
+    if isinstance(node, yaml.SequenceNode):
+        return [_build(item, loader) for item in node.value]
+    return loader.construct_object(node, deep=True)
+
+
+def load_located(text: str) -> Any:
+    loader = yaml.SafeLoader(text)
+    try:
+        node = loader.get_single_node()
+    finally:
+        loader.dispose()
+    return None if node is None else _build(node, loader)
+
+
+# --- checking -------------------------------------------------------------------
+
+
+@dataclass
+class Checker:
+    filename: str
+    problems: list[Problem] = field(default_factory=list)
+
+    def add(self, where: Located | None, label: str, field_name: str, message: str) -> None:
+        line = where.key_lines.get(field_name.split(".")[0], where.line) if where else 0
+        place = f"{self.filename}:{line}" if line else self.filename
+        if label:
+            place += f" {label}"
+        self.problems.append(Problem(place, field_name, message))
+
+
+def _mapping(value: Any) -> Located | None:
+    return value if isinstance(value, Located) else None
+
+
+def _date(value: Any) -> dt.date | None:
+    if isinstance(value, dt.datetime):
+        return value.date()
+    if isinstance(value, dt.date):
+        return value
+    if isinstance(value, str):
+        try:
+            return dt.date.fromisoformat(value.strip())
+        except ValueError:
+            return None
+    return None
+
+
+@dataclass
+class UnitRow:
+    code: str
+    name: str
+    parent: str | None
+
+
+@dataclass
+class TargetRow:
+    values: dict[str, Any]
+    area_code: str
+    unit_code: str
+    owner: str | None
+    milestones: list[tuple[dt.date, Decimal]]
+
+
+@dataclass
+class PlanRow:
+    code: str
+    name: str
+    unit_code: str
+    start: dt.date
+    end: dt.date
+    areas: list[tuple[str, str]]
+    targets: list[TargetRow]
+
+
+@dataclass
+class PlanFile:
+    units: list[UnitRow]
+    plans: list[PlanRow]
+
+
+def _text(c: Checker, m: Located, label: str, key: str, *, required: bool = True) -> str:
+    value = m.get(key)
+    if value is None or (isinstance(value, str) and not value.strip()):
+        if required:
+            c.add(m, label, key, "is required")
+        return ""
+    if isinstance(value, dict | list):
+        c.add(m, label, key, "must be text")
+        return ""
+    return str(value).strip()
+
+
+def _code(c: Checker, m: Located, label: str, key: str = "code") -> str:
+    code = _text(c, m, label, key)
+    if code:
+        try:
+            code_validator(code)
+        except ValidationError:
+            c.add(m, label, key, f"“{code}”: use letters, digits, '.', '_' and '-' only")
+    return code
+
+
+def _choice(c: Checker, m: Located, label: str, key: str, choices: list[str], default: str) -> str:
+    value = m.get(key, default)
+    if value not in choices:
+        c.add(m, label, key, f"“{value}” is not one of {', '.join(choices)}")
+        return default
+    return value
+
+
+def _date_field(c: Checker, m: Located, label: str, key: str) -> dt.date | None:
+    raw = m.get(key)
+    if raw is None:
+        c.add(m, label, key, "is required")
+        return None
+    value = _date(raw)
+    if value is None:
+        c.add(m, label, key, f"“{raw}” is not a date (YYYY-MM-DD)")
+    return value
+
+
+def check_plan_file(data: Any, filename: str) -> PlanFile:
+    """Turn the loaded file into rows, or raise ImportFailed with every problem."""
+    c = Checker(filename)
+    root = _mapping(data)
+    if root is None:
+        raise ImportFailed(
+            [Problem(filename, "", "the file must hold a mapping with units and plans")]
+        )
+    for key in root:
+        if key not in ("units", "plans"):
+            c.add(root, "", key, "unknown section (expected units, plans)")
+
+    units = _check_units(c, root.get("units") or [])
+    known_units = {u.code for u in units} | set(Unit.objects.values_list("code", flat=True))
+    plans = []
+    seen_targets: dict[str, str] = {}
+    raw_plans = root.get("plans") or []
+    if not isinstance(raw_plans, list):
+        c.add(root, "", "plans", "must be a list")
+        raw_plans = []
+    seen_plans: set[str] = set()
+    for index, raw in enumerate(raw_plans):
+        m = _mapping(raw)
+        if m is None:
+            c.add(root, f"plans[{index}]", "plans", "each plan must be a mapping")
+            continue
+        plan = _check_plan(c, m, index, known_units, seen_targets)
+        if plan is not None:
+            if plan.code in seen_plans:
+                c.add(m, f"plan {plan.code}", "code", "appears twice in the file")
+            seen_plans.add(plan.code)
+            plans.append(plan)
+    if c.problems:
+        raise ImportFailed(c.problems)
+    return PlanFile(units=units, plans=plans)
+
+
+def _check_units(c: Checker, raw_units: Any) -> list[UnitRow]:
+    if not isinstance(raw_units, list):
+        c.add(None, "units", "", "must be a list")
+        return []
+    rows: list[UnitRow] = []
+    in_file: dict[str, UnitRow] = {}
+    for index, raw in enumerate(raw_units):
+        m = _mapping(raw)
+        if m is None:
+            c.add(None, f"units[{index}]", "", "each unit must be a mapping")
+            continue
+        label = f"unit {m.get('code') or f'units[{index}]'}"
+        code = _code(c, m, label)
+        name = _text(c, m, label, "name")
+        parent = _text(c, m, label, "parent", required=False) or None
+        if code in in_file:
+            c.add(m, label, "code", "appears twice in the file")
+            continue
+        row = UnitRow(code, name, parent)
+        in_file[code] = row
+        rows.append(row)
+    existing_parents = dict(
+        Unit.objects.values_list("code", "parent__code")
+    )
+    for row in rows:
+        parent = row.parent
+        if parent is None:
+            continue
+        if parent not in in_file and parent not in existing_parents:
+            c.add(None, f"unit {row.code}", "parent", f"unknown unit “{parent}”")
+            continue
+        # Follow the chain of parents (file first, then database) to catch cycles.
+        seen = {row.code}
+        while parent is not None:
+            if parent in seen:
+                c.add(None, f"unit {row.code}", "parent", "the parent chain loops back")
+                break
+            seen.add(parent)
+            parent = in_file[parent].parent if parent in in_file else existing_parents.get(parent)
+    return rows
+
+
+def _check_plan(
+    c: Checker, m: Located, index: int, known_units: set[str], seen_targets: dict[str, str]
+) -> PlanRow | None:
+    label = f"plan {m.get('code') or f'plans[{index}]'}"
+    code = _code(c, m, label)
+    name = _text(c, m, label, "name")
+    unit_code = _text(c, m, label, "unit")
+    if unit_code and unit_code not in known_units:
+        c.add(m, label, "unit", f"unknown unit “{unit_code}”")
+    start = _date_field(c, m, label, "start")
+    end = _date_field(c, m, label, "end")
+    if start and end and end <= start:
+        c.add(m, label, "end", "the plan must end after it starts")
+    areas: list[tuple[str, str]] = []
+    area_codes = set()
+    for a_index, raw in enumerate(m.get("areas") or []):
+        am = _mapping(raw)
+        if am is None:
+            c.add(m, label, "areas", f"areas[{a_index}] must be a mapping")
+            continue
+        a_code = _code(c, am, f"{label} area")
+        a_name = _text(c, am, f"{label} area {a_code}", "name")
+        if a_code in area_codes:
+            c.add(am, f"{label} area {a_code}", "code", "appears twice in the plan")
+        area_codes.add(a_code)
+        areas.append((a_code, a_name))
+    if code:
+        area_codes |= set(Area.objects.filter(plan__code=code).values_list("code", flat=True))
+    owners = set(get_user_model().objects.values_list("username", flat=True))
+    targets = []
+    raw_targets = m.get("targets") or []
+    for t_index, raw in enumerate(raw_targets):
+        tm = _mapping(raw)
+        if tm is None:
+            c.add(m, label, "targets", f"targets[{t_index}] must be a mapping")
+            continue
+        row = _check_target(
+            c, tm, t_index, plan_start=start, plan_end=end, area_codes=area_codes,
+            known_units=known_units, owners=owners,
+        )
+        if row is None:
+            continue
+        t_code = row.values["code"]
+        if t_code in seen_targets:
+            first = seen_targets[t_code]
+            c.add(tm, f"target {t_code}", "code", f"appears twice (first in {first})")
+        seen_targets[t_code] = label
+        targets.append(row)
+    if not (code and name and unit_code and start and end):
+        return None
+    return PlanRow(code, name, unit_code, start, end, areas, targets)
+
+
+def _value(c: Checker, m: Located | None, label: str, key: str, raw: Any, value_type: str):
+    try:
+        return parse_value(raw, value_type)
+    except WorkflowError as exc:
+        c.add(m, label, key, exc.message)
+        return None
+
+
+def _check_target(
+    c: Checker,
+    m: Located,
+    index: int,
+    *,
+    plan_start: dt.date | None,
+    plan_end: dt.date | None,
+    area_codes: set[str],
+    known_units: set[str],
+    owners: set[str],
+) -> TargetRow | None:
+    label = f"target {m.get('code') or f'targets[{index}]'}"
+    allowed = {
+        "code", "name", "description", "area", "responsible_unit", "owner", "measure",
+        "value_type", "direction", "aggregation", "trajectory", "baseline", "target",
+        "frequency", "grace_days", "tolerance", "source", "milestones", "illustrative",
+    }
+    for key in m:
+        if key not in allowed:
+            c.add(m, label, key, "unknown field")
+    code = _code(c, m, label)
+    name = _text(c, m, label, "name")
+    area_code = _text(c, m, label, "area")
+    if area_code and area_code not in area_codes:
+        c.add(m, label, "area", f"unknown area “{area_code}” (not in the plan's areas)")
+    unit_code = _text(c, m, label, "responsible_unit")
+    if unit_code and unit_code not in known_units:
+        c.add(m, label, "responsible_unit", f"unknown unit “{unit_code}”")
+    owner = _text(c, m, label, "owner", required=False) or None
+    if owner and owner not in owners:
+        c.add(m, label, "owner", f"unknown user “{owner}”")
+    measure = _text(c, m, label, "measure")
+    value_type = _choice(c, m, label, "value_type", ValueType.values, ValueType.DECIMAL)
+    direction = _choice(c, m, label, "direction", Direction.values, Direction.AT_LEAST)
+    aggregation = _choice(c, m, label, "aggregation", Aggregation.values, Aggregation.LATEST)
+    trajectory = _choice(c, m, label, "trajectory", Trajectory.values, Trajectory.LINEAR)
+    frequency = _choice(c, m, label, "frequency", Frequency.values, Frequency.QUARTERLY)
+
+    points = {}
+    for key in ("baseline", "target"):
+        pm = _mapping(m.get(key))
+        if pm is None:
+            c.add(m, label, key, "is required: {value: …, date: YYYY-MM-DD}")
+            points[key] = (None, None)
+            continue
+        value = (
+            _value(c, pm, label, f"{key}.value", pm.get("value"), value_type)
+            if "value" in pm
+            else c.add(pm, label, f"{key}.value", "is required")
+        )
+        when = _date_field(c, pm, label, "date")
+        points[key] = (value, when)
+    baseline_value, baseline_date = points["baseline"]
+    target_value, due_date = points["target"]
+    if baseline_date and due_date and due_date <= baseline_date:
+        c.add(m, label, "target.date", "the due date must be after the baseline date")
+
+    grace_days = m.get("grace_days", 15)
+    if isinstance(grace_days, bool) or not isinstance(grace_days, int) or grace_days < 0:
+        c.add(m, label, "grace_days", f"“{grace_days}” is not a whole number of days ≥ 0")
+        grace_days = 0
+    tolerance = _value(c, m, label, "tolerance", m.get("tolerance", "0.10"), ValueType.DECIMAL)
+    if tolerance is not None and not (0 <= tolerance <= Decimal("0.5")):
+        c.add(m, label, "tolerance", f"{tolerance} is not between 0 and 0.5")
+
+    source_text, source_url = "", ""
+    if m.get("source") is not None:
+        sm = _mapping(m.get("source"))
+        if sm is None:
+            c.add(m, label, "source", "must be {text: …, url: …}")
+        else:
+            source_text = _text(c, sm, label, "text", required=False)
+            source_url = _text(c, sm, label, "url", required=False)
+            if source_url:
+                try:
+                    URLValidator()(source_url)
+                except ValidationError:
+                    c.add(sm, label, "source.url", f"“{source_url}” is not a web address")
+
+    milestones: list[tuple[dt.date, Decimal]] = []
+    raw_milestones = m.get("milestones") or []
+    if not isinstance(raw_milestones, list):
+        c.add(m, label, "milestones", "must be a list")
+        raw_milestones = []
+    for ms_index, raw in enumerate(raw_milestones):
+        mm = _mapping(raw)
+        if mm is None:
+            c.add(m, label, "milestones", f"milestones[{ms_index}] must be a mapping")
+            continue
+        where = f"{label} milestone {ms_index + 1}"
+        when = _date_field(c, mm, where, "date")
+        value = (
+            _value(c, mm, where, "value", mm.get("value"), value_type)
+            if "value" in mm
+            else c.add(mm, where, "value", "is required")
+        )
+        if when and plan_start and plan_end and not (plan_start <= when <= plan_end):
+            c.add(mm, where, "date", f"{when} lies outside the plan ({plan_start} – {plan_end})")
+        elif when and baseline_date and due_date and not (baseline_date < when < due_date):
+            c.add(mm, where, "date", f"{when} is not between the baseline and due dates")
+        if when and any(when == d for d, _v in milestones):
+            c.add(mm, where, "date", f"two milestones on {when}")
+        if when and value is not None:
+            milestones.append((when, value))
+
+    illustrative = m.get("illustrative", False)
+    if not isinstance(illustrative, bool):
+        c.add(m, label, "illustrative", "must be true or false")
+        illustrative = False
+    if not code:
+        return None
+    return TargetRow(
+        values={
+            "code": code,
+            "name": name,
+            "description": str(m.get("description") or "").strip(),
+            "source_text": source_text,
+            "source_url": source_url,
+            "illustrative": illustrative,
+            "measure": measure,
+            "value_type": value_type,
+            "direction": direction,
+            "aggregation": aggregation,
+            "trajectory": trajectory,
+            "baseline_value": baseline_value,
+            "baseline_date": baseline_date,
+            "target_value": target_value,
+            "due_date": due_date,
+            "frequency": frequency,
+            "grace_days": grace_days,
+            "tolerance": tolerance if tolerance is not None else Decimal("0.10"),
+        },
+        area_code=area_code,
+        unit_code=unit_code,
+        owner=owner,
+        milestones=sorted(milestones),
+    )
+
+
+# --- writing --------------------------------------------------------------------
+
+
+@dataclass
+class PlanImportResult:
+    created: int = 0
+    updated: int = 0
+    unchanged: int = 0
+
+    def count(self, outcome: str) -> None:
+        setattr(self, outcome, getattr(self, outcome) + 1)
+
+
+def _upsert(
+    model: type[Model], lookup: dict[str, Any], values: dict[str, Any]
+) -> tuple[Model, str]:
+    """Create, update (only the changed fields) or leave a row; say which."""
+    obj = model.objects.filter(**lookup).first()
+    if obj is None:
+        obj = model(**lookup, **values)
+        obj.save()
+        return obj, "created"
+    changed = [k for k, v in values.items() if getattr(obj, k) != v]
+    if not changed:
+        return obj, "unchanged"
+    for k in changed:
+        setattr(obj, k, values[k])
+    obj.save()
+    return obj, "updated"
+
+
+def plan_file_read(path: str | Path) -> Any:
+    path = Path(path)
+    try:
+        text = path.read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError) as exc:
+        raise ImportFailed([Problem(str(path), "", f"cannot read the file: {exc}")]) from exc
+    try:
+        return load_located(text)
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        place = f"{path.name}:{mark.line + 1}" if mark else path.name
+        raise ImportFailed([Problem(place, "", f"not valid YAML/JSON: {exc}")]) from exc
+
+
+@transaction.atomic
+def plan_import(*, data: Any, filename: str) -> PlanImportResult:
+    """Create or update everything in a plan file, or nothing (ImportFailed)."""
+    checked = check_plan_file(data, filename)
+    result = PlanImportResult()
+    units: dict[str, Unit] = {u.code: u for u in Unit.objects.all()}
+    # Parents first: a unit's path is built from its parent's.
+    pending = list(checked.units)
+    while pending:
+        waiting = {p.code for p in pending}
+        ready = [u for u in pending if u.parent is None or u.parent not in waiting]
+        if not ready:  # cycles were rejected by the checker; this is a safety stop
+            raise ImportFailed([Problem(filename, "units", "cannot order the units by parent")])
+        for row in ready:
+            parent = units.get(row.parent) if row.parent else None
+            unit, outcome = _upsert(Unit, {"code": row.code}, {"name": row.name, "parent": parent})
+            units[row.code] = unit
+            result.count(outcome)
+            pending.remove(row)
+    owners = {u.username: u for u in get_user_model().objects.all()}
+    for row in checked.plans:
+        plan, outcome = _upsert(
+            Plan,
+            {"code": row.code},
+            {"name": row.name, "unit": units[row.unit_code], "start": row.start, "end": row.end},
+        )
+        result.count(outcome)
+        areas = {a.code: a for a in Area.objects.filter(plan=plan)}
+        for code, name in row.areas:
+            area, outcome = _upsert(Area, {"plan": plan, "code": code}, {"name": name})
+            areas[code] = area
+            result.count(outcome)
+        for t in row.targets:
+            values = {
+                **{k: v for k, v in t.values.items() if k != "code"},
+                "plan": plan,
+                "area": areas[t.area_code],
+                "responsible_unit": units[t.unit_code],
+            }
+            if t.owner:
+                values["owner"] = owners[t.owner]
+            target, outcome = _upsert(Target, {"code": t.values["code"]}, values)
+            result.count(outcome)
+            milestone_outcome = _sync_milestones(target, t.milestones)
+            if outcome == "unchanged" and milestone_outcome != "unchanged":
+                result.unchanged -= 1
+                result.updated += 1
+    return result
+
+
+def _sync_milestones(target: Target, milestones: list[tuple[dt.date, Decimal]]) -> str:
+    """Make the target's milestones exactly those of the file."""
+    current = {m.date: m for m in target.milestones.all()}
+    wanted = dict(milestones)
+    changed = False
+    for when, milestone in current.items():
+        if when not in wanted:
+            milestone.delete()
+            changed = True
+    for when, value in wanted.items():
+        if when not in current:
+            Milestone.objects.create(target=target, date=when, value=value)
+            changed = True
+        elif current[when].value != value:
+            current[when].value = value
+            current[when].save(update_fields=["value"])
+            changed = True
+    return "updated" if changed else "unchanged"
+
+
+def plan_import_file(path: str | Path) -> PlanImportResult:
+    return plan_import(data=plan_file_read(path), filename=Path(path).name)
+

@@ -1,0 +1,105 @@
+"""Shared fixtures: users with memberships and a small plan, built through the real services."""
+
+from __future__ import annotations
+
+import os
+from datetime import date
+from decimal import Decimal
+
+import pytest
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    if config.pluginmanager.hasplugin("django") and "postgres" not in os.environ.get(
+        "DATABASE_URL", ""
+    ):
+        raise pytest.UsageError(
+            "The suite runs against PostgreSQL: run `make test` "
+            "(or set DATABASE_URL=postgres://postgres@127.0.0.1:5432/tracker)."
+        )
+
+SMALL_PLAN = """
+units:
+  - {code: LC, name: "Lao Cai province"}
+  - {code: LC-BATXAT, name: "Bat Xat commune", parent: LC}
+  - {code: LC-BATXAT-IND, name: "Industry department", parent: LC-BATXAT}
+  - {code: LCH, name: "Lai Chau province"}
+plans:
+  - code: BX-2025-2030
+    name: "Bat Xat commune 2025–2030 term"
+    unit: LC-BATXAT
+    start: 2025-07-01
+    end: 2030-12-31
+    areas:
+      - {code: industry, name: "Industry and logistics"}
+    targets:
+      - code: BX-IP
+        name: "Industrial parks formed"
+        area: industry
+        responsible_unit: LC-BATXAT
+        measure: "industrial parks"
+        value_type: integer
+        direction: at_least
+        aggregation: latest
+        trajectory: step
+        baseline: {value: 0, date: 2025-06-30}
+        target: {value: 2, date: 2030-12-31}
+        frequency: quarterly
+        grace_days: 15
+        tolerance: 0.10
+        source: {text: "attract investment in the construction of 2 industrial parks", url: "https://baolaocai.vn/x"}
+        milestones:
+          - {date: 2027-12-31, value: 1}
+      - code: BX-OCC
+        name: "Occupancy of industrial zones"
+        area: industry
+        responsible_unit: LC-BATXAT-IND
+        measure: "%"
+        value_type: percent
+        baseline: {value: 20, date: 2025-06-30}
+        target: {value: 80, date: 2030-12-31}
+        frequency: quarterly
+        grace_days: 15
+"""
+
+
+@pytest.fixture
+def small_plan(db):
+    from targets.models import Unit
+    from targets.services.plans import load_located, plan_import
+
+    plan_import(data=load_located(SMALL_PLAN), filename="small.yaml")
+    return {u.code: u for u in Unit.objects.all()}
+
+
+def make_user(username: str, memberships=(), **extra):
+    from django.contrib.auth import get_user_model
+
+    from targets.models import Membership
+
+    user = get_user_model().objects.create_user(
+        username=username, password="pw-" + username, email=f"{username}@example.org", **extra
+    )
+    for unit, role in memberships:
+        Membership.objects.create(user=user, unit=unit, role=role)
+    return user
+
+
+@pytest.fixture
+def people(small_plan):
+    from targets.models import Role
+
+    units = small_plan
+    return {
+        "staff": make_user("bx.staff", [(units["LC-BATXAT"], Role.STAFF)]),
+        "staff2": make_user("bx.staff2", [(units["LC-BATXAT"], Role.STAFF)]),
+        "dept_staff": make_user("ind.staff", [(units["LC-BATXAT-IND"], Role.STAFF)]),
+        "manager": make_user("bx.manager", [(units["LC-BATXAT"], Role.MANAGER)]),
+        "province": make_user("lc.manager", [(units["LC"], Role.MANAGER)]),
+        "outsider": make_user("lch.manager", [(units["LCH"], Role.MANAGER)]),
+        "admin": make_user("admin", is_superuser=True, is_staff=True),
+    }
+
+
+D = Decimal
+TODAY = date(2026, 11, 24)
