@@ -1,0 +1,274 @@
+"""Plan file import (DESIGN §7): all or nothing, every problem with its place, idempotent."""
+
+from __future__ import annotations
+
+import json
+import textwrap
+from datetime import date
+from decimal import Decimal
+from pathlib import Path
+
+import pytest
+from django.core.management import call_command
+from django.core.management.base import CommandError
+from django.db import IntegrityError, transaction
+
+from targets.errors import ImportFailed
+from targets.models import Area, Milestone, Plan, Target, Unit
+from targets.services.plans import load_located, plan_import, plan_import_file
+from tests.conftest import SMALL_PLAN
+
+pytestmark = pytest.mark.django_db
+
+FIXTURES = Path(__file__).resolve().parent.parent / "fixtures"
+
+
+def import_text(text: str, filename: str = "plan.yaml"):
+    return plan_import(data=load_located(textwrap.dedent(text)), filename=filename)
+
+
+def history_rows() -> int:
+    return (
+        Target.history.count()
+        + Milestone.history.count()
+    )
+
+
+def test_valid_file_creates_units_plan_areas_targets_and_milestones():
+    result = import_text(SMALL_PLAN)
+
+    # 4 units + 1 plan + 1 area + 2 targets
+    assert (result.created, result.updated, result.unchanged) == (8, 0, 0)
+    assert Unit.objects.get(code="LC-BATXAT-IND").path == "LC/LC-BATXAT/LC-BATXAT-IND/"
+    plan = Plan.objects.get(code="BX-2025-2030")
+    assert (plan.start, plan.end) == (date(2025, 7, 1), date(2030, 12, 31))
+    assert plan.unit.code == "LC-BATXAT"
+    ip = Target.objects.get(code="BX-IP")
+    assert ip.trajectory == "step" and ip.value_type == "integer"
+    assert (ip.baseline_value, ip.target_value) == (Decimal(0), Decimal(2))
+    assert ip.source_url == "https://baolaocai.vn/x"
+    assert [(m.date, m.value) for m in ip.milestones.all()] == [(date(2027, 12, 31), Decimal(1))]
+    occ = Target.objects.get(code="BX-OCC")
+    # Defaults where the file is silent: linear, at_least, latest, tolerance 0.10.
+    assert (occ.trajectory, occ.direction, occ.aggregation) == ("linear", "at_least", "latest")
+    assert occ.tolerance == Decimal("0.10")
+    assert occ.responsible_unit.code == "LC-BATXAT-IND"
+
+
+def test_importing_the_same_file_twice_changes_nothing():
+    import_text(SMALL_PLAN)
+    before = history_rows()
+
+    result = import_text(SMALL_PLAN)
+
+    assert (result.created, result.updated, result.unchanged) == (0, 0, 8)
+    assert history_rows() == before  # not even an audit record
+    assert Target.objects.count() == 2 and Milestone.objects.count() == 1
+
+
+def test_reimport_updates_changed_values_and_replaces_milestones():
+    import_text(SMALL_PLAN)
+    changed = SMALL_PLAN.replace(
+        "target: {value: 2, date: 2030-12-31}", "target: {value: 3, date: 2030-12-31}"
+    )
+    changed = changed.replace("- {date: 2027-12-31, value: 1}", "- {date: 2028-06-30, value: 2}")
+
+    result = import_text(changed)
+
+    assert result.updated == 1
+    ip = Target.objects.get(code="BX-IP")
+    assert ip.target_value == Decimal(3)
+    assert [(m.date, m.value) for m in ip.milestones.all()] == [(date(2028, 6, 30), Decimal(2))]
+    assert ip.history.count() == 2  # created, then one change
+
+
+BROKEN = """
+units:
+  - {code: LC, name: "Lao Cai province"}
+  - {code: LC-BATXAT, name: "Bat Xat commune", parent: NOWHERE}
+plans:
+  - code: BX-2025-2030
+    name: "Bat Xat commune 2025–2030 term"
+    unit: LC
+    start: 2025-07-01
+    end: 2030-12-31
+    areas:
+      - {code: industry, name: "Industry"}
+    targets:
+      - code: BX-OCC
+        name: "Occupancy"
+        area: industry
+        responsible_unit: LC
+        measure: "%"
+        value_type: percent
+        baseline: {value: 20, date: 2025-06-30}
+        target: {value: 120, date: 2030-12-31}
+      - code: BX-WORKERS
+        name: "Workers"
+        area: nowhere
+        responsible_unit: LC
+        measure: "workers"
+        value_type: integer
+        baseline: {value: "many", date: 2025-06-30}
+        target: {value: 20000, date: 2024-12-31}
+        trajectory: curvy
+        milestones:
+          - {date: 2031-06-30, value: 10000}
+      - code: BX-OCC
+        name: "Occupancy again"
+        area: industry
+        responsible_unit: LC
+        measure: "%"
+        baseline: {value: 1, date: 2025-06-30}
+        target: {value: 2, date: 2030-12-31}
+"""
+
+
+def test_file_with_several_errors_reports_all_with_their_lines_and_writes_nothing():
+    with pytest.raises(ImportFailed) as failed:
+        import_text(BROKEN, "broken.yaml")
+
+    messages = [str(p) for p in failed.value.problems]
+    expected = [
+        ("broken.yaml", "unit LC-BATXAT", "parent", "unknown unit “NOWHERE”"),
+        ("broken.yaml:21", "target BX-OCC", "target.value", "120 is not a percentage"),
+        ("broken.yaml:24", "target BX-WORKERS", "area", "unknown area “nowhere”"),
+        ("broken.yaml:28", "target BX-WORKERS", "baseline.value", "“many” is not a number"),
+        ("broken.yaml:29", "target BX-WORKERS", "target.date", "due date must be after"),
+        ("broken.yaml:30", "target BX-WORKERS", "trajectory", "“curvy” is not one of linear, step"),
+        ("broken.yaml:32", "target BX-WORKERS milestone 1", "date", "lies outside the plan"),
+        ("broken.yaml:33", "target BX-OCC", "code", "appears twice"),
+    ]
+    for place, label, field, text in expected:
+        assert any(
+            m.startswith(f"{place} {label}") and f" {field}:" in m and text in m for m in messages
+        ), (place, label, field, text, messages)
+    assert len(messages) == len(expected), messages
+    assert Unit.objects.count() == 0
+    assert Plan.objects.count() == 0 and Target.objects.count() == 0
+
+
+def test_a_problem_found_late_leaves_the_database_as_it_was():
+    import_text(SMALL_PLAN)
+    bad = SMALL_PLAN.replace('name: "Industrial parks formed"', 'name: "Parks (renamed)"').replace(
+        "value_type: percent", "value_type: percentage"
+    )
+
+    with pytest.raises(ImportFailed):
+        import_text(bad)
+
+    assert Target.objects.get(code="BX-IP").name == "Industrial parks formed"
+
+
+def test_json_is_accepted_as_a_plan_file(tmp_path):
+    plan = load_located(SMALL_PLAN)
+    path = tmp_path / "plan.json"
+    path.write_text(json.dumps(plan, default=str), encoding="utf-8")
+
+    result = plan_import_file(path)
+
+    assert result.created == 8
+    assert Target.objects.get(code="BX-IP").milestones.get().date == date(2027, 12, 31)
+
+
+def test_invalid_yaml_is_reported_with_its_line(tmp_path):
+    path = tmp_path / "bad.yaml"
+    path.write_text("units:\n  - {code: LC, name: [unclosed\nplans: []\n", encoding="utf-8")
+
+    with pytest.raises(ImportFailed) as failed:
+        plan_import_file(path)
+
+    assert str(failed.value.problems[0]).startswith("bad.yaml:")
+    assert "not valid YAML" in str(failed.value.problems[0])
+
+
+def test_unit_cycle_is_rejected():
+    text = """
+    units:
+      - {code: A, name: "A", parent: B}
+      - {code: B, name: "B", parent: A}
+    plans: []
+    """
+    with pytest.raises(ImportFailed) as failed:
+        import_text(text)
+    assert any("loops back" in str(p) for p in failed.value.problems)
+
+
+def test_moving_a_unit_moves_its_subtree_paths():
+    import_text(SMALL_PLAN)
+    moved = SMALL_PLAN.replace(
+        '- {code: LC-BATXAT, name: "Bat Xat commune", parent: LC}',
+        '- {code: LC-BATXAT, name: "Bat Xat commune", parent: LCH}',
+    )
+    import_text(moved)
+    assert Unit.objects.get(code="LC-BATXAT-IND").path == "LCH/LC-BATXAT/LC-BATXAT-IND/"
+
+
+def test_import_plan_command_prints_every_problem_and_exits_non_zero(tmp_path, capsys):
+    path = tmp_path / "broken.yaml"
+    path.write_text(textwrap.dedent(BROKEN), encoding="utf-8")
+
+    with pytest.raises(CommandError) as error:
+        call_command("import_plan", str(path))
+
+    assert "8 problem(s)" in str(error.value) and "nothing was written" in str(error.value)
+    err = capsys.readouterr().err
+    assert err.count("broken.yaml") == 8
+    assert Target.objects.count() == 0
+
+
+def test_import_plan_command_reports_counts(tmp_path, capsys):
+    path = tmp_path / "small.yaml"
+    path.write_text(SMALL_PLAN, encoding="utf-8")
+    call_command("import_plan", str(path))
+    call_command("import_plan", str(path))
+    out = capsys.readouterr().out
+    assert "8 created, 0 updated, 0 unchanged" in out
+    assert "0 created, 0 updated, 8 unchanged" in out
+
+
+def test_seed_fixtures_import_cleanly_and_carry_their_sources():
+    for name in ("bat-xat-2025-2030.yaml", "ma-lu-thang-2026-2030.yaml"):
+        plan_import_file(FIXTURES / name)
+
+    bat_xat = Target.objects.filter(plan__code__startswith="BX")
+    codes = set(bat_xat.values_list("code", flat=True))
+    assert {"BX-IP", "BX-IC", "BX-LOG", "BX-OCC", "BX-WORKERS", "BX-RESORT", "BX-URBAN",
+            "BX-LOGCTR", "BX-BRIDGE", "BX-SMARTGATE", "BX-WARD"} <= codes
+    assert Target.objects.get(code="BX-OCC").target_value == Decimal(80)
+    assert Target.objects.get(code="BX-WORKERS").target_value == Decimal(20000)
+    assert Target.objects.get(code="BX-IP").target_value == Decimal(2)
+    assert Target.objects.get(code="MLT-TRADE").baseline_value == Decimal(163)
+    for target in Target.objects.all():
+        assert target.source_text and target.source_url.startswith("https://"), target.code
+    # Count-like commitments are steps; levels are linear.
+    for code in ("BX-IP", "BX-IC", "BX-RESORT", "BX-BRIDGE", "BX-SMARTGATE", "MLT-BRIDGE"):
+        assert Target.objects.get(code=code).trajectory == "step", code
+    for code in ("BX-OCC", "BX-WORKERS"):
+        assert Target.objects.get(code=code).trajectory == "linear", code
+    # A commitment without a number in the article says so.
+    assert Target.objects.get(code="MLT-BRIDGE").illustrative
+
+
+def test_database_rejects_a_milestone_outside_its_plan(small_plan):
+    target = Target.objects.get(code="BX-IP")
+    with pytest.raises(IntegrityError), transaction.atomic():
+        Milestone.objects.create(target=target, date=date(2031, 6, 30), value=1)
+
+
+def test_database_rejects_a_percent_target_above_100(small_plan):
+    target = Target.objects.get(code="BX-OCC")
+    target.target_value = Decimal(120)
+    with pytest.raises(IntegrityError), transaction.atomic():
+        target.save()
+
+
+def test_database_rejects_due_date_before_baseline(small_plan):
+    target = Target.objects.get(code="BX-IP")
+    target.due_date = date(2025, 1, 1)
+    with pytest.raises(IntegrityError), transaction.atomic():
+        target.save()
+
+
+def test_area_codes_are_scoped_to_their_plan(small_plan):
+    assert Area.objects.get(code="industry").plan.code == "BX-2025-2030"
