@@ -138,6 +138,11 @@ class ProgressEntryAdmin(SimpleHistoryAdmin):
         # Entries are created through the workflow (screens, import), which checks periods.
         return False
 
+    def has_change_permission(self, request, obj=None) -> bool:
+        # Values and states change only through the workflow, so that every change is
+        # checked and kept in the history; the admin reviews with the action below.
+        return False
+
     @admin.action(description=_("Approve selected submitted entries"))
     def approve_selected(self, request, queryset) -> None:
         approved = 0

@@ -363,6 +363,18 @@ def test_import_entries_command_fails_whole_file_with_every_problem(people, tmp_
     assert ProgressEntry.objects.count() == 0
 
 
+def test_import_entries_command_without_user_imports_as_the_operator(people, tmp_path):
+    path = tmp_path / "entries.csv"
+    path.write_text(GOOD_CSV, encoding="utf-8")
+    call_command("import_entries", str(path), "--status", "approved")
+    entries = ProgressEntry.objects.select_related("author")
+    assert {(e.author.username, e.reviewer_id, e.status) for e in entries} == {
+        (workflow.IMPORT_AUTHOR, None, "approved")
+    }
+    # The operator account cannot sign in.
+    assert not entries[0].author.is_active
+
+
 def test_import_entries_command_rejects_unknown_user(people, tmp_path):
     path = tmp_path / "entries.csv"
     path.write_text(GOOD_CSV, encoding="utf-8")

@@ -29,7 +29,8 @@ DEBUG = env_bool("DEBUG", False)
 SECRET_KEY = os.environ.get("SECRET_KEY", "")
 if not SECRET_KEY:
     # A fixed key is fine for the demo on loopback; production must set SECRET_KEY.
-    SECRET_KEY = "insecure-demo-key-set-SECRET_KEY-in-production"
+    # `manage.py check --deploy` flags this "django-insecure-" key.
+    SECRET_KEY = "django-insecure-demo-key-set-SECRET_KEY-in-production"
 ALLOWED_HOSTS = env_list("ALLOWED_HOSTS", "127.0.0.1,localhost,[::1]")
 CSRF_TRUSTED_ORIGINS = env_list("CSRF_TRUSTED_ORIGINS", "")
 

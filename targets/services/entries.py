@@ -404,13 +404,17 @@ def entries_import(
         entry.status = status
         entry.submitted_at = now
         if status == EntryStatus.APPROVED:
-            # An import as approved is the reviewer's act: the importing manager
-            # (or administrator) is recorded as reviewer, never also as author.
-            entry.reviewer = user
+            # An import as approved is the reviewer's act: the importing manager is recorded
+            # as reviewer, never also as author. The command line's own account (no --user)
+            # approves as an operator and is recorded as nobody's reviewer.
             entry.reviewed_at = now
             entry.review_comment = ""
-            if entry.author_id == user.pk:
-                entry.author = _import_author()
+            if user.username == IMPORT_AUTHOR:
+                entry.reviewer = None
+            else:
+                entry.reviewer = user
+                if entry.author_id == user.pk:
+                    entry.author = import_account()
             approved_targets[row.target.pk] = row.target
         entry._change_reason = f"import of {filename}"
         entry.save()
@@ -423,10 +427,15 @@ def entries_import(
 IMPORT_AUTHOR = "import"
 
 
-def _import_author():
-    """The account that authors entries imported as approved (never a person)."""
+def import_account():
+    """The account of the command-line import: an operator, not a person; it cannot sign in."""
     user, _created = get_user_model().objects.get_or_create(
         username=IMPORT_AUTHOR,
-        defaults={"is_active": False, "first_name": "Import", "last_name": "(bulk)"},
+        defaults={
+            "is_active": False,
+            "is_superuser": True,
+            "first_name": "Import",
+            "last_name": "(command line)",
+        },
     )
     return user

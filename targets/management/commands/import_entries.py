@@ -5,7 +5,7 @@ from django.core.management.base import BaseCommand, CommandError
 
 from targets.errors import ImportFailed
 from targets.models import EntryStatus
-from targets.services.entries import entries_import
+from targets.services.entries import entries_import, import_account
 from targets.services.evaluation import target_reassess
 
 
@@ -21,15 +21,19 @@ class Command(BaseCommand):
         )
         parser.add_argument(
             "--user",
-            required=True,
-            help="the username the entries are recorded for (the reviewer with --status approved)",
+            help="the account the entries are recorded for, checked like a person on the "
+            "screens (the reviewer with --status approved); default: the operator's `import` "
+            "account, which may report on every target",
         )
 
-    def handle(self, *args, file: str, status: str, user: str, **options) -> None:
-        try:
-            account = get_user_model().objects.get(username=user, is_active=True)
-        except get_user_model().DoesNotExist:
-            raise CommandError(f"No active user “{user}”.") from None
+    def handle(self, *args, file: str, status: str, user: str | None, **options) -> None:
+        if user is None:
+            account = import_account()
+        else:
+            try:
+                account = get_user_model().objects.get(username=user, is_active=True)
+            except get_user_model().DoesNotExist:
+                raise CommandError(f"No active user “{user}”.") from None
         path = Path(file)
         try:
             content = path.read_bytes()
