@@ -272,3 +272,20 @@ def test_database_rejects_due_date_before_baseline(small_plan):
 
 def test_area_codes_are_scoped_to_their_plan(small_plan):
     assert Area.objects.get(code="industry").plan.code == "BX-2025-2030"
+
+
+def test_database_rejects_a_percent_entry_above_100(people):
+    from targets.models import ProgressEntry
+
+    target = Target.objects.get(code="BX-OCC")
+    with pytest.raises(IntegrityError), transaction.atomic():
+        ProgressEntry.objects.create(
+            target=target, period="2025-Q3", period_start=date(2025, 7, 1),
+            period_end=date(2025, 9, 30), value=Decimal("100.5"), author=people["staff"],
+        )
+
+
+def test_database_rejects_a_percent_milestone_above_100(small_plan):
+    target = Target.objects.get(code="BX-OCC")
+    with pytest.raises(IntegrityError), transaction.atomic():
+        Milestone.objects.create(target=target, date=date(2027, 12, 31), value=Decimal(101))
