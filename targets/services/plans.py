@@ -363,11 +363,7 @@ def _check_target(
             c.add(m, label, key, "is required: {value: …, date: YYYY-MM-DD}")
             points[key] = (None, None)
             continue
-        value = (
-            _value(c, pm, label, f"{key}.value", pm.get("value"), value_type)
-            if "value" in pm
-            else c.add(pm, label, f"{key}.value", "is required")
-        )
+        value = _value(c, pm, label, f"{key}.value", pm.get("value"), value_type)
         when = _date_field(c, pm, label, "date")
         points[key] = (value, when)
     baseline_value, baseline_date = points["baseline"]
@@ -409,11 +405,7 @@ def _check_target(
             continue
         where = f"{label} milestone {ms_index + 1}"
         when = _date_field(c, mm, where, "date")
-        value = (
-            _value(c, mm, where, "value", mm.get("value"), value_type)
-            if "value" in mm
-            else c.add(mm, where, "value", "is required")
-        )
+        value = _value(c, mm, where, "value", mm.get("value"), value_type)
         if when and plan_start and plan_end and not (plan_start <= when <= plan_end):
             c.add(mm, where, "date", f"{when} lies outside the plan ({plan_start} – {plan_end})")
         elif when and baseline_date and due_date and not (baseline_date < when < due_date):

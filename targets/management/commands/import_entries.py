@@ -4,6 +4,7 @@ from django.contrib.auth import get_user_model
 from django.core.management.base import BaseCommand, CommandError
 
 from targets.errors import ImportFailed
+from targets.management.commands._problems import fail_with_problems
 from targets.models import EntryStatus
 from targets.services.entries import entries_import, import_account
 from targets.services.evaluation import target_reassess
@@ -48,11 +49,7 @@ class Command(BaseCommand):
                 after_approval=target_reassess,
             )
         except ImportFailed as failed:
-            for problem in failed.problems:
-                self.stderr.write(str(problem))
-            raise CommandError(
-                f"{len(failed.problems)} problem(s) in {file}; nothing was written."
-            ) from None
+            raise fail_with_problems(self, failed, file) from None
         self.stdout.write(
             f"{file}: {result.created} created, {result.updated} updated, "
             f"{result.unchanged} unchanged ({status})."

@@ -1,6 +1,7 @@
-from django.core.management.base import BaseCommand, CommandError
+from django.core.management.base import BaseCommand
 
 from targets.errors import ImportFailed
+from targets.management.commands._problems import fail_with_problems
 from targets.services.plans import plan_import_file
 
 
@@ -14,11 +15,7 @@ class Command(BaseCommand):
         try:
             result = plan_import_file(file)
         except ImportFailed as failed:
-            for problem in failed.problems:
-                self.stderr.write(str(problem))
-            raise CommandError(
-                f"{len(failed.problems)} problem(s) in {file}; nothing was written."
-            ) from None
+            raise fail_with_problems(self, failed, file) from None
         self.stdout.write(
             f"{file}: {result.created} created, {result.updated} updated, "
             f"{result.unchanged} unchanged."
