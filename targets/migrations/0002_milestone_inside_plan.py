@@ -38,7 +38,8 @@ SELECT RAISE(ABORT, 'CHECK constraint failed: milestone date lies outside its pl
 
 def create(apps, schema_editor):
     if schema_editor.connection.vendor == "postgresql":
-        schema_editor.execute(PG_CREATE)
+        # params=None: the SQL holds plpgsql's own % placeholders, not the driver's.
+        schema_editor.execute(PG_CREATE, params=None)
     elif schema_editor.connection.vendor == "sqlite":
         for event in ("INSERT", "UPDATE"):
             schema_editor.execute(
@@ -49,7 +50,7 @@ def create(apps, schema_editor):
 
 def drop(apps, schema_editor):
     if schema_editor.connection.vendor == "postgresql":
-        schema_editor.execute(PG_DROP)
+        schema_editor.execute(PG_DROP, params=None)
     elif schema_editor.connection.vendor == "sqlite":
         for event in ("insert", "update"):
             schema_editor.execute(f"DROP TRIGGER IF EXISTS targets_milestone_inside_plan_{event};")
