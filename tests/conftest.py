@@ -18,6 +18,12 @@ def pytest_configure(config: pytest.Config) -> None:
             "(or set DATABASE_URL=postgres://postgres@127.0.0.1:5432/tracker)."
         )
 
+@pytest.fixture(autouse=True)
+def _fast_password_hashing(settings):
+    # PBKDF2's deliberate slowness is for production, not for building test users.
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+
+
 SMALL_PLAN = """
 units:
   - {code: LC, name: "Lao Cai province"}
