@@ -15,6 +15,7 @@ from django.db.models import QuerySet
 from targets import rules
 from targets.models import Assessment, EntryStatus, ProgressEntry, Target
 from targets.services import alerts as alerting
+from targets.services import delivery
 
 
 @dataclass(frozen=True)
@@ -124,7 +125,8 @@ def targets_evaluate(
 
     Re-running for the same date replaces that date's assessments with the same
     values; the target's latest assessment is the one with the latest date.
-    Alerts are recorded once per event (DESIGN §4).
+    Alerts are recorded once per event (DESIGN §4); their digests are queued
+    for delivery when the transaction commits.
     """
     chosen = list(targets if targets is not None else evaluation_targets())
     judged = judge_targets(chosen, on)
@@ -170,6 +172,7 @@ def targets_evaluate(
         alert_settings=alert_settings or alerting.AlertSettings.from_settings(),
         run=alerting.new_run_id(),
     )
+    delivery.digests_enqueue_on_commit(recorded.digest_ids)
     return EvaluationRun(
         on=on,
         results=results,
