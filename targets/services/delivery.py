@@ -73,8 +73,8 @@ def digests_enqueue(digest_ids: Iterable[int]) -> int:
             send_digest.apply_async(
                 (pk,), retry=True, retry_policy={"max_retries": 2, "interval_start": 0.2}
             )
-        except Exception:  # kombu raises several kinds for an unreachable broker
-            log.exception("Could not queue digest %s; dispatch_pending will send it", pk)
+        except Exception as exc:  # kombu raises several kinds for an unreachable broker
+            log.warning("Could not queue digest %s (%s); dispatch_pending will send it", pk, exc)
             break
         queued += 1
     return queued
