@@ -41,6 +41,7 @@ def test_english_digest_lists_each_alert_with_a_link(two_readers):
     )
     assert f"{SITE}/targets/BX-OCC/" in message.body
     assert f"{SITE}/alerts/" in message.body
+    assert "The evaluation of 11/24/2026 found 1 new alert for you:" in message.body
     [(html, mimetype)] = message.alternatives
     assert mimetype == "text/html"
     assert f'<a href="{SITE}/targets/BX-OCC/"><strong>BX-OCC</strong>' in html
@@ -50,6 +51,7 @@ def test_vietnamese_digest_for_a_vietnamese_reader(two_readers):
     message = digest_message(two_readers["bx.manager"], site_url=SITE, from_email=FROM)
     assert message.subject == "[Target Tracker] 5 cảnh báo mới (24-11-2026)"
     assert "Báo cáo kỳ 2026-Q3 đã quá hạn (hạn nộp 15-10-2026)." in message.body
+    assert "Đợt đánh giá ngày 24-11-2026 có 5 cảnh báo mới gửi anh/chị:" in message.body
     assert "Kính gửi bx.manager," in message.body  # no first or last name: the username
     assert message.body.count(f"{SITE}/targets/BX-IP/") == 5
     html = message.alternatives[0][0]
