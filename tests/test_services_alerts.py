@@ -229,8 +229,36 @@ def test_dry_run_records_no_alert(people):
 def test_evaluation_queries_do_not_grow_with_alerts(people, django_assert_max_num_queries):
     report_bx_ip_until_q3(people)
     lagging_occupancy(people)
-    with django_assert_max_num_queries(20):
+    with django_assert_max_num_queries(17):
         evaluate(D0)
+
+
+def _more_targets(n: int, start: int) -> None:
+    from targets.services.plans import load_located, plan_import
+
+    lines = ["plans:", "  - code: BX-2025-2030", "    name: Bat Xat", "    unit: LC-BATXAT",
+             "    start: 2025-07-01", "    end: 2030-12-31", "    targets:"]
+    for i in range(start, start + n):
+        lines += [
+            f"      - {{code: T{i}, name: T{i}, area: industry, responsible_unit: LC-BATXAT,",
+            "          measure: x, baseline: {value: 0, date: 2025-06-30},",
+            "          target: {value: 10, date: 2030-12-31}}",
+        ]
+    plan_import(data=load_located("\n".join(lines)), filename="more.yaml")
+
+
+def test_recording_alerts_takes_the_same_queries_for_many_targets(people):
+    from django.test.utils import CaptureQueriesContext
+
+    _more_targets(3, 0)
+    with CaptureQueriesContext(connection) as few:
+        small = evaluate(D0)
+    _more_targets(60, 3)
+    with CaptureQueriesContext(connection) as many:
+        large = evaluate(date(2026, 11, 25))
+    # 5 targets × 5 overdue quarters, then the 60 new targets × 5 more.
+    assert (small.alerts_created, large.alerts_created) == (25, 300)
+    assert len(many.captured_queries) == len(few.captured_queries)
 
 
 @pytest.mark.django_db(transaction=True)

@@ -29,7 +29,6 @@ from targets.models import (
     AlertRecipient,
     Digest,
     EntryStatus,
-    Membership,
     ProgressEntry,
     Role,
     Status,
@@ -232,7 +231,7 @@ def alerts_record(
     if not candidates:
         return Recorded(run, [], [])
     by_key = {c.key: c for c in candidates}
-    existing = set(Alert.objects.filter(key__in=by_key).values_list("key", flat=True))
+    existing = set(Alert.objects.filter(key__in=list(by_key)).values_list("key", flat=True))
     fresh = [c for key, c in by_key.items() if key not in existing]
     if not fresh:
         return Recorded(run, [], [])
@@ -269,11 +268,19 @@ def _address(alerts: list[Alert], by_key: dict[str, Candidate], *, run: str, on:
         unit_ids.add(unit.pk)
         if unit.parent_id:
             unit_ids.add(unit.parent_id)
+    owner_ids = {by_key[a.key].target.owner_id for a in alerts} - {None}
+    # Members of the units concerned and the owners, with their addresses, in one query.
     members: dict[tuple[int, str], set[int]] = defaultdict(set)
-    for unit_id, role, user_id in Membership.objects.filter(
-        unit_id__in=unit_ids, user__is_active=True
-    ).values_list("unit_id", "role", "user_id"):
-        members[(unit_id, role)].add(user_id)
+    emails: dict[int, str] = {}
+    for user_id, email, unit_id, role in (
+        get_user_model()
+        .objects.filter(is_active=True)
+        .filter(Q(pk__in=owner_ids) | Q(memberships__unit_id__in=unit_ids))
+        .values_list("pk", "email", "memberships__unit_id", "memberships__role")
+    ):
+        emails[user_id] = email
+        if unit_id in unit_ids:
+            members[(unit_id, role)].add(user_id)
     wanted: dict[int, set[int]] = {}
     for alert in alerts:
         target = by_key[alert.key].target
@@ -285,28 +292,22 @@ def _address(alerts: list[Alert], by_key: dict[str, Candidate], *, run: str, on:
             users = set(members[(unit.pk, Role.STAFF)])
         else:
             users = set(members[(unit.pk, Role.MANAGER)])
-            if target.owner_id:
+            if target.owner_id in emails:  # an active owner
                 users.add(target.owner_id)
         wanted[alert.pk] = users
-    everyone = set().union(*wanted.values()) if wanted else set()
-    User = get_user_model()
-    active = dict(
-        User.objects.filter(pk__in=everyone, is_active=True).values_list("pk", "email")
-    )
-    mailable = sorted(pk for pk, email in active.items() if email)
-    Digest.objects.bulk_create(
-        [Digest(user_id=pk, run=run, evaluated_on=on) for pk in mailable],
-        ignore_conflicts=True,
-    )
-    digests = dict(
-        Digest.objects.filter(run=run, user_id__in=mailable).values_list("user_id", "pk")
-    )
+    everyone = set().union(*wanted.values())
+    # The run id is new, so these rows cannot conflict: a plain insert returns their ids.
+    digests = {
+        d.user_id: d.pk
+        for d in Digest.objects.bulk_create(
+            [Digest(user_id=pk, run=run, evaluated_on=on) for pk in sorted(everyone) if emails[pk]]
+        )
+    }
     AlertRecipient.objects.bulk_create(
         [
             AlertRecipient(alert=alert, user_id=pk, digest_id=digests.get(pk))
             for alert in alerts
             for pk in sorted(wanted[alert.pk])
-            if pk in active
         ],
         ignore_conflicts=True,
     )
@@ -328,10 +329,10 @@ def _resolve_cleared(
     }
     if not current:
         return 0
-    now = timezone.now()
     cleared = Q(pk__in=[])
     for target_id, result in current.items():
         j = result.judgement
+        target = result.target
         mine = Q(target_id=target_id)
         if rules.SEVERITY[rules.Status(j.status)] == 0:
             cleared |= mine & Q(kind__in=RESOLVED_ON_RECOVERY)
@@ -343,17 +344,15 @@ def _resolve_cleared(
             & Q(kind=AlertKind.MILESTONE_MISSED)
             & ~Q(subject__in=[d.isoformat() for d in j.milestones_missed])
         )
-    resolved = Alert.objects.filter(cleared, resolved_at__isnull=True).update(resolved_at=now)
-    # A reminder is settled once its period is reported, or overdue (the overdue alert follows).
-    settled = []
-    for alert in Alert.objects.filter(
-        target_id__in=current, kind=AlertKind.REMINDER, resolved_at__isnull=True
-    ).only("pk", "target_id", "subject", "params"):
-        deadline = alert.params.get("deadline")
-        if alert.subject in reported[alert.target_id] or (
-            deadline and date.fromisoformat(deadline) < on
-        ):
-            settled.append(alert.pk)
-    if settled:
-        resolved += Alert.objects.filter(pk__in=settled).update(resolved_at=now)
-    return resolved
+        # A reminder is settled once its period is reported, or overdue (the overdue alert
+        # takes over).
+        settled = set(reported[target_id]) | {
+            p.key
+            for p in target.reporting_periods()
+            if p.end + timedelta(days=target.grace_days) < on
+        }
+        if settled:
+            cleared |= mine & Q(kind=AlertKind.REMINDER, subject__in=sorted(settled))
+    return Alert.objects.filter(cleared, resolved_at__isnull=True).update(
+        resolved_at=timezone.now()
+    )
