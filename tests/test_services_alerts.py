@@ -192,10 +192,22 @@ def test_reminder_resolves_when_the_report_arrives(people):
 
 def test_overdue_alert_resolves_when_the_report_arrives(people):
     evaluate(D0)
-    report("BX-IP", "2026-Q3", 0, author=people["staff"])  # submitted is enough
-    evaluate(date(2026, 11, 25))
+    report("BX-IP", "2026-Q3", 0, author=people["staff"])  # submitted is enough, at once
     assert Alert.objects.get(key="BX-IP:overdue:2026-Q3").resolved_at is not None
     assert Alert.objects.get(key="BX-IP:overdue:2026-Q2").resolved_at is None
+    evaluate(date(2026, 11, 25))  # and the next evaluation agrees
+    assert Alert.objects.get(key="BX-IP:overdue:2026-Q3").resolved_at is not None
+
+
+def test_a_returned_report_reopens_its_overdue_alert(people):
+    from targets.services import entries as workflow
+
+    evaluate(D0)
+    entry = report("BX-IP", "2026-Q3", 0, author=people["staff"])
+    workflow.entry_return(user=people["manager"], entry=entry, comment="Attach the decision.")
+    run = evaluate(date(2026, 11, 25))
+    assert run.alerts_created == 0  # the same event: no second alert, the first one reopens
+    assert Alert.objects.get(key="BX-IP:overdue:2026-Q3").resolved_at is None
 
 
 def test_approval_reassesses_and_records_alerts(people):

@@ -19,7 +19,7 @@ from typing import TYPE_CHECKING
 
 from django.conf import settings
 from django.contrib.auth import get_user_model
-from django.db.models import Q
+from django.db.models import Case, DateTimeField, Q, Value, When
 from django.utils import timezone
 
 from targets import rules
@@ -330,6 +330,7 @@ def _resolve_cleared(
     if not current:
         return 0
     cleared = Q(pk__in=[])
+    reopened = Q(pk__in=[])  # an overdue report that was submitted, then returned
     for target_id, result in current.items():
         j = result.judgement
         target = result.target
@@ -339,6 +340,8 @@ def _resolve_cleared(
         elif j.status not in PROBLEM_STATUSES:
             cleared |= mine & Q(kind=AlertKind.ESCALATED)
         cleared |= mine & Q(kind=AlertKind.OVERDUE) & ~Q(subject__in=j.overdue_periods)
+        if j.overdue_periods:
+            reopened |= mine & Q(kind=AlertKind.OVERDUE, subject__in=j.overdue_periods)
         cleared |= (
             mine
             & Q(kind=AlertKind.MILESTONE_MISSED)
@@ -353,6 +356,24 @@ def _resolve_cleared(
         }
         if settled:
             cleared |= mine & Q(kind=AlertKind.REMINDER, subject__in=sorted(settled))
-    return Alert.objects.filter(cleared, resolved_at__isnull=True).update(
-        resolved_at=timezone.now()
+    # One statement: close what cleared, reopen what holds again.
+    return Alert.objects.filter(
+        (cleared & Q(resolved_at__isnull=True)) | (reopened & Q(resolved_at__isnull=False))
+    ).update(
+        resolved_at=Case(
+            When(reopened, then=Value(None)),
+            default=Value(timezone.now()),
+            output_field=DateTimeField(),
+        )
     )
+
+
+def alerts_settle_period(*, target_id: int, period: str) -> int:
+    """A report for ``period`` has been submitted: its overdue alert and reminder are resolved
+    at once (the next evaluation reopens the overdue alert if the report is returned)."""
+    return Alert.objects.filter(
+        target_id=target_id,
+        kind__in=(AlertKind.OVERDUE, AlertKind.REMINDER),
+        subject=period,
+        resolved_at__isnull=True,
+    ).update(resolved_at=timezone.now())
