@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import date
+from decimal import Decimal, InvalidOperation
 from email.utils import parseaddr
 
 from django.conf import settings
@@ -22,6 +23,17 @@ def _day(iso: str | None) -> str:
     return formats.date_format(date.fromisoformat(iso), "SHORT_DATE_FORMAT")
 
 
+def _number(text: str | None) -> str:
+    """A stored decimal string in the active language's notation (22,5 in Vietnamese)."""
+    if not text:
+        return ""
+    try:
+        value = Decimal(text)
+    except InvalidOperation:
+        return text
+    return formats.number_format(value, use_l10n=True, force_grouping=True)
+
+
 def _status(value: str) -> str:
     try:
         return str(Status(value).label)
@@ -35,8 +47,8 @@ def alert_message(alert: Alert) -> str:
     values = {
         "status": _status(alert.status),
         "previous": _status(alert.previous_status or Status.NO_DATA),
-        "actual": p.get("actual", ""),
-        "expected": p.get("expected", ""),
+        "actual": _number(p.get("actual")),
+        "expected": _number(p.get("expected")),
         "milestone": _day(p.get("milestone")),
         "period": p.get("period", ""),
         "deadline": _day(p.get("deadline")),

@@ -78,6 +78,12 @@ def test_each_kind_reads_well_in_both_languages(people):
     lagging_occupancy(people)
     evaluate(date(2026, 11, 24))
     evaluate(date(2026, 12, 24))  # escalation
+    worsened = Alert.objects.get(key="BX-OCC:worsened:2026-11-24:lagging")
+    with translation.override("vi"):
+        assert alert_message(worsened) == (
+            "Tình trạng xấu đi từ Chưa có số liệu thành Chậm tiến độ "
+            "(thực tế 22, kế hoạch đến nay 35,2836)."
+        )
     alert = Alert.objects.get(key="BX-OCC:escalated:2026-11-24")
     with translation.override("en"):
         assert alert_message(alert) == (
