@@ -363,3 +363,25 @@ def test_worker_killed_mid_send_the_digest_arrives_exactly_once(people, mailbox,
         stop(first, signal.SIGKILL)
         if second is not None:
             stop(second)
+
+
+def test_beat_schedules_the_daily_evaluation_and_the_retry_net():
+    from celery.schedules import crontab
+
+    from tracker.celery import app
+
+    schedule = app.conf.beat_schedule
+    assert app.conf.timezone == "Asia/Ho_Chi_Minh"
+    daily = schedule["evaluate-targets-daily"]
+    assert daily["task"] == "targets.tasks.evaluate_all"
+    assert daily["schedule"] == crontab(hour=6, minute=0)
+    assert schedule["dispatch-pending-digests"] == {
+        "task": "targets.tasks.dispatch_pending", "schedule": 600.0,
+    }
+    # acks_late tasks come back after the visibility timeout: every countdown stays below it.
+    visibility = app.conf.broker_transport_options["visibility_timeout"]
+    assert visibility > django_settings.ALERT_DELIVERY_BACKOFF_MAX
+    from targets.tasks import send_digest
+
+    assert send_digest.acks_late and send_digest.retry_backoff
+    assert send_digest.autoretry_for == delivery.RETRYABLE
