@@ -101,6 +101,18 @@ def test_an_unreachable_server_on_the_last_try_leaves_failed(people, mailbox, se
 
 
 @pytest.mark.django_db
+def test_a_recipient_who_lost_the_address_fails_at_once_without_retries(people):
+    digest = overdue_digest(people)
+    people["manager"].email = ""
+    people["manager"].save(update_fields=["email"])
+    with pytest.raises(ValueError, match="no email address"):
+        delivery.digest_deliver(digest_id=digest.pk, policy=policy(), final=False)
+    digest.refresh_from_db()
+    assert digest.state == DeliveryState.FAILED
+    assert digest.last_error == "ValueError: the recipient has no email address"
+
+
+@pytest.mark.django_db
 def test_a_fresh_claim_is_not_taken_a_stale_one_is(people):
     digest = overdue_digest(people)
     lease = timedelta(minutes=15)
