@@ -12,7 +12,7 @@ TEST_BROKER_URL ?= redis://127.0.0.1:6379/15
 DEMO_DATE ?=
 DEMO_ADDR ?= 127.0.0.1:8000
 
-.PHONY: demo test lint bench install install-dev services demo-data migrate clean
+.PHONY: demo test lint bench install install-dev services demo-data migrate messages worker clean
 
 $(VENV)/bin/activate:
 	$(PYTHON) -m venv $(VENV)
@@ -35,7 +35,22 @@ services:
 migrate: install
 	DEBUG=1 $(PY) manage.py migrate --noinput -v0
 
-demo-data: migrate
+# Compiled translations (.mo) are build output: made here, never committed. Needs gettext's msgfmt.
+messages: install
+	@command -v msgfmt >/dev/null || { \
+		echo "gettext (msgfmt) is missing: installing it from Debian's packages"; \
+		if [ "$$(id -u)" = 0 ]; then SUDO=; else SUDO=sudo; fi; \
+		$$SUDO apt-get update -qq && \
+		$$SUDO env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq gettext >/dev/null; } \
+		|| echo "WARNING: could not install gettext; the Vietnamese translations are not compiled"
+	@if command -v msgfmt >/dev/null; then $(PY) manage.py compilemessages --ignore=$(VENV) -v0; fi
+
+# A Celery worker with an embedded beat, for development (production: separate processes, README).
+worker: migrate messages
+	mkdir -p var
+	$(VENV)/bin/celery -A tracker worker -B -l info --schedule var/celerybeat-schedule
+
+demo-data: migrate messages
 	$(PY) manage.py import_plan fixtures/bat-xat-2025-2030.yaml
 	$(PY) manage.py import_plan fixtures/ma-lu-thang-2026-2030.yaml
 	$(PY) manage.py load_demo fixtures/demo.yaml
@@ -51,7 +66,7 @@ demo: demo-data
 lint: install-dev
 	$(VENV)/bin/ruff check .
 
-test: install-dev services lint
+test: install-dev services lint messages
 	DATABASE_URL=$(TEST_DATABASE_URL) CELERY_BROKER_URL=$(TEST_BROKER_URL) \
 		$(PY) manage.py makemigrations --check --dry-run
 	DATABASE_URL=$(TEST_DATABASE_URL) CELERY_BROKER_URL=$(TEST_BROKER_URL) \

@@ -8,8 +8,12 @@ from simple_history.admin import SimpleHistoryAdmin
 
 from targets.errors import NotAllowed, WorkflowError
 from targets.models import (
+    Alert,
+    AlertRecipient,
     Area,
     Assessment,
+    DeliveryState,
+    Digest,
     EntryStatus,
     Membership,
     Milestone,
@@ -19,6 +23,7 @@ from targets.models import (
     Target,
     Unit,
 )
+from targets.services import delivery
 from targets.services import entries as workflow
 from targets.services.evaluation import target_reassess
 
@@ -173,3 +178,71 @@ class AssessmentAdmin(admin.ModelAdmin):
 
     def has_change_permission(self, request, obj=None) -> bool:
         return False
+
+
+class AlertRecipientInline(admin.TabularInline):
+    model = AlertRecipient
+    fields = ["user", "digest", "read_at", "acknowledged_at"]
+    readonly_fields = fields
+    extra = 0
+    can_delete = False
+
+    def has_add_permission(self, request, obj=None) -> bool:
+        return False
+
+
+@admin.register(Alert)
+class AlertAdmin(admin.ModelAdmin):
+    list_display = ["target", "kind", "subject", "status", "evaluated_on", "created_at",
+                    "resolved_at"]
+    list_filter = ["kind", "status", ("resolved_at", admin.EmptyFieldListFilter), "evaluated_on",
+                   "target__plan"]
+    search_fields = ["key", "target__code", "target__name"]
+    list_select_related = ["target"]
+    date_hierarchy = "created_at"
+    readonly_fields = ["target", "kind", "subject", "key", "status", "previous_status",
+                       "severity", "params", "evaluated_on", "run", "created_at", "resolved_at"]
+    inlines = [AlertRecipientInline]
+
+    def has_add_permission(self, request) -> bool:
+        return False  # alerts are recorded by evaluations only
+
+
+class DigestItemInline(admin.TabularInline):
+    model = AlertRecipient
+    fk_name = "digest"
+    fields = ["alert", "read_at", "acknowledged_at"]
+    readonly_fields = fields
+    extra = 0
+    can_delete = False
+    verbose_name = _("alert in this digest")
+    verbose_name_plural = _("alerts in this digest")
+
+    def has_add_permission(self, request, obj=None) -> bool:
+        return False
+
+
+@admin.register(Digest)
+class DigestAdmin(admin.ModelAdmin):
+    list_display = ["user", "evaluated_on", "state", "attempts", "short_error", "claimed_at",
+                    "sent_at"]
+    list_filter = ["state", "evaluated_on"]
+    search_fields = ["user__username", "user__email", "last_error"]
+    list_select_related = ["user"]
+    readonly_fields = ["user", "run", "evaluated_on", "state", "attempts", "last_error",
+                       "created_at", "claimed_at", "sent_at"]
+    inlines = [DigestItemInline]
+    actions = ["resend_failed"]
+
+    def has_add_permission(self, request) -> bool:
+        return False
+
+    @admin.display(description=_("last error"))
+    def short_error(self, digest: Digest) -> str:
+        return digest.last_error[:80]
+
+    @admin.action(description=_("Re-send selected failed digests"))
+    def resend_failed(self, request, queryset) -> None:
+        ids = list(queryset.filter(state=DeliveryState.FAILED).values_list("pk", flat=True))
+        count = delivery.digests_resend(digest_ids=ids)
+        self.message_user(request, _("%(n)d digests queued to be sent again.") % {"n": count})

@@ -507,3 +507,142 @@ class Assessment(models.Model):
     def severity(self) -> int:
         return rules.SEVERITY[rules.Status(self.status)]
 
+
+
+# --- alerts (DESIGN §4) ---------------------------------------------------------
+
+
+class AlertKind(models.TextChoices):
+    WORSENED = "worsened", _("Status worsened")
+    MILESTONE_MISSED = "milestone_missed", _("Milestone missed")
+    OVERDUE = "overdue", _("Report overdue")
+    RECOVERED = "recovered", _("Recovered")
+    ESCALATED = "escalated", _("Escalated")
+    REMINDER = "reminder", _("Report reminder")
+
+
+class Alert(models.Model):
+    """One event for one target, recorded once under ``key`` (target:kind:subject).
+
+    The subject makes each event unique: the date and the new status for a
+    worsening or a recovery (a re-run of the same date is the same event, a
+    second worsening later is a new one), the milestone date, the period key,
+    or the date of the episode's first alert for an escalation.
+    """
+
+    target = models.ForeignKey(
+        Target, verbose_name=_("target"), on_delete=models.CASCADE, related_name="alerts"
+    )
+    kind = models.CharField(_("kind"), max_length=20, choices=AlertKind.choices)
+    subject = models.CharField(_("subject"), max_length=60)
+    key = models.CharField(_("key"), max_length=200, unique=True, editable=False)
+    status = models.CharField(_("status"), max_length=10, choices=Status.choices)
+    previous_status = models.CharField(
+        _("previous status"), max_length=10, choices=Status.choices, blank=True
+    )
+    severity = models.PositiveSmallIntegerField(_("severity"), default=0)
+    params = models.JSONField(_("message parameters"), default=dict, blank=True)
+    evaluated_on = models.DateField(_("evaluation date"))
+    run = models.CharField(_("evaluation run"), max_length=32, db_index=True, editable=False)
+    created_at = models.DateTimeField(_("created"), auto_now_add=True)
+    resolved_at = models.DateTimeField(_("resolved"), null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at", "-pk"]
+        verbose_name = _("alert")
+        verbose_name_plural = _("alerts")
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(kind__in=AlertKind.values), name="alert_kind_valid"
+            ),
+        ]
+        indexes = [models.Index(fields=["target", "kind", "resolved_at"])]
+
+    def __str__(self) -> str:
+        return self.key
+
+    @staticmethod
+    def make_key(target_code: str, kind: str, subject: str) -> str:
+        return f"{target_code}:{kind}:{subject}"
+
+
+class DeliveryState(models.TextChoices):
+    PENDING = "pending", _("Pending")
+    SENDING = "sending", _("Sending")
+    SENT = "sent", _("Sent")
+    FAILED = "failed", _("Failed")
+
+
+class Digest(models.Model):
+    """The one email a recipient gets for one evaluation run: the unit of delivery.
+
+    A sender claims it with a conditional update (pending → sending), sends,
+    and marks it sent only after the mail server accepted the message.
+    """
+
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("recipient"),
+        on_delete=models.CASCADE,
+        related_name="digests",
+    )
+    run = models.CharField(_("evaluation run"), max_length=32, editable=False)
+    evaluated_on = models.DateField(_("evaluation date"))
+    state = models.CharField(
+        _("state"), max_length=10, choices=DeliveryState.choices, default=DeliveryState.PENDING
+    )
+    attempts = models.PositiveIntegerField(_("attempts"), default=0)
+    last_error = models.TextField(_("last error"), blank=True)
+    created_at = models.DateTimeField(_("created"), auto_now_add=True)
+    claimed_at = models.DateTimeField(_("claimed"), null=True, blank=True)
+    sent_at = models.DateTimeField(_("sent"), null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at", "-pk"]
+        verbose_name = _("alert digest")
+        verbose_name_plural = _("alert digests")
+        constraints = [
+            models.UniqueConstraint(fields=["user", "run"], name="digest_one_per_user_and_run"),
+            models.CheckConstraint(
+                condition=Q(state__in=DeliveryState.values), name="digest_state_valid"
+            ),
+        ]
+        indexes = [models.Index(fields=["state", "claimed_at"])]
+
+    def __str__(self) -> str:
+        return f"{self.user} — {self.evaluated_on} ({self.get_state_display()})"
+
+
+class AlertRecipient(models.Model):
+    """One alert in one user's inbox, with its read / acknowledged state and its digest."""
+
+    alert = models.ForeignKey(
+        Alert, verbose_name=_("alert"), on_delete=models.CASCADE, related_name="recipients"
+    )
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("recipient"),
+        on_delete=models.CASCADE,
+        related_name="alert_inbox",
+    )
+    digest = models.ForeignKey(
+        Digest,
+        verbose_name=_("digest"),
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="items",
+    )
+    read_at = models.DateTimeField(_("read"), null=True, blank=True)
+    acknowledged_at = models.DateTimeField(_("acknowledged"), null=True, blank=True)
+
+    class Meta:
+        ordering = ["-alert__created_at", "-pk"]
+        verbose_name = _("alert recipient")
+        verbose_name_plural = _("alert recipients")
+        constraints = [
+            models.UniqueConstraint(fields=["alert", "user"], name="alert_recipient_once"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.alert} → {self.user}"

@@ -143,6 +143,24 @@ CELERY_TASK_ACKS_LATE = True
 CELERY_TASK_REJECT_ON_WORKER_LOST = True
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 CELERY_TASK_IGNORE_RESULT = True
+# With acks_late, Redis hands an unacknowledged task to another worker after this many
+# seconds; every countdown (retry backoff) must stay below it.
+CELERY_BROKER_TRANSPORT_OPTIONS = {
+    "visibility_timeout": int(os.environ.get("CELERY_VISIBILITY_TIMEOUT", "3600"))
+}
+if os.environ.get("CELERY_UNACKED_RESTORE_INTERVAL"):
+    # How often a worker looks for tasks of dead workers (default about every 100 s).
+    CELERY_BROKER_TRANSPORT_OPTIONS |= {
+        "unacked_restore_interval": int(os.environ["CELERY_UNACKED_RESTORE_INTERVAL"]),
+        "unacked_restore_throttle": 1,
+    }
+CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
+
+# Alert delivery (DESIGN §4): retries of one send, the lease of a claim, the retry net.
+ALERT_DELIVERY_MAX_RETRIES = int(os.environ.get("ALERT_DELIVERY_MAX_RETRIES", "5"))
+ALERT_DELIVERY_BACKOFF_MAX = int(os.environ.get("ALERT_DELIVERY_BACKOFF_MAX", "600"))
+ALERT_SENDING_LEASE = int(os.environ.get("ALERT_SENDING_LEASE", "900"))
+ALERT_FAILED_RETRY_AFTER = int(os.environ.get("ALERT_FAILED_RETRY_AFTER", "3600"))
 
 # Alert rules (DESIGN §4) — read here, passed into services.
 ESCALATION_DAYS = int(os.environ.get("ESCALATION_DAYS", "30"))

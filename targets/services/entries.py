@@ -25,6 +25,7 @@ from django.utils.translation import gettext as _
 from targets import access, rules
 from targets.errors import ImportFailed, NotAllowed, Problem, WorkflowError
 from targets.models import EntryStatus, ProgressEntry, Target, ValueType
+from targets.services.alerts import alerts_settle_period
 
 EDITABLE = (EntryStatus.DRAFT, EntryStatus.RETURNED)
 
@@ -145,6 +146,7 @@ def entry_submit(*, user, entry: ProgressEntry) -> ProgressEntry:
     entry.status = EntryStatus.SUBMITTED
     entry.submitted_at = timezone.now()
     entry.save(update_fields=["status", "submitted_at", "updated_at"])
+    alerts_settle_period(target_id=entry.target_id, period=entry.period)
     return entry
 
 

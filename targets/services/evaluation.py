@@ -14,6 +14,8 @@ from django.db.models import QuerySet
 
 from targets import rules
 from targets.models import Assessment, EntryStatus, ProgressEntry, Target
+from targets.services import alerts as alerting
+from targets.services import delivery
 
 
 @dataclass(frozen=True)
@@ -29,6 +31,7 @@ class EvaluationRun:
     on: date
     results: list[Evaluated]
     alerts_created: int = 0
+    digest_ids: tuple[int, ...] = ()
 
 
 def judge_targets(targets: Iterable[Target], on: date) -> list[tuple[Target, rules.Judgement]]:
@@ -112,12 +115,18 @@ def evaluation_targets() -> QuerySet[Target]:
 
 @transaction.atomic
 def targets_evaluate(
-    *, on: date, targets: QuerySet[Target] | None = None, dry_run: bool = False
+    *,
+    on: date,
+    targets: QuerySet[Target] | None = None,
+    dry_run: bool = False,
+    alert_settings: alerting.AlertSettings | None = None,
 ) -> EvaluationRun:
-    """Assess every target (or the given ones) at ``on`` and store the assessments.
+    """Assess every target (or the given ones) at ``on``, store the assessments, record alerts.
 
     Re-running for the same date replaces that date's assessments with the same
     values; the target's latest assessment is the one with the latest date.
+    Alerts are recorded once per event (DESIGN §4); their digests are queued
+    for delivery when the transaction commits.
     """
     chosen = list(targets if targets is not None else evaluation_targets())
     judged = judge_targets(chosen, on)
@@ -154,21 +163,37 @@ def targets_evaluate(
             target.latest_assessment = assessment
             moved.append(target)
     Target.objects.bulk_update(moved, ["latest_assessment"])
+    results = [
+        Evaluated(t, j, previous.get(t.pk), a) for (t, j), a in zip(judged, stored, strict=True)
+    ]
+    recorded = alerting.alerts_record(
+        results=results,
+        on=on,
+        alert_settings=alert_settings or alerting.AlertSettings.from_settings(),
+        run=alerting.new_run_id(),
+    )
+    delivery.digests_enqueue_on_commit(recorded.digest_ids)
     return EvaluationRun(
         on=on,
-        results=[
-            Evaluated(t, j, previous.get(t.pk), a)
-            for (t, j), a in zip(judged, stored, strict=True)
-        ],
+        results=results,
+        alerts_created=len(recorded.alerts),
+        digest_ids=tuple(recorded.digest_ids),
     )
 
 
-def target_reassess(target: Target, *, on: date | None = None) -> EvaluationRun:
+def target_reassess(
+    target: Target,
+    *,
+    on: date | None = None,
+    alert_settings: alerting.AlertSettings | None = None,
+) -> EvaluationRun:
     """Re-assess one target now, e.g. right after one of its entries is approved."""
     from django.utils import timezone
 
     return targets_evaluate(
-        on=on or timezone.localdate(), targets=evaluation_targets().filter(pk=target.pk)
+        on=on or timezone.localdate(),
+        targets=evaluation_targets().filter(pk=target.pk),
+        alert_settings=alert_settings,
     )
 
 

@@ -4,6 +4,7 @@ from datetime import date
 from django.core.management.base import BaseCommand, CommandError
 from django.utils import timezone
 
+from targets.services.alerts import AlertSettings
 from targets.services.evaluation import run_json, targets_evaluate
 
 
@@ -23,7 +24,9 @@ class Command(BaseCommand):
                 raise CommandError(f"--date: “{options['date']}” is not YYYY-MM-DD.") from None
         else:
             on = timezone.localdate()
-        run = targets_evaluate(on=on, dry_run=options["dry_run"])
+        run = targets_evaluate(
+            on=on, dry_run=options["dry_run"], alert_settings=AlertSettings.from_settings()
+        )
         if options["json"]:
             self.stdout.write(json.dumps(run_json(run), ensure_ascii=False))
             return

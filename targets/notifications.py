@@ -1,0 +1,157 @@
+"""Composing alert digests: what an alert says, in the reader's language, as text and HTML."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date
+from decimal import Decimal, InvalidOperation
+from email.utils import parseaddr
+
+from django.conf import settings
+from django.core.mail import EmailMultiAlternatives
+from django.template.loader import render_to_string
+from django.utils import formats, translation
+from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
+
+from targets.models import Alert, AlertKind, AlertRecipient, Digest, Status
+
+
+def _day(iso: str | None) -> str:
+    if not iso:
+        return ""
+    return formats.date_format(date.fromisoformat(iso), "SHORT_DATE_FORMAT")
+
+
+def _number(text: str | None) -> str:
+    """A stored decimal string in the active language's notation (22,5 in Vietnamese)."""
+    if not text:
+        return ""
+    try:
+        value = Decimal(text)
+    except InvalidOperation:
+        return text
+    return formats.number_format(value, use_l10n=True, force_grouping=True)
+
+
+def _status(value: str) -> str:
+    try:
+        return str(Status(value).label)
+    except ValueError:
+        return value
+
+
+def alert_message(alert: Alert) -> str:
+    """What happened, in the active language."""
+    p = alert.params or {}
+    values = {
+        "status": _status(alert.status),
+        "previous": _status(alert.previous_status or Status.NO_DATA),
+        "actual": _number(p.get("actual")),
+        "expected": _number(p.get("expected")),
+        "milestone": _day(p.get("milestone")),
+        "period": p.get("period", ""),
+        "deadline": _day(p.get("deadline")),
+        "since": _day(p.get("since")),
+        "days": p.get("days", ""),
+    }
+    kind = alert.kind
+    if kind == AlertKind.WORSENED:
+        text = _(
+            "Status worsened from %(previous)s to %(status)s "
+            "(actual %(actual)s, expected now %(expected)s)."
+        )
+    elif kind == AlertKind.RECOVERED:
+        text = _("Recovered: the status is now %(status)s (it was %(previous)s).")
+    elif kind == AlertKind.MILESTONE_MISSED:
+        text = _("The milestone of %(milestone)s was missed.")
+    elif kind == AlertKind.OVERDUE:
+        text = _("The report for %(period)s is overdue (it was due by %(deadline)s).")
+    elif kind == AlertKind.ESCALATED:
+        text = _(
+            "Still %(status)s %(days)s days after the first alert (%(since)s): "
+            "escalated to the managers of the parent unit."
+        )
+    elif kind == AlertKind.REMINDER:
+        text = _(
+            "The report for %(period)s is due by %(deadline)s and nothing has been "
+            "submitted yet."
+        )
+    else:
+        text = "%(status)s"
+    return text % values
+
+
+def target_link(site_url: str, code: str) -> str:
+    """The target page; the web screens serve it at /targets/<code>/."""
+    return f"{site_url.rstrip('/')}/targets/{code}/"
+
+
+def message_id(digest: Digest, from_email: str) -> str:
+    """A Message-ID that is the same on every attempt, so a re-sent digest is recognisable."""
+    domain = parseaddr(from_email)[1].rpartition("@")[2] or "localhost"
+    return f"<digest-{digest.pk}-{digest.run}@{domain}>"
+
+
+@dataclass(frozen=True)
+class DigestItem:
+    code: str
+    name: str
+    kind: str
+    message: str
+    link: str
+    resolved: bool
+
+
+def digest_language(digest: Digest) -> str:
+    profile = getattr(digest.user, "profile", None)
+    language = profile.language if profile is not None else settings.LANGUAGE_CODE
+    return language if language in dict(settings.LANGUAGES) else settings.LANGUAGE_CODE
+
+
+def digest_message(
+    digest: Digest, *, site_url: str, from_email: str
+) -> EmailMultiAlternatives:
+    """The digest email for one recipient and one run, in the recipient's language."""
+    items = list(
+        AlertRecipient.objects.filter(digest=digest)
+        .select_related("alert__target")
+        .order_by("alert__target__code", "alert__kind", "alert__subject")
+    )
+    with translation.override(digest_language(digest)):
+        rows = [
+            DigestItem(
+                code=item.alert.target.code,
+                name=item.alert.target.name,
+                kind=str(AlertKind(item.alert.kind).label),
+                message=alert_message(item.alert),
+                link=target_link(site_url, item.alert.target.code),
+                resolved=item.alert.resolved_at is not None,
+            )
+            for item in items
+        ]
+        context = {
+            "user": digest.user,
+            "items": rows,
+            "evaluated_on": digest.evaluated_on,
+            "inbox_link": f"{site_url.rstrip('/')}/alerts/",
+        }
+        subject = ngettext(
+            "[Target Tracker] %(count)d new alert (%(date)s)",
+            "[Target Tracker] %(count)d new alerts (%(date)s)",
+            len(rows),
+        ) % {
+            "count": len(rows),
+            "date": formats.date_format(digest.evaluated_on, "SHORT_DATE_FORMAT"),
+        }
+        text = render_to_string("emails/digest.txt", context)
+        html = render_to_string("emails/digest.html", context)
+    message = EmailMultiAlternatives(
+        subject=subject,
+        body=text,
+        from_email=from_email,
+        to=[digest.user.email],
+        headers={"Message-ID": message_id(digest, from_email)},
+    )
+    message.attach_alternative(html, "text/html")
+    return message

@@ -1,0 +1,379 @@
+"""Alerts (DESIGN §4): transitions become alerts, alerts reach their recipients.
+
+An evaluation compares each new assessment with the previous one and records
+an Alert only on a transition. Every alert has a unique key; rows are written
+with INSERT … ON CONFLICT DO NOTHING (``bulk_create(ignore_conflicts=True)``)
+and read back by the run that wrote them, so a re-run of the same date or two
+evaluations at once never record an event twice, and ``alerts_created``
+counts exactly the rows this run inserted.
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections import defaultdict
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from datetime import date, timedelta
+from typing import TYPE_CHECKING
+
+from django.conf import settings
+from django.contrib.auth import get_user_model
+from django.db.models import Case, DateTimeField, Q, Value, When
+from django.utils import timezone
+
+from targets import rules
+from targets.models import (
+    Alert,
+    AlertKind,
+    AlertRecipient,
+    Digest,
+    EntryStatus,
+    ProgressEntry,
+    Role,
+    Status,
+    Target,
+)
+
+if TYPE_CHECKING:
+    from targets.services.evaluation import Evaluated
+
+PROBLEM_STATUSES = (Status.LAGGING, Status.MISSED)
+# Kinds that stay open until their condition clears; the others are news, not conditions.
+RESOLVED_ON_RECOVERY = (AlertKind.WORSENED, AlertKind.ESCALATED)
+
+
+@dataclass(frozen=True)
+class AlertSettings:
+    escalation_days: int = 30
+    reminder_days: int = 5
+
+    @classmethod
+    def from_settings(cls) -> AlertSettings:
+        return cls(escalation_days=settings.ESCALATION_DAYS, reminder_days=settings.REMINDER_DAYS)
+
+
+@dataclass
+class Candidate:
+    """An alert this evaluation would record, with who should hear about it."""
+
+    target: Target
+    kind: AlertKind
+    subject: str
+    status: str
+    previous_status: str = ""
+    params: dict = field(default_factory=dict)
+    audience: str = "responsible"  # responsible | parent_managers | staff
+
+    @property
+    def key(self) -> str:
+        return Alert.make_key(self.target.code, self.kind, self.subject)
+
+
+@dataclass(frozen=True)
+class Recorded:
+    run: str
+    alerts: list[Alert]
+    digest_ids: list[int]
+
+
+def new_run_id() -> str:
+    return uuid.uuid4().hex
+
+
+# --- transitions ------------------------------------------------------------------
+
+
+def transitions(result: Evaluated) -> list[Candidate]:
+    """The alerts one evaluated target calls for (before de-duplication by key)."""
+    target, judgement = result.target, result.judgement
+    on = judgement.evaluated_on
+    now_status = Status(judgement.status)
+    before = Status(result.previous.status) if result.previous is not None else Status.NO_DATA
+    new_severity = rules.SEVERITY[rules.Status(now_status)]
+    old_severity = rules.SEVERITY[rules.Status(before)]
+    found: list[Candidate] = []
+    if new_severity > old_severity:
+        found.append(
+            Candidate(
+                target, AlertKind.WORSENED, f"{on.isoformat()}:{now_status}", now_status, before,
+                params=_figures(judgement),
+            )
+        )
+    elif new_severity == 0 and old_severity > 0:
+        found.append(
+            Candidate(
+                target, AlertKind.RECOVERED, f"{on.isoformat()}:{now_status}", now_status, before,
+                params=_figures(judgement),
+            )
+        )
+    for missed in judgement.milestones_missed:
+        found.append(
+            Candidate(
+                target, AlertKind.MILESTONE_MISSED, missed.isoformat(), now_status,
+                params={"milestone": missed.isoformat(), **_figures(judgement)},
+            )
+        )
+    for period in judgement.overdue_periods:
+        found.append(
+            Candidate(
+                target, AlertKind.OVERDUE, period, now_status,
+                params={"period": period, "deadline": _deadline(target, period)},
+            )
+        )
+    return found
+
+
+def _figures(judgement: rules.Judgement) -> dict:
+    return {
+        "actual": format(judgement.actual.normalize(), "f"),
+        "expected": format(round(judgement.expected, 4).normalize(), "f"),
+    }
+
+
+def _deadline(target: Target, period_key: str) -> str:
+    period = rules.find_period(target.spec(milestones=[]), period_key)
+    if period is None:
+        return ""
+    return (period.end + timedelta(days=target.grace_days)).isoformat()
+
+
+def escalations(
+    results: Sequence[Evaluated], *, on: date, escalation_days: int
+) -> list[Candidate]:
+    """Targets still lagging or missed ``escalation_days`` after the first such alert.
+
+    The episode starts with the earliest open (unresolved) worsening to lagging or
+    missed; it escalates once, keyed by that first alert's date.
+    """
+    problem = {r.target.pk: r for r in results if r.judgement.status in PROBLEM_STATUSES}
+    if not problem:
+        return []
+    first: dict[int, Alert] = {}
+    for alert in Alert.objects.filter(
+        target_id__in=problem,
+        kind=AlertKind.WORSENED,
+        status__in=PROBLEM_STATUSES,
+        resolved_at__isnull=True,
+    ).order_by("target_id", "evaluated_on", "pk"):
+        first.setdefault(alert.target_id, alert)
+    found = []
+    for target_id, alert in first.items():
+        waited = (on - alert.evaluated_on).days
+        if waited >= escalation_days:
+            result = problem[target_id]
+            found.append(
+                Candidate(
+                    result.target, AlertKind.ESCALATED, alert.evaluated_on.isoformat(),
+                    result.judgement.status,
+                    params={"since": alert.evaluated_on.isoformat(), "days": waited},
+                    audience="parent_managers",
+                )
+            )
+    return found
+
+
+def reported_periods(target_ids: Iterable[int]) -> dict[int, set[str]]:
+    """The periods of each target that have a submitted or approved entry."""
+    reported: dict[int, set[str]] = defaultdict(set)
+    for target_id, period in ProgressEntry.objects.filter(
+        target_id__in=list(target_ids), status__in=(EntryStatus.SUBMITTED, EntryStatus.APPROVED)
+    ).values_list("target_id", "period"):
+        reported[target_id].add(period)
+    return reported
+
+
+def reminders(
+    results: Sequence[Evaluated], *, on: date, reminder_days: int, reported: dict[int, set[str]]
+) -> list[Candidate]:
+    """Periods whose deadline (end + grace days) is at most ``reminder_days`` away, unreported."""
+    found = []
+    for result in results:
+        target = result.target
+        for period in target.reporting_periods():
+            deadline = period.end + timedelta(days=target.grace_days)
+            if deadline - timedelta(days=reminder_days) <= on <= deadline and (
+                period.key not in reported[target.pk]
+            ):
+                found.append(
+                    Candidate(
+                        target, AlertKind.REMINDER, period.key, result.judgement.status,
+                        params={"period": period.key, "deadline": deadline.isoformat()},
+                        audience="staff",
+                    )
+                )
+    return found
+
+
+# --- recording --------------------------------------------------------------------
+
+
+def alerts_record(
+    *, results: Sequence[Evaluated], on: date, alert_settings: AlertSettings, run: str
+) -> Recorded:
+    """Record the new alerts of an evaluation, their recipients and one digest per recipient.
+
+    Must run inside the evaluation's transaction. Returns only what this run inserted.
+    """
+    candidates: list[Candidate] = []
+    for result in results:
+        candidates.extend(transitions(result))
+    candidates.extend(
+        escalations(results, on=on, escalation_days=alert_settings.escalation_days)
+    )
+    reported = reported_periods(r.target.pk for r in results)
+    candidates.extend(
+        reminders(
+            results, on=on, reminder_days=alert_settings.reminder_days, reported=reported
+        )
+    )
+    _resolve_cleared(results, on=on, reported=reported)
+    if not candidates:
+        return Recorded(run, [], [])
+    by_key = {c.key: c for c in candidates}
+    existing = set(Alert.objects.filter(key__in=list(by_key)).values_list("key", flat=True))
+    fresh = [c for key, c in by_key.items() if key not in existing]
+    if not fresh:
+        return Recorded(run, [], [])
+    Alert.objects.bulk_create(
+        [
+            Alert(
+                target=c.target,
+                kind=c.kind,
+                subject=c.subject,
+                key=c.key,
+                status=c.status,
+                previous_status=c.previous_status,
+                severity=rules.SEVERITY[rules.Status(c.status)],
+                params=c.params,
+                evaluated_on=on,
+                run=run,
+            )
+            for c in fresh
+        ],
+        ignore_conflicts=True,  # a concurrent evaluation may have recorded the same event
+    )
+    # The rows this run inserted carry its run id; a key another run won keeps that run's id.
+    created = list(Alert.objects.filter(key__in=[c.key for c in fresh], run=run))
+    digest_ids = _address(created, by_key, run=run, on=on)
+    return Recorded(run, created, digest_ids)
+
+
+def _address(alerts: list[Alert], by_key: dict[str, Candidate], *, run: str, on: date) -> list[int]:
+    """Inbox rows for every recipient and one digest per recipient with an email address."""
+    audiences = {alert.pk: by_key[alert.key].audience for alert in alerts}
+    unit_ids: set[int] = set()
+    for alert in alerts:
+        unit = by_key[alert.key].target.responsible_unit
+        unit_ids.add(unit.pk)
+        if unit.parent_id:
+            unit_ids.add(unit.parent_id)
+    owner_ids = {by_key[a.key].target.owner_id for a in alerts} - {None}
+    # Members of the units concerned and the owners, with their addresses, in one query.
+    members: dict[tuple[int, str], set[int]] = defaultdict(set)
+    emails: dict[int, str] = {}
+    for user_id, email, unit_id, role in (
+        get_user_model()
+        .objects.filter(is_active=True)
+        .filter(Q(pk__in=owner_ids) | Q(memberships__unit_id__in=unit_ids))
+        .values_list("pk", "email", "memberships__unit_id", "memberships__role")
+    ):
+        emails[user_id] = email
+        if unit_id in unit_ids:
+            members[(unit_id, role)].add(user_id)
+    wanted: dict[int, set[int]] = {}
+    for alert in alerts:
+        target = by_key[alert.key].target
+        unit = target.responsible_unit
+        audience = audiences[alert.pk]
+        if audience == "parent_managers":
+            users = set(members[(unit.parent_id, Role.MANAGER)]) if unit.parent_id else set()
+        elif audience == "staff":
+            users = set(members[(unit.pk, Role.STAFF)])
+        else:
+            users = set(members[(unit.pk, Role.MANAGER)])
+            if target.owner_id in emails:  # an active owner
+                users.add(target.owner_id)
+        wanted[alert.pk] = users
+    everyone = set().union(*wanted.values())
+    # The run id is new, so these rows cannot conflict: a plain insert returns their ids.
+    digests = {
+        d.user_id: d.pk
+        for d in Digest.objects.bulk_create(
+            [Digest(user_id=pk, run=run, evaluated_on=on) for pk in sorted(everyone) if emails[pk]]
+        )
+    }
+    AlertRecipient.objects.bulk_create(
+        [
+            AlertRecipient(alert=alert, user_id=pk, digest_id=digests.get(pk))
+            for alert in alerts
+            for pk in sorted(wanted[alert.pk])
+        ],
+        ignore_conflicts=True,
+    )
+    return sorted(digests.values())
+
+
+def _resolve_cleared(
+    results: Iterable[Evaluated], *, on: date, reported: dict[int, set[str]]
+) -> int:
+    """Close the open alerts whose condition no longer holds at the target's latest assessment.
+
+    Only a target's latest assessment speaks for the present: evaluating a past
+    date (a backfill) resolves nothing.
+    """
+    current = {
+        r.target.pk: r
+        for r in results
+        if r.assessment is not None and r.target.latest_assessment_id == r.assessment.pk
+    }
+    if not current:
+        return 0
+    cleared = Q(pk__in=[])
+    reopened = Q(pk__in=[])  # an overdue report that was submitted, then returned
+    for target_id, result in current.items():
+        j = result.judgement
+        target = result.target
+        mine = Q(target_id=target_id)
+        if rules.SEVERITY[rules.Status(j.status)] == 0:
+            cleared |= mine & Q(kind__in=RESOLVED_ON_RECOVERY)
+        elif j.status not in PROBLEM_STATUSES:
+            cleared |= mine & Q(kind=AlertKind.ESCALATED)
+        cleared |= mine & Q(kind=AlertKind.OVERDUE) & ~Q(subject__in=j.overdue_periods)
+        if j.overdue_periods:
+            reopened |= mine & Q(kind=AlertKind.OVERDUE, subject__in=j.overdue_periods)
+        cleared |= (
+            mine
+            & Q(kind=AlertKind.MILESTONE_MISSED)
+            & ~Q(subject__in=[d.isoformat() for d in j.milestones_missed])
+        )
+        # A reminder is settled once its period is reported, or overdue (the overdue alert
+        # takes over).
+        settled = set(reported[target_id]) | {
+            p.key
+            for p in target.reporting_periods()
+            if p.end + timedelta(days=target.grace_days) < on
+        }
+        if settled:
+            cleared |= mine & Q(kind=AlertKind.REMINDER, subject__in=sorted(settled))
+    # One statement: close what cleared, reopen what holds again.
+    return Alert.objects.filter(
+        (cleared & Q(resolved_at__isnull=True)) | (reopened & Q(resolved_at__isnull=False))
+    ).update(
+        resolved_at=Case(
+            When(reopened, then=Value(None)),
+            default=Value(timezone.now()),
+            output_field=DateTimeField(),
+        )
+    )
+
+
+def alerts_settle_period(*, target_id: int, period: str) -> int:
+    """A report for ``period`` has been submitted: its overdue alert and reminder are resolved
+    at once (the next evaluation reopens the overdue alert if the report is returned)."""
+    return Alert.objects.filter(
+        target_id=target_id,
+        kind__in=(AlertKind.OVERDUE, AlertKind.REMINDER),
+        subject=period,
+        resolved_at__isnull=True,
+    ).update(resolved_at=timezone.now())

@@ -1,0 +1,43 @@
+"""Helpers for the alert tests: entries through the real workflow, evaluations, mail checks."""
+
+from __future__ import annotations
+
+from datetime import date
+
+from targets.models import Target
+from targets.services import entries as workflow
+from targets.services.alerts import AlertSettings
+from targets.services.evaluation import EvaluationRun, targets_evaluate
+
+RULES = AlertSettings(escalation_days=30, reminder_days=5)
+
+
+def report(code: str, period: str, value, *, author, reviewer=None):
+    """An entry for ``code`` and ``period``: submitted, and approved when ``reviewer`` is given."""
+    target = Target.objects.select_related("responsible_unit").get(code=code)
+    entry = workflow.entry_save_draft(user=author, target=target, period=period, value=value)
+    entry = workflow.entry_submit(user=author, entry=entry)
+    if reviewer is not None:
+        entry = workflow.entry_approve(user=reviewer, entry=entry)
+    return entry
+
+
+def evaluate(on: date, rules: AlertSettings = RULES) -> EvaluationRun:
+    return targets_evaluate(on=on, alert_settings=rules)
+
+
+def lagging_occupancy(people) -> None:
+    """BX-OCC (linear 20 → 80 %, 2025-06-30 → 2030-12-31, quarterly, grace 15) fully reported
+    to 2026-Q3 and far behind: at 2026-11-24 expected = 20 + 60 × 512/2010 = 35.2836, actual 22,
+    ratio = 2 / 15.2836 = 0.1309 < 0.8 → lagging. Owner: the department's staff member."""
+    Target.objects.filter(code="BX-OCC").update(owner=people["dept_staff"])
+    for period, value in [
+        ("2025-Q3", 20), ("2025-Q4", 20), ("2026-Q1", 21), ("2026-Q2", 21), ("2026-Q3", 22),
+    ]:
+        report("BX-OCC", period, value, author=people["dept_staff"], reviewer=people["manager"])
+
+
+def report_bx_ip_until_q3(people) -> None:
+    """BX-IP fully reported (value 0) from 2025-Q3 to 2026-Q3: on_track, nothing overdue."""
+    for period in ["2025-Q3", "2025-Q4", "2026-Q1", "2026-Q2", "2026-Q3"]:
+        report("BX-IP", period, 0, author=people["staff"], reviewer=people["manager"])

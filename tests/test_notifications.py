@@ -1,0 +1,123 @@
+"""Digest emails: one per recipient and run, in the recipient's language, text + HTML, links."""
+
+from __future__ import annotations
+
+from datetime import date
+from email.header import decode_header, make_header
+
+import pytest
+from django.utils import translation
+
+from targets.models import Alert, Digest, Profile
+from targets.notifications import alert_message, digest_message, message_id
+from targets.services import delivery
+from tests.alerting import evaluate, lagging_occupancy
+from tests.mailserver import Mailbox, start_server
+
+pytestmark = pytest.mark.django_db
+
+SITE = "https://tracker.example.vn"
+FROM = "Target Tracker <canhbao@tracker.example.vn>"
+
+
+@pytest.fixture
+def two_readers(people):
+    """At 2026-11-24: bx.manager (vi) gets BX-IP's five overdue quarters; ind.staff (en), owner
+    of the lagging BX-OCC, gets its worsening."""
+    Profile.objects.create(user=people["manager"], language="vi")
+    Profile.objects.create(user=people["dept_staff"], language="en")
+    lagging_occupancy(people)
+    run = evaluate(date(2026, 11, 24))
+    return {d.user.username: d for d in Digest.objects.filter(pk__in=run.digest_ids)}
+
+
+def test_english_digest_lists_each_alert_with_a_link(two_readers):
+    message = digest_message(two_readers["ind.staff"], site_url=SITE, from_email=FROM)
+    assert message.to == ["ind.staff@example.org"]
+    assert message.from_email == FROM
+    assert message.subject == "[Target Tracker] 1 new alert (11/24/2026)"
+    assert "Status worsened from No data to Lagging (actual 22, expected now 35.2836)." in (
+        message.body
+    )
+    assert f"{SITE}/targets/BX-OCC/" in message.body
+    assert f"{SITE}/alerts/" in message.body
+    assert "The evaluation of 11/24/2026 found 1 new alert for you:" in message.body
+    [(html, mimetype)] = message.alternatives
+    assert mimetype == "text/html"
+    assert f'<a href="{SITE}/targets/BX-OCC/"><strong>BX-OCC</strong>' in html
+
+
+def test_vietnamese_digest_for_a_vietnamese_reader(two_readers):
+    message = digest_message(two_readers["bx.manager"], site_url=SITE, from_email=FROM)
+    assert message.subject == "[Target Tracker] 5 cảnh báo mới (24-11-2026)"
+    assert "Báo cáo kỳ 2026-Q3 đã quá hạn (hạn nộp 15-10-2026)." in message.body
+    assert "Đợt đánh giá ngày 24-11-2026 có 5 cảnh báo mới gửi anh/chị:" in message.body
+    assert "Kính gửi bx.manager," in message.body  # no first or last name: the username
+    assert message.body.count(f"{SITE}/targets/BX-IP/") == 5
+    html = message.alternatives[0][0]
+    assert "Đợt đánh giá ngày" in html and f'href="{SITE}/targets/BX-IP/"' in html
+
+
+def test_the_message_id_is_stable_across_attempts(two_readers):
+    digest = two_readers["bx.manager"]
+    first = digest_message(digest, site_url=SITE, from_email=FROM)
+    again = digest_message(digest, site_url=SITE, from_email=FROM)
+    assert first.extra_headers["Message-ID"] == again.extra_headers["Message-ID"]
+    assert message_id(digest, FROM) == f"<digest-{digest.pk}-{digest.run}@tracker.example.vn>"
+
+
+def test_composing_a_digest_takes_a_fixed_number_of_queries(
+    two_readers, django_assert_max_num_queries
+):
+    digest = Digest.objects.select_related("user__profile").get(pk=two_readers["bx.manager"].pk)
+    with django_assert_max_num_queries(1):
+        digest_message(digest, site_url=SITE, from_email=FROM)
+
+
+def test_each_kind_reads_well_in_both_languages(people):
+    lagging_occupancy(people)
+    evaluate(date(2026, 11, 24))
+    evaluate(date(2026, 12, 24))  # escalation
+    worsened = Alert.objects.get(key="BX-OCC:worsened:2026-11-24:lagging")
+    with translation.override("vi"):
+        assert alert_message(worsened) == (
+            "Tình trạng xấu đi từ Chưa có số liệu thành Chậm tiến độ "
+            "(thực tế 22, kế hoạch đến nay 35,2836)."
+        )
+    alert = Alert.objects.get(key="BX-OCC:escalated:2026-11-24")
+    with translation.override("en"):
+        assert alert_message(alert) == (
+            "Still Lagging 30 days after the first alert (11/24/2026): "
+            "escalated to the managers of the parent unit."
+        )
+    with translation.override("vi"):
+        assert alert_message(alert) == (
+            "Vẫn Chậm tiến độ sau 30 ngày kể từ cảnh báo đầu tiên (24-11-2026): "
+            "chuyển lãnh đạo đơn vị cấp trên."
+        )
+
+
+@pytest.mark.smtp
+def test_a_real_smtp_server_receives_both_languages(two_readers, settings):
+    box = Mailbox()
+    server = start_server(box)
+    try:
+        settings.EMAIL_BACKEND = "django.core.mail.backends.smtp.EmailBackend"
+        settings.EMAIL_HOST, settings.EMAIL_PORT = "127.0.0.1", server.port
+        policy = delivery.DeliveryPolicy(site_url=SITE, from_email=FROM)
+        for digest in two_readers.values():
+            assert delivery.digest_deliver(digest_id=digest.pk, policy=policy) == "sent"
+    finally:
+        server.stop()
+    by_rcpt = {tuple(r.rcpt_tos): r for r in box.received}
+    assert set(by_rcpt) == {("bx.manager@example.org",), ("ind.staff@example.org",)}
+    vi = by_rcpt[("bx.manager@example.org",)]
+    en = by_rcpt[("ind.staff@example.org",)]
+    assert str(make_header(decode_header(vi.message["Subject"]))) == (
+        "[Target Tracker] 5 cảnh báo mới (24-11-2026)"
+    )
+    assert en.message["Subject"] == "[Target Tracker] 1 new alert (11/24/2026)"
+    assert "Báo cáo kỳ 2026-Q1 đã quá hạn" in vi.part("text/plain")
+    assert f'href="{SITE}/targets/BX-IP/"' in vi.part("text/html")
+    assert f"{SITE}/targets/BX-OCC/" in en.part("text/plain")
+    assert vi.mail_from == "canhbao@tracker.example.vn"

@@ -1,0 +1,399 @@
+"""Delivering digests exactly once: real SMTP (aiosmtpd on loopback), real Redis, real workers.
+
+Plain service tests first (no worker), then the marked suite that runs an embedded Celery
+worker (a thread) or worker processes against the Redis database of CELERY_BROKER_URL.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import signal
+import subprocess
+import sys
+import threading
+import time
+from datetime import date, timedelta
+from pathlib import Path
+from smtplib import SMTPDataError
+
+import pytest
+import redis
+from django.conf import settings as django_settings
+from django.db import connection
+from django.utils import timezone
+
+from targets.models import DeliveryState, Digest, Profile, Target
+from targets.services import delivery
+from tests.alerting import evaluate, report_bx_ip_until_q3
+from tests.mailserver import Mailbox, start_server, wait_until
+
+D0 = date(2026, 11, 24)
+ROOT = Path(__file__).resolve().parent.parent
+
+
+@pytest.fixture
+def mailbox(settings):
+    box = Mailbox()
+    controller = start_server(box)
+    settings.EMAIL_BACKEND = "django.core.mail.backends.smtp.EmailBackend"
+    settings.EMAIL_HOST = "127.0.0.1"
+    settings.EMAIL_PORT = controller.port
+    settings.EMAIL_USE_TLS = settings.EMAIL_USE_SSL = False
+    settings.EMAIL_TIMEOUT = 10
+    box.port = controller.port
+    yield box
+    box.release.set()
+    controller.stop()
+
+
+def policy(**changes) -> delivery.DeliveryPolicy:
+    return delivery.DeliveryPolicy(site_url="https://tracker.example.vn", **changes)
+
+
+def overdue_digest(people) -> Digest:
+    """At 2026-11-24 BX-IP has five unreported quarters: one digest for the commune manager."""
+    run = evaluate(D0)
+    return Digest.objects.get(pk=run.digest_ids[0])
+
+
+# --- the delivery service against a real SMTP server -------------------------------
+
+
+@pytest.mark.smtp
+@pytest.mark.django_db
+def test_a_claimed_digest_is_sent_once_and_marked_sent(people, mailbox):
+    digest = overdue_digest(people)
+    assert delivery.digest_deliver(digest_id=digest.pk, policy=policy()) == "sent"
+    assert delivery.digest_deliver(digest_id=digest.pk, policy=policy()) == "not_claimed"
+    digest.refresh_from_db()
+    assert (digest.state, digest.attempts, digest.last_error) == (DeliveryState.SENT, 1, "")
+    assert digest.sent_at is not None
+    [mail] = mailbox.received
+    assert mail.rcpt_tos == ["bx.manager@example.org"]
+    assert mail.message_id == f"<digest-{digest.pk}-{digest.run}@localhost>"
+
+
+@pytest.mark.smtp
+@pytest.mark.django_db
+def test_a_refusal_puts_the_digest_back_with_the_error(people, mailbox):
+    digest = overdue_digest(people)
+    mailbox.refuse_next = 1
+    with pytest.raises(SMTPDataError):
+        delivery.digest_deliver(digest_id=digest.pk, policy=policy(), final=False)
+    digest.refresh_from_db()
+    assert digest.state == DeliveryState.PENDING
+    assert "451" in digest.last_error and digest.attempts == 1
+    assert delivery.digest_deliver(digest_id=digest.pk, policy=policy()) == "sent"
+    assert len(mailbox.received) == 1
+
+
+@pytest.mark.smtp
+@pytest.mark.django_db
+def test_an_unreachable_server_on_the_last_try_leaves_failed(people, mailbox, settings):
+    digest = overdue_digest(people)
+    settings.EMAIL_PORT = 9  # nothing listens on loopback's discard port
+    with pytest.raises(OSError):
+        delivery.digest_deliver(digest_id=digest.pk, policy=policy(), final=True)
+    digest.refresh_from_db()
+    assert digest.state == DeliveryState.FAILED
+    assert "ConnectionRefusedError" in digest.last_error
+
+
+@pytest.mark.django_db
+def test_a_recipient_who_lost_the_address_fails_at_once_without_retries(people):
+    digest = overdue_digest(people)
+    people["manager"].email = ""
+    people["manager"].save(update_fields=["email"])
+    with pytest.raises(ValueError, match="no email address"):
+        delivery.digest_deliver(digest_id=digest.pk, policy=policy(), final=False)
+    digest.refresh_from_db()
+    assert digest.state == DeliveryState.FAILED
+    assert digest.last_error == "ValueError: the recipient has no email address"
+
+
+@pytest.mark.django_db
+def test_a_fresh_claim_is_not_taken_a_stale_one_is(people):
+    digest = overdue_digest(people)
+    lease = timedelta(minutes=15)
+    t0 = timezone.now()
+    assert delivery.digest_claim(digest_id=digest.pk, lease=lease, now=t0) == t0
+    # Another worker a minute later: the claim is fresh, it must keep off.
+    minute = t0 + timedelta(minutes=1)
+    assert delivery.digest_claim(digest_id=digest.pk, lease=lease, now=minute) is None
+    assert delivery.digests_due(policy=policy(lease=lease), now=minute) == []
+    # After the lease the claimant is presumed dead: claimable again, attempt 2.
+    later = t0 + timedelta(minutes=16)
+    assert delivery.digests_due(policy=policy(lease=lease), now=later) == [digest.pk]
+    assert delivery.digest_claim(digest_id=digest.pk, lease=lease, now=later) == later
+    digest.refresh_from_db()
+    assert digest.attempts == 2
+
+
+@pytest.mark.django_db
+def test_failed_digests_come_back_after_the_cooldown_and_on_resend(
+    people, django_capture_on_commit_callbacks
+):
+    digest = overdue_digest(people)
+    now = timezone.now()
+    Digest.objects.filter(pk=digest.pk).update(state=DeliveryState.FAILED, claimed_at=now)
+    hour = timedelta(hours=1)
+    assert delivery.digests_due(policy=policy(failed_retry_after=hour), now=now) == []
+    assert delivery.digests_due(policy=policy(failed_retry_after=hour), now=now + hour * 2) == [
+        digest.pk
+    ]
+    Digest.objects.filter(pk=digest.pk).update(state=DeliveryState.FAILED)
+    with django_capture_on_commit_callbacks() as callbacks:
+        assert delivery.digests_resend(digest_ids=[digest.pk]) == 1
+    assert len(callbacks) == 1  # the send is queued once the re-send commits
+    digest.refresh_from_db()
+    assert digest.state == DeliveryState.PENDING
+
+
+@pytest.mark.django_db
+def test_digests_are_queued_only_after_the_evaluation_commits(
+    people, django_capture_on_commit_callbacks
+):
+    with django_capture_on_commit_callbacks() as callbacks:
+        run = evaluate(D0)
+    assert len(run.digest_ids) == 1
+    assert len(callbacks) == 1
+
+
+@pytest.mark.smtp
+@pytest.mark.django_db(transaction=True)
+def test_two_dispatchers_at_once_send_each_digest_once(people, mailbox):
+    # Two recipients: the commune manager (BX-IP overdue) and the owner of BX-OCC.
+    Target.objects.filter(code="BX-OCC").update(owner=people["staff2"])
+    run = evaluate(D0)
+    ids = sorted(run.digest_ids)
+    assert len(ids) == 2  # bx.manager (BX-IP) and bx.staff2 (owner of BX-OCC)
+    barrier = threading.Barrier(2)
+    outcomes: list[str] = []
+    errors: list[BaseException] = []
+
+    def dispatcher() -> None:
+        try:
+            barrier.wait(timeout=10)
+            for pk in delivery.digests_due(policy=policy()):
+                outcomes.append(delivery.digest_deliver(digest_id=pk, policy=policy()))
+        except BaseException as exc:
+            errors.append(exc)
+        finally:
+            connection.close()
+
+    threads = [threading.Thread(target=dispatcher) for _ in range(2)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(timeout=60)
+    assert not errors
+    assert sorted(outcomes).count("sent") == 2
+    assert len(mailbox.received) == 2
+    assert len(set(mailbox.message_ids())) == 2
+    assert set(Digest.objects.values_list("state", flat=True)) == {DeliveryState.SENT}
+    assert sorted(Digest.objects.values_list("attempts", flat=True)) == [1, 1]
+
+
+# --- a real Celery worker against the real Redis ------------------------------------
+
+
+def purge_test_broker() -> None:
+    client = redis.Redis.from_url(django_settings.CELERY_BROKER_URL)
+    # The tests flush their broker database: never the default one, which a deployment may use.
+    assert client.connection_pool.connection_kwargs.get("db", 0) != 0, "use a test Redis db"
+    client.flushdb()
+
+
+@pytest.fixture
+def worker(mailbox, settings):
+    """An embedded worker thread (celery.contrib.testing) consuming from the real Redis."""
+    from celery.contrib.testing.worker import start_worker
+    from celery.signals import worker_ready
+
+    from tracker.celery import app, dispatch_on_start
+
+    purge_test_broker()
+    # The start-up dispatch is tested with worker processes below; here it would race with
+    # the test's own queueing and make the counts of tries depend on timing.
+    worker_ready.disconnect(dispatch_on_start)
+    try:
+        with start_worker(
+            app, pool="solo", concurrency=1, perform_ping_check=False, shutdown_timeout=30,
+            loglevel="WARNING",
+        ) as running:
+            yield running
+    finally:
+        worker_ready.connect(dispatch_on_start)
+    connection.close()
+
+
+def sent(digest_id: int) -> bool:
+    return Digest.objects.filter(pk=digest_id, state=DeliveryState.SENT).exists()
+
+
+@pytest.mark.celery
+@pytest.mark.smtp
+@pytest.mark.django_db(transaction=True)
+def test_evaluation_task_to_digest_email_through_a_real_worker(people, worker, mailbox):
+    from targets.tasks import evaluate_all
+
+    report_bx_ip_until_q3(people)
+    Target.objects.filter(code="BX-OCC").update(owner=people["dept_staff"])
+    Profile.objects.create(user=people["dept_staff"], language="en")
+    Profile.objects.create(user=people["manager"], language="vi")
+    evaluate_all.delay(D0.isoformat())
+    # BX-OCC has no entry: five overdue quarters → its owner (en); BX-IP is fine.
+    assert wait_until(lambda: len(mailbox.received) == 1, timeout=30)
+    [mail] = mailbox.received
+    assert mail.rcpt_tos == ["ind.staff@example.org"]
+    assert mail.message["Subject"] == "[Target Tracker] 5 new alerts (11/24/2026)"
+    assert "https://" not in mail.part("text/plain")  # SITE_URL default in tests: 127.0.0.1
+    assert "http://127.0.0.1:8000/targets/BX-OCC/" in mail.part("text/plain")
+    assert 'href="http://127.0.0.1:8000/targets/BX-OCC/"' in mail.part("text/html")
+    # A second run for the same date records nothing and sends nothing more.
+    evaluate_all.delay(D0.isoformat())
+    time.sleep(2)
+    assert len(mailbox.received) == 1
+
+
+@pytest.mark.celery
+@pytest.mark.smtp
+@pytest.mark.django_db(transaction=True)
+def test_refused_then_accepted_is_retried_and_arrives_once(people, worker, mailbox):
+    mailbox.refuse_next = 2
+    digest = overdue_digest(people)  # queued on commit; the worker picks it up
+    assert wait_until(lambda: sent(digest.pk), timeout=30)
+    digest.refresh_from_db()
+    assert mailbox.refusals == 2
+    assert len(mailbox.received) == 1
+    assert digest.attempts == 3
+    time.sleep(1)
+    assert len(mailbox.received) == 1
+
+
+@pytest.mark.celery
+@pytest.mark.smtp
+@pytest.mark.django_db(transaction=True)
+def test_refused_every_time_ends_failed_then_a_later_dispatch_sends_once(
+    people, worker, mailbox, monkeypatch, settings
+):
+    from targets.tasks import dispatch_pending, send_digest
+
+    monkeypatch.setattr(send_digest, "max_retries", 2)  # three tries: 0 + 1 + 2 s of backoff
+    mailbox.refuse_always = True
+    digest = overdue_digest(people)
+
+    def failed() -> bool:
+        return Digest.objects.filter(pk=digest.pk, state=DeliveryState.FAILED).exists()
+
+    assert wait_until(failed, timeout=30)
+    digest.refresh_from_db()
+    assert digest.attempts == 3 and mailbox.refusals == 3
+    assert digest.last_error.startswith("SMTPDataError: (451")
+    assert mailbox.received == []
+    # The server recovers; the dispatcher (the beat's retry net) reopens the failed digest.
+    mailbox.refuse_always = False
+    settings.ALERT_FAILED_RETRY_AFTER = 0
+    dispatch_pending.delay()
+    dispatch_pending.delay()  # a second dispatcher at the same time: still one email
+    assert wait_until(lambda: sent(digest.pk), timeout=30)
+    time.sleep(1)
+    assert len(mailbox.received) == 1
+    digest.refresh_from_db()
+    assert digest.attempts == 4 and digest.last_error == ""
+
+
+# --- a worker process killed in the middle of a send --------------------------------
+
+
+def start_worker_process(mailbox: Mailbox, log: Path) -> subprocess.Popen:
+    name = connection.settings_dict["NAME"]  # pytest-django's test database
+    env = {
+        **os.environ,
+        "DATABASE_URL": f"postgres://{connection.settings_dict['USER'] or 'postgres'}"
+        f"@127.0.0.1:{connection.settings_dict['PORT'] or 5432}/{name}",
+        "CELERY_BROKER_URL": django_settings.CELERY_BROKER_URL,
+        "EMAIL_HOST": "127.0.0.1",
+        "EMAIL_PORT": str(mailbox.port),
+        "EMAIL_TIMEOUT": "10",
+        "ALERT_SENDING_LEASE": "3",
+        "CELERY_VISIBILITY_TIMEOUT": "6",
+        "CELERY_UNACKED_RESTORE_INTERVAL": "1",
+        "LOG_LEVEL": "INFO",
+    }
+    return subprocess.Popen(
+        [sys.executable, "-m", "celery", "-A", "tracker", "worker", "--pool=solo",
+         "--without-gossip", "--without-mingle", "--without-heartbeat", "-l", "info"],
+        cwd=ROOT, env=env, stdout=log.open("ab"), stderr=subprocess.STDOUT,
+        start_new_session=True,
+    )
+
+
+def stop(process: subprocess.Popen, sig: int = signal.SIGTERM) -> None:
+    if process.poll() is None:
+        os.killpg(process.pid, sig)
+        try:
+            process.wait(timeout=30)
+        except subprocess.TimeoutExpired:
+            os.killpg(process.pid, signal.SIGKILL)
+            process.wait(timeout=10)
+
+
+@pytest.mark.celery
+@pytest.mark.smtp
+@pytest.mark.django_db(transaction=True)
+def test_worker_killed_mid_send_the_digest_arrives_exactly_once(people, mailbox, tmp_path):
+    purge_test_broker()
+    mailbox.stall_next = True
+    log = tmp_path / "worker.log"
+    first = start_worker_process(mailbox, log)
+    second = None
+    try:
+        digest = overdue_digest(people)  # queued on commit
+        assert mailbox.stalled.wait(timeout=60), log.read_text()
+        # The worker has claimed the digest and sent the message; the server has not answered.
+        stop(first, signal.SIGKILL)
+        digest.refresh_from_db()
+        assert (digest.state, digest.attempts) == (DeliveryState.SENDING, 1)
+        assert mailbox.received == []  # the transaction died with the client: not accepted
+        time.sleep(3.5)  # the dead worker's claim lease (ALERT_SENDING_LEASE=3) runs out
+        second = start_worker_process(mailbox, log)
+        # The new worker's start-up dispatch re-claims the digest and sends it.
+        assert wait_until(lambda: sent(digest.pk), timeout=60), log.read_text()
+        # Past the broker's visibility timeout (6 s) the killed worker's own task message
+        # comes back too (acks_late): its claim finds the digest sent and it sends nothing.
+        task_id = re.search(r"send_digest\[([0-9a-f-]+)\] received", log.read_text()).group(1)
+        redelivered = re.compile(rf"send_digest\[{task_id}\] succeeded in \S+ '(\w+)'")
+        assert wait_until(lambda: redelivered.search(log.read_text()), timeout=40), log.read_text()
+        assert redelivered.search(log.read_text()).group(1) == "not_claimed"
+        assert len(mailbox.received) == 1
+        digest.refresh_from_db()
+        assert digest.attempts == 2
+        assert mailbox.received[0].message_id == f"<digest-{digest.pk}-{digest.run}@localhost>"
+    finally:
+        stop(first, signal.SIGKILL)
+        if second is not None:
+            stop(second)
+
+
+def test_beat_schedules_the_daily_evaluation_and_the_retry_net():
+    from celery.schedules import crontab
+
+    from tracker.celery import app
+
+    schedule = app.conf.beat_schedule
+    assert app.conf.timezone == "Asia/Ho_Chi_Minh"
+    daily = schedule["evaluate-targets-daily"]
+    assert daily["task"] == "targets.tasks.evaluate_all"
+    assert daily["schedule"] == crontab(hour=6, minute=0)
+    assert schedule["dispatch-pending-digests"] == {
+        "task": "targets.tasks.dispatch_pending", "schedule": 600.0,
+    }
+    # acks_late tasks come back after the visibility timeout: every countdown stays below it.
+    visibility = app.conf.broker_transport_options["visibility_timeout"]
+    assert visibility > django_settings.ALERT_DELIVERY_BACKOFF_MAX
+    from targets.tasks import send_digest
+
+    assert send_digest.acks_late and send_digest.retry_backoff
+    assert send_digest.autoretry_for == delivery.RETRYABLE

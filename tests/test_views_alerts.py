@@ -1,0 +1,93 @@
+"""The alerts inbox at /alerts/: own alerts only, newest first, read / acknowledged."""
+
+from __future__ import annotations
+
+from datetime import date
+
+import pytest
+from django.urls import reverse
+
+from targets.models import AlertRecipient
+from tests.alerting import evaluate, lagging_occupancy, report_bx_ip_until_q3
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def alerted(people):
+    """bx.manager: five BX-IP overdue alerts (2026-11-24); ind.staff: BX-OCC lagging."""
+    evaluate(date(2026, 11, 24))
+    return people
+
+
+def rows(response) -> list:
+    return [row for row, _message in response.context["items"]]
+
+
+def test_the_inbox_lists_only_the_users_own_alerts(client, alerted):
+    client.force_login(alerted["manager"])
+    response = client.get(reverse("targets:alerts"))
+    assert response.status_code == 200
+    listed = rows(response)
+    assert len(listed) == 5
+    assert {row.user_id for row in listed} == {alerted["manager"].pk}
+    assert response.context["unread"] == 5
+    assert b"BX-IP" in response.content and b"/targets/BX-IP/" in response.content
+
+
+def test_newest_first(client, people):
+    lagging_occupancy(people)
+    evaluate(date(2026, 11, 24))  # BX-IP overdue ×5 for the manager
+    report_bx_ip_until_q3(people)
+    evaluate(date(2026, 12, 24))  # BX-OCC escalated to the manager (parent unit)
+    client.force_login(people["manager"])
+    listed = rows(client.get(reverse("targets:alerts")))
+    assert listed[0].alert.key == "BX-OCC:escalated:2026-11-24"
+    assert [r.alert.created_at for r in listed] == sorted(
+        (r.alert.created_at for r in listed), reverse=True
+    )
+
+
+def test_mark_read_and_acknowledge(client, alerted):
+    client.force_login(alerted["manager"])
+    first, second = AlertRecipient.objects.filter(user=alerted["manager"])[:2]
+    response = client.post(reverse("targets:alert-read", args=[first.pk]))
+    assert response.status_code == 302
+    client.post(reverse("targets:alert-acknowledge", args=[second.pk]))
+    first.refresh_from_db()
+    second.refresh_from_db()
+    assert first.read_at is not None and first.acknowledged_at is None
+    assert second.read_at is not None and second.acknowledged_at is not None
+    assert client.get(reverse("targets:alerts")).context["unread"] == 3
+    client.post(reverse("targets:alerts-read-all"))
+    assert client.get(reverse("targets:alerts")).context["unread"] == 0
+
+
+def test_someone_elses_alert_cannot_be_touched(client, alerted):
+    theirs = AlertRecipient.objects.filter(user=alerted["manager"]).first()
+    client.force_login(alerted["outsider"])
+    assert rows(client.get(reverse("targets:alerts"))) == []
+    response = client.post(reverse("targets:alert-acknowledge", args=[theirs.pk]))
+    assert response.status_code == 404
+    theirs.refresh_from_db()
+    assert theirs.read_at is None and theirs.acknowledged_at is None
+
+
+def test_marking_needs_post(client, alerted):
+    mine = AlertRecipient.objects.filter(user=alerted["manager"]).first()
+    client.force_login(alerted["manager"])
+    assert client.get(reverse("targets:alert-read", args=[mine.pk])).status_code == 405
+
+
+def test_the_inbox_speaks_the_active_language(client, alerted):
+    client.force_login(alerted["manager"])
+    english = client.get(reverse("targets:alerts"), HTTP_ACCEPT_LANGUAGE="en")
+    assert "The report for 2026-Q3 is overdue" in english.content.decode()
+    vietnamese = client.get(reverse("targets:alerts"), HTTP_ACCEPT_LANGUAGE="vi")
+    assert "Báo cáo kỳ 2026-Q3 đã quá hạn" in vietnamese.content.decode()
+
+
+def test_inbox_queries_do_not_grow_with_alerts(client, alerted, django_assert_max_num_queries):
+    client.force_login(alerted["manager"])
+    with django_assert_max_num_queries(8):
+        client.get(reverse("targets:alerts"))
