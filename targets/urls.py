@@ -1,5 +1,18 @@
-from django.urls import path  # noqa: F401  (screens add their routes here)
+from django.urls import path
+
+from targets.views import entries, imports, review, status, targets
 
 app_name = "targets"
 
-urlpatterns: list = []
+urlpatterns = [
+    path("", status.StatusTableView.as_view(), name="status"),
+    path("targets/<str:code>/", targets.target_page, name="target"),
+    path("targets/<str:code>/report/", entries.report, name="report"),
+    path("entries/", entries.enter_progress, name="enter"),
+    path("review/", review.review_queue, name="review"),
+    path("review/<int:pk>/", review.review_entry, name="review-entry"),
+    path("review/<int:pk>/approve/", review.approve_entry, name="approve"),
+    path("review/<int:pk>/return/", review.return_entry, name="return"),
+    path("import/", imports.import_entries, name="import"),
+    path("import/confirm/", imports.import_confirm, name="import-confirm"),
+]
