@@ -38,7 +38,8 @@ SELECT RAISE(ABORT, 'CHECK constraint failed: milestone date lies outside its pl
 
 def create(apps, schema_editor):
     if schema_editor.connection.vendor == "postgresql":
-        schema_editor.execute(PG_CREATE)
+        # params=None: the function body holds "%" placeholders of RAISE, not query parameters.
+        schema_editor.execute(PG_CREATE, params=None)
     elif schema_editor.connection.vendor == "sqlite":
         for event in ("INSERT", "UPDATE"):
             schema_editor.execute(
