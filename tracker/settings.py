@@ -108,6 +108,7 @@ USE_I18N = True
 USE_TZ = True
 # Numbers as the language writes them: 1.234,5 in Vietnamese, 1,234.5 in English.
 USE_THOUSAND_SEPARATOR = True
+FORMAT_MODULE_PATH = ["tracker.formats"]
 
 STATIC_URL = "static/"
 STATIC_ROOT = BASE_DIR / "staticfiles"
