@@ -152,3 +152,10 @@ def many_targets_plan(count: int, unit: str = "LC-BATXAT") -> str:
             "        frequency: yearly",
         ]
     return "\n".join(lines) + "\n"
+
+
+@pytest.fixture
+def english(client):
+    """The test client speaks English (the UI's default is Vietnamese), for asserting messages."""
+    client.cookies["django_language"] = "en"
+    return client

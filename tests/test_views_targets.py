@@ -8,7 +8,7 @@ from django.urls import reverse
 from targets.services import entries as workflow
 from tests.conftest import submitted_entry
 
-pytestmark = pytest.mark.django_db
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("english")]
 
 
 def url(code: str) -> str:
