@@ -71,6 +71,7 @@ def test_save_a_draft_then_submit(client, people):
 
 def test_manager_of_the_subtree_may_enter(client, people):
     client.force_login(people["province"])
+    client.cookies["django_language"] = "vi"
     assert post(client, "BX-OCC", value="30,5", action="submit").status_code == 302
     entry = ProgressEntry.objects.get()
     assert str(entry.value) == "30.5000"  # Vietnamese decimal comma
@@ -89,7 +90,7 @@ def test_a_bad_number_is_reported_on_the_value_field_and_nothing_typed_is_lost(c
 
 def test_a_fraction_for_a_whole_number_target_is_a_value_error(client, people):
     client.force_login(people["staff"])
-    response = post(client, "BX-IP", value="1,5")
+    response = post(client, "BX-IP", value="1.5")
     assert "whole number" in str(response.context["form"].errors["value"])
 
 
