@@ -87,7 +87,7 @@ def test_sorting_by_a_column(client, assessed):
     assert rows == ["BX-OCC", "BX-IP"]
 
 
-def test_csv_export_holds_exactly_the_filtered_rows(client, assessed):
+def test_csv_export_holds_exactly_the_filtered_rows(english, client, assessed):
     client.force_login(assessed["manager"])
     response = client.get(URL, {"q": "occupancy", "_export": "csv"})
     assert response.status_code == 200
@@ -96,6 +96,13 @@ def test_csv_export_holds_exactly_the_filtered_rows(client, assessed):
     assert len(rows) == 2  # header + BX-OCC
     assert rows[1][0] == "BX-OCC"
     assert rows[1][rows[0].index("Target value")] == "80"
+
+
+def test_csv_export_headers_follow_the_language(client, assessed):
+    client.force_login(assessed["manager"])
+    response = client.get(URL, {"_export": "csv"})
+    header = response.content.decode("utf-8-sig").splitlines()[0]
+    assert "Giá trị mục tiêu" in header
 
 
 def test_xlsx_export_holds_exactly_the_filtered_rows(client, assessed):
@@ -129,6 +136,7 @@ def test_vietnamese_is_the_default_whatever_the_browser_asks(client, people):
     client.force_login(people["staff"])
     response = client.get(URL, HTTP_ACCEPT_LANGUAGE="en-US,en;q=0.9")
     assert response.context["LANGUAGE_CODE"] == "vi"
+    assert "Tình hình thực hiện chỉ tiêu" in response.content.decode()
 
 
 def _targets(count: int) -> None:

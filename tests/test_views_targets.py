@@ -51,7 +51,7 @@ def test_page_shows_chart_milestones_source_and_entries(client, assessed):
     assert "vendor/chartjs/chart.umd.min.js" in html
     assert "https://baolaocai.vn/x" in html
     assert "attract investment in the construction of 2 industrial parks" in html
-    assert 'id="milestones"' in html and "31-12-2027" in html
+    assert 'id="milestones"' in html and "12/31/2027" in html
     assert "Attach the decision" in html
     [shown] = response.context["entries"]
     assert [e.status for e in shown.events] == ["draft", "submitted", "returned"]
