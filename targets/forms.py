@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from decimal import Decimal
+
 from crispy_forms.helper import FormHelper
 from crispy_forms.layout import Field, Layout
 from django import forms
@@ -27,6 +29,13 @@ def _max_size(limit: int):
             )
 
     return check
+
+
+def tidy_decimal(value: Decimal) -> Decimal:
+    """A stored value without its padding zeros (1.0000 → 1), for showing it in a form."""
+    if value == value.to_integral_value():
+        return value.quantize(Decimal(1))
+    return value.normalize()
 
 
 def period_label(period: rules.Period) -> str:

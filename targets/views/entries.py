@@ -12,7 +12,7 @@ from django.utils.translation import gettext as _
 
 from targets import access, selectors
 from targets.errors import WorkflowError
-from targets.forms import EntryForm
+from targets.forms import EntryForm, tidy_decimal
 from targets.models import EntryStatus, ProgressEntry, Target
 from targets.services import entries as workflow
 from targets.services.entries import EDITABLE
@@ -92,7 +92,9 @@ def report(request: HttpRequest, code: str) -> HttpResponse:
     else:
         initial = {"period": chosen}
         if entry is not None:
-            initial.update(value=entry.value, note=entry.note, evidence_url=entry.evidence_url)
+            initial.update(
+                value=tidy_decimal(entry.value), note=entry.note, evidence_url=entry.evidence_url
+            )
         form = EntryForm(initial=initial, **form_kwargs)
     return render(
         request,
