@@ -76,6 +76,8 @@ def _workflow_events(records: list) -> list:
     previous = None
     for record in records:
         if previous is None or (record.status, record.value) != (previous.status, previous.value):
+            # Same state, new value: the author corrected a draft or a returned entry.
+            record.edited = previous is not None and record.status == previous.status
             kept.append(record)
         previous = record
     return kept

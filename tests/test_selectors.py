@@ -59,14 +59,16 @@ def test_entries_carry_their_workflow_history(people):
     workflow.entry_return(user=p["manager"], entry=entry, comment="Attach the decision")
     entry.refresh_from_db()
     workflow.entry_save_draft(
-        user=p["staff"], target=entry.target, period="2025-Q3", value="0", entry=entry
+        user=p["staff"], target=entry.target, period="2025-Q3", value="1", entry=entry
     )
     workflow.entry_submit(user=p["staff"], entry=entry)
     workflow.entry_approve(user=p["manager"], entry=entry)
     [shown] = selectors.target_entries(target=Target.objects.get(code="BX-IP"))
-    assert [e.status for e in shown.events] == [
-        "draft", "submitted", "returned", "submitted", "approved",
+    assert [(e.status, e.edited) for e in shown.events] == [
+        ("draft", False), ("submitted", False), ("returned", False), ("returned", True),
+        ("submitted", False), ("approved", False),
     ]
+    assert shown.events[-1].history_user is None  # no request: the service ran in a test
 
 
 def test_chart_data_has_the_expected_line_actuals_and_forecast(people):
