@@ -108,7 +108,7 @@ class StatusTable(tables.Table):
         return format_number(value)
 
     def render_expected(self, value) -> str:
-        return format_number(value)
+        return format_number(value, 2)
 
     def render_target_value(self, value) -> str:
         return format_number(value)
