@@ -77,8 +77,27 @@ def screenshot(page, name: str) -> Path:
     return path
 
 
+@pytest.fixture(scope="session")
+def end_server_sessions(django_db_setup, django_db_blocker) -> Iterator[None]:
+    """At the end of the session, end the database sessions the live server leaves behind.
+
+    Threads serving a browser's keep-alive connections keep their database connections
+    open; without this the test database cannot be dropped ("being accessed by other users").
+    """
+    yield
+    from django.db import connection
+
+    if connection.vendor != "postgresql":
+        return
+    with django_db_blocker.unblock(), connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT pg_terminate_backend(pid) FROM pg_stat_activity "
+            "WHERE datname = current_database() AND pid <> pg_backend_pid()"
+        )
+
+
 @pytest.fixture
-def site(transactional_db, live_server):
+def site(end_server_sessions, transactional_db, live_server):
     """The small plan, its people and an evaluation, on the live server's database."""
     from targets.models import Role, Unit
     from targets.services.evaluation import target_reassess
