@@ -156,3 +156,27 @@ def test_a_returned_entry_shows_the_comment_and_can_be_resubmitted(client, peopl
     assert response.status_code == 302
     entry.refresh_from_db()
     assert (entry.status, entry.note) == (EntryStatus.SUBMITTED, "Decision attached")
+
+
+def test_evidence_is_served_only_within_the_scope(client, people, settings, tmp_path):
+    settings.MEDIA_ROOT = tmp_path
+    client.force_login(people["staff"])
+    scan = SimpleUploadedFile("decision.pdf", b"%PDF-1.4 test", content_type="application/pdf")
+    post(client, "BX-IP", value="1", evidence_file=scan)
+    entry = ProgressEntry.objects.get()
+    link = reverse("targets:evidence", args=[entry.pk])
+    assert link in client.get(reverse("targets:target", args=["BX-IP"])).content.decode()
+    response = client.get(link)
+    assert response.status_code == 200
+    assert b"".join(response.streaming_content) == b"%PDF-1.4 test"
+    client.force_login(people["manager"])
+    assert client.get(link).status_code == 200
+    for who in ("outsider", "dept_staff"):
+        client.force_login(people[who])
+        assert client.get(link).status_code == 404
+
+
+def test_an_entry_without_evidence_has_no_file(client, people):
+    entry = submitted_entry(people["staff"], "BX-IP", "2026-Q3", "1")
+    client.force_login(people["staff"])
+    assert client.get(reverse("targets:evidence", args=[entry.pk])).status_code == 404

@@ -5,7 +5,7 @@ from __future__ import annotations
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.db import transaction
-from django.http import HttpRequest, HttpResponse
+from django.http import FileResponse, Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -129,3 +129,15 @@ def _save(request: HttpRequest, form: EntryForm, target: Target,
         form.add_error(field, exc.message)
         return None
     return saved
+
+
+@login_required
+def evidence(request: HttpRequest, pk: int) -> FileResponse:
+    """An entry's evidence file, for those who may see its target (404 for anyone else)."""
+    entry = get_object_or_404(
+        ProgressEntry.objects.filter(target__in=access.targets_visible_to(request.user)), pk=pk
+    )
+    if not entry.evidence_file:
+        raise Http404
+    name = entry.evidence_file.name.rsplit("/", 1)[-1]
+    return FileResponse(entry.evidence_file.open("rb"), filename=name)
