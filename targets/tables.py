@@ -96,8 +96,10 @@ class StatusTable(tables.Table):
     def render_status(self, value: str) -> str:
         return _badge(value, STATUS_LABELS.get(value, value))
 
-    def render_reporting(self, value: str) -> str:
-        return _badge(value, REPORTING_LABELS.get(value, value))
+    def render_reporting(self, record: Target) -> str:
+        # Not ``value``: for a field with choices django-tables2 passes the display label.
+        state = record.latest_assessment.reporting
+        return _badge(state, REPORTING_LABELS.get(state, state))
 
     def render_progress(self, value: Decimal, record: Target) -> str:
         width = max(0, min(100, float(value) * 100))
@@ -140,8 +142,9 @@ class StatusTable(tables.Table):
     def value_status(self, value: str) -> str:
         return str(STATUS_LABELS.get(value, value))
 
-    def value_reporting(self, value: str) -> str:
-        return str(REPORTING_LABELS.get(value, value))
+    def value_reporting(self, record: Target) -> str:
+        state = record.latest_assessment.reporting if record.latest_assessment else ""
+        return str(REPORTING_LABELS.get(state, state))
 
     def value_progress(self, value) -> str:
         return "" if value is None else str(round(Decimal(str(value)), 4))

@@ -170,3 +170,10 @@ def test_export_queries_do_not_grow_with_rows(
     with django_assert_max_num_queries(QUERY_BOUND):
         response = client.get(URL, {"_export": "csv"})
     assert response.content.decode("utf-8-sig").count("\n") == count + 2 + 1
+
+
+def test_badges_are_coloured_by_status_and_reporting_state(client, assessed):
+    client.force_login(assessed["manager"])
+    html = client.get(URL).content.decode()
+    assert '<span class="badge text-bg-danger">Quá hạn</span>' in html
+    assert '<span class="badge text-bg-secondary">Chưa có số liệu</span>' in html
