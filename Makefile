@@ -12,7 +12,12 @@ TEST_BROKER_URL ?= redis://127.0.0.1:6379/15
 DEMO_DATE ?=
 DEMO_ADDR ?= 127.0.0.1:8000
 
-.PHONY: demo test lint bench install install-dev services demo-data migrate messages worker clean
+# The Vietnamese translation: the .po is committed, the .mo is compiled here (git-ignored).
+LOCALE_MO := locale/vi/LC_MESSAGES/django.mo
+# The end-to-end tests drive Debian's Chromium (Playwright's own download does not work here).
+CHROMIUM := /usr/bin/chromium
+
+.PHONY: demo test lint bench install install-dev services browser messages demo-data migrate worker clean
 
 $(VENV)/bin/activate:
 	$(PYTHON) -m venv $(VENV)
@@ -26,24 +31,22 @@ $(VENV)/.installed-dev: requirements.txt requirements-dev.txt $(VENV)/bin/activa
 	$(PIP) install --quiet -r requirements-dev.txt
 	touch $(VENV)/.installed $@
 
-install: $(VENV)/.installed
-install-dev: $(VENV)/.installed-dev
+$(LOCALE_MO): locale/vi/LC_MESSAGES/django.po $(VENV)/.installed
+	./scripts/ensure-tools.sh msgfmt=gettext
+	$(PY) manage.py compilemessages -v0 --ignore=$(VENV)
+
+messages: $(LOCALE_MO)
+install: $(VENV)/.installed $(LOCALE_MO)
+install-dev: $(VENV)/.installed-dev $(LOCALE_MO)
+
+browser:
+	./scripts/ensure-tools.sh $(CHROMIUM)=chromium
 
 services:
 	./scripts/ensure-services.sh
 
 migrate: install
 	DEBUG=1 $(PY) manage.py migrate --noinput -v0
-
-# Compiled translations (.mo) are build output: made here, never committed. Needs gettext's msgfmt.
-messages: install
-	@command -v msgfmt >/dev/null || { \
-		echo "gettext (msgfmt) is missing: installing it from Debian's packages"; \
-		if [ "$$(id -u)" = 0 ]; then SUDO=; else SUDO=sudo; fi; \
-		$$SUDO apt-get update -qq && \
-		$$SUDO env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq gettext >/dev/null; } \
-		|| echo "WARNING: could not install gettext; the Vietnamese translations are not compiled"
-	@if command -v msgfmt >/dev/null; then $(PY) manage.py compilemessages --ignore=$(VENV) -v0; fi
 
 # A Celery worker with an embedded beat, for development (production: separate processes, README).
 worker: migrate messages
@@ -66,7 +69,7 @@ demo: demo-data
 lint: install-dev
 	$(VENV)/bin/ruff check .
 
-test: install-dev services lint messages
+test: install-dev services browser lint
 	DATABASE_URL=$(TEST_DATABASE_URL) CELERY_BROKER_URL=$(TEST_BROKER_URL) \
 		$(PY) manage.py makemigrations --check --dry-run
 	DATABASE_URL=$(TEST_DATABASE_URL) CELERY_BROKER_URL=$(TEST_BROKER_URL) \

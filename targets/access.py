@@ -110,3 +110,10 @@ def staff_of(unit: Unit) -> QuerySet:
     return get_user_model().objects.filter(
         memberships__unit=unit, memberships__role=Role.STAFF, is_active=True
     )
+
+
+def may_review_any(user: User) -> bool:
+    """Whether the user may use the review queue at all: a manager somewhere, or a superuser."""
+    if not user.is_authenticated:
+        return False
+    return bool(user.is_superuser or _paths(user, Role.MANAGER))

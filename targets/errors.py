@@ -27,6 +27,7 @@ class Problem:
     place: str  # "bat-xat.yaml:57 target BX-OCC" or "row 4 (BX-OCC 2026-Q1)"
     field: str
     message: str
+    line: int = 0  # the line in the file, where known: problems are listed in file order
 
     def __str__(self) -> str:
         field = f" {self.field}:" if self.field else ""

@@ -1,10 +1,21 @@
 from django.urls import path
 
-from targets.views import alerts
+from targets.views import alerts, entries, imports, review, status, targets
 
 app_name = "targets"
 
-urlpatterns: list = [
+urlpatterns = [
+    path("", status.StatusTableView.as_view(), name="status"),
+    path("targets/<str:code>/", targets.target_page, name="target"),
+    path("targets/<str:code>/report/", entries.report, name="report"),
+    path("entries/", entries.enter_progress, name="enter"),
+    path("entries/<int:pk>/evidence/", entries.evidence, name="evidence"),
+    path("review/", review.review_queue, name="review"),
+    path("review/<int:pk>/", review.review_entry, name="review-entry"),
+    path("review/<int:pk>/approve/", review.approve_entry, name="approve"),
+    path("review/<int:pk>/return/", review.return_entry, name="return"),
+    path("import/", imports.import_entries, name="import"),
+    path("import/confirm/", imports.import_confirm, name="import-confirm"),
     path("alerts/", alerts.alert_list, name="alerts"),
     path("alerts/read-all/", alerts.alert_mark_all_read, name="alerts-read-all"),
     path("alerts/<int:pk>/read/", alerts.alert_mark_read, name="alert-read"),

@@ -109,3 +109,68 @@ def people(small_plan):
 
 D = Decimal
 TODAY = date(2026, 11, 24)
+
+
+@pytest.fixture
+def assessed(people):
+    """The small plan evaluated at TODAY, so every target has a latest assessment."""
+    from targets.services.evaluation import targets_evaluate
+
+    targets_evaluate(on=TODAY)
+    return people
+
+
+def submitted_entry(author, code: str = "BX-IP", period: str = "2026-Q3", value="1", note=""):
+    """An entry saved as a draft and submitted through the workflow."""
+    from targets.models import Target
+    from targets.services import entries as workflow
+
+    target = Target.objects.get(code=code)
+    entry = workflow.entry_save_draft(
+        user=author, target=target, period=period, value=value, note=note
+    )
+    return workflow.entry_submit(user=author, entry=entry)
+
+
+def many_targets_plan(count: int, unit: str = "LC-BATXAT") -> str:
+    """A plan file with ``count`` linear targets in the small plan's units (codes M0000…)."""
+    lines = [
+        "plans:",
+        "  - code: MANY",
+        '    name: "Many targets"',
+        f"    unit: {unit}",
+        "    start: 2025-07-01",
+        "    end: 2030-12-31",
+        "    areas:",
+        '      - {code: misc, name: "Miscellaneous"}',
+        "    targets:",
+    ]
+    for i in range(count):
+        lines += [
+            f"      - code: M{i:04d}",
+            f'        name: "Target number {i}"',
+            "        area: misc",
+            f"        responsible_unit: {unit}",
+            '        measure: "units"',
+            "        value_type: decimal",
+            "        baseline: {value: 0, date: 2025-06-30}",
+            "        target: {value: 1234.5, date: 2030-12-31}",
+            "        frequency: yearly",
+        ]
+    return "\n".join(lines) + "\n"
+
+
+@pytest.fixture
+def in_english():
+    """Services speak the active language (Vietnamese by default); assert their English."""
+    from django.utils import translation
+
+    with translation.override("en"):
+        yield
+
+
+@pytest.fixture
+def english(client):
+    """The test client speaks English (the UI's default is Vietnamese), for asserting messages."""
+    client.cookies["django_language"] = "en"
+    return client

@@ -16,7 +16,7 @@ from targets.models import EntryStatus, ProgressEntry, Target
 from targets.services import entries as workflow
 from targets.services.evaluation import target_reassess
 
-pytestmark = pytest.mark.django_db
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("in_english")]
 
 
 def ip() -> Target:
@@ -358,7 +358,7 @@ def test_import_entries_command_fails_whole_file_with_every_problem(people, tmp_
     path.write_text(BAD_CSV, encoding="utf-8")
     with pytest.raises(CommandError) as error:
         call_command("import_entries", str(path), "--user", "bx.manager")
-    assert "5 problem(s)" in str(error.value)
+    assert "5 problems" in str(error.value)
     assert len(capsys.readouterr().err.strip().splitlines()) == 5
     assert ProgressEntry.objects.count() == 0
 

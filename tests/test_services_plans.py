@@ -18,7 +18,7 @@ from targets.models import Area, Milestone, Plan, Target, Unit
 from targets.services.plans import load_located, plan_import, plan_import_file
 from tests.conftest import SMALL_PLAN
 
-pytestmark = pytest.mark.django_db
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("in_english")]
 
 FIXTURES = Path(__file__).resolve().parent.parent / "fixtures"
 
@@ -211,7 +211,7 @@ def test_import_plan_command_prints_every_problem_and_exits_non_zero(tmp_path, c
     with pytest.raises(CommandError) as error:
         call_command("import_plan", str(path))
 
-    assert "8 problem(s)" in str(error.value) and "nothing was written" in str(error.value)
+    assert "8 problems" in str(error.value) and "nothing was written" in str(error.value)
     err = capsys.readouterr().err
     assert err.count("broken.yaml") == 8
     assert Target.objects.count() == 0

@@ -81,10 +81,12 @@ def test_marking_needs_post(client, alerted):
 
 def test_the_inbox_speaks_the_active_language(client, alerted):
     client.force_login(alerted["manager"])
-    english = client.get(reverse("targets:alerts"), HTTP_ACCEPT_LANGUAGE="en")
-    assert "The report for 2026-Q3 is overdue" in english.content.decode()
-    vietnamese = client.get(reverse("targets:alerts"), HTTP_ACCEPT_LANGUAGE="vi")
+    # The UI is Vietnamese unless the user chose otherwise (the switcher's cookie).
+    vietnamese = client.get(reverse("targets:alerts"))
     assert "Báo cáo kỳ 2026-Q3 đã quá hạn" in vietnamese.content.decode()
+    client.cookies["django_language"] = "en"
+    english = client.get(reverse("targets:alerts"))
+    assert "The report for 2026-Q3 is overdue" in english.content.decode()
 
 
 def test_inbox_queries_do_not_grow_with_alerts(client, alerted, django_assert_max_num_queries):

@@ -20,6 +20,7 @@ from django.core.exceptions import ValidationError
 from django.core.validators import URLValidator
 from django.db import transaction
 from django.db.models import Model
+from django.utils.translation import gettext as _
 
 from targets.errors import ImportFailed, Problem, WorkflowError
 from targets.models import (
@@ -84,7 +85,7 @@ class Checker:
         place = f"{self.filename}:{line}" if line else self.filename
         if label:
             place += f" {label}"
-        self.problems.append(Problem(place, field_name, message))
+        self.problems.append(Problem(place, field_name, message, line=line))
 
 
 def _mapping(value: Any) -> Located | None:
@@ -141,10 +142,10 @@ def _text(c: Checker, m: Located, label: str, key: str, *, required: bool = True
     value = m.get(key)
     if value is None or (isinstance(value, str) and not value.strip()):
         if required:
-            c.add(m, label, key, "is required")
+            c.add(m, label, key, _("is required"))
         return ""
     if isinstance(value, dict | list):
-        c.add(m, label, key, "must be text")
+        c.add(m, label, key, _("must be text"))
         return ""
     return str(value).strip()
 
@@ -155,14 +156,21 @@ def _code(c: Checker, m: Located, label: str, key: str = "code") -> str:
         try:
             code_validator(code)
         except ValidationError:
-            c.add(m, label, key, f"“{code}”: use letters, digits, '.', '_' and '-' only")
+            c.add(
+                m, label, key,
+                _("“%(code)s”: use letters, digits, '.', '_' and '-' only") % {"code": code},
+            )
     return code
 
 
 def _choice(c: Checker, m: Located, label: str, key: str, choices: list[str], default: str) -> str:
     value = m.get(key, default)
     if value not in choices:
-        c.add(m, label, key, f"“{value}” is not one of {', '.join(choices)}")
+        c.add(
+            m, label, key,
+            _("“%(value)s” is not one of %(choices)s")
+            % {"value": value, "choices": ", ".join(choices)},
+        )
         return default
     return value
 
@@ -170,11 +178,11 @@ def _choice(c: Checker, m: Located, label: str, key: str, choices: list[str], de
 def _date_field(c: Checker, m: Located, label: str, key: str) -> dt.date | None:
     raw = m.get(key)
     if raw is None:
-        c.add(m, label, key, "is required")
+        c.add(m, label, key, _("is required"))
         return None
     value = _date(raw)
     if value is None:
-        c.add(m, label, key, f"“{raw}” is not a date (YYYY-MM-DD)")
+        c.add(m, label, key, _("“%(value)s” is not a date (YYYY-MM-DD)") % {"value": raw})
     return value
 
 
@@ -184,11 +192,11 @@ def check_plan_file(data: Any, filename: str) -> PlanFile:
     root = _mapping(data)
     if root is None:
         raise ImportFailed(
-            [Problem(filename, "", "the file must hold a mapping with units and plans")]
+            [Problem(filename, "", _("the file must hold a mapping with units and plans"))]
         )
     for key in root:
         if key not in ("units", "plans"):
-            c.add(root, "", key, "unknown section (expected units, plans)")
+            c.add(root, "", key, _("unknown section (expected units, plans)"))
 
     units = _check_units(c, root.get("units") or [])
     known_units = {u.code for u in units} | set(Unit.objects.values_list("code", flat=True))
@@ -196,42 +204,42 @@ def check_plan_file(data: Any, filename: str) -> PlanFile:
     seen_targets: dict[str, str] = {}
     raw_plans = root.get("plans") or []
     if not isinstance(raw_plans, list):
-        c.add(root, "", "plans", "must be a list")
+        c.add(root, "", "plans", _("must be a list"))
         raw_plans = []
     seen_plans: set[str] = set()
     for index, raw in enumerate(raw_plans):
         m = _mapping(raw)
         if m is None:
-            c.add(root, f"plans[{index}]", "plans", "each plan must be a mapping")
+            c.add(root, f"plans[{index}]", "plans", _("each plan must be a mapping"))
             continue
         plan = _check_plan(c, m, index, known_units, seen_targets)
         if plan is not None:
             if plan.code in seen_plans:
-                c.add(m, f"plan {plan.code}", "code", "appears twice in the file")
+                c.add(m, f"plan {plan.code}", "code", _("appears twice in the file"))
             seen_plans.add(plan.code)
             plans.append(plan)
     if c.problems:
-        raise ImportFailed(c.problems)
+        raise ImportFailed(sorted(c.problems, key=lambda p: p.line))
     return PlanFile(units=units, plans=plans)
 
 
 def _check_units(c: Checker, raw_units: Any) -> list[UnitRow]:
     if not isinstance(raw_units, list):
-        c.add(None, "units", "", "must be a list")
+        c.add(None, "units", "", _("must be a list"))
         return []
     rows: list[UnitRow] = []
     in_file: dict[str, UnitRow] = {}
     for index, raw in enumerate(raw_units):
         m = _mapping(raw)
         if m is None:
-            c.add(None, f"units[{index}]", "", "each unit must be a mapping")
+            c.add(None, f"units[{index}]", "", _("each unit must be a mapping"))
             continue
         label = f"unit {m.get('code') or f'units[{index}]'}"
         code = _code(c, m, label)
         name = _text(c, m, label, "name")
         parent = _text(c, m, label, "parent", required=False) or None
         if code in in_file:
-            c.add(m, label, "code", "appears twice in the file")
+            c.add(m, label, "code", _("appears twice in the file"))
             continue
         row = UnitRow(code, name, parent)
         in_file[code] = row
@@ -244,13 +252,15 @@ def _check_units(c: Checker, raw_units: Any) -> list[UnitRow]:
         if parent is None:
             continue
         if parent not in in_file and parent not in existing_parents:
-            c.add(None, f"unit {row.code}", "parent", f"unknown unit “{parent}”")
+            c.add(
+                None, f"unit {row.code}", "parent", _("unknown unit “%(code)s”") % {"code": parent}
+            )
             continue
         # Follow the chain of parents (file first, then database) to catch cycles.
         seen = {row.code}
         while parent is not None:
             if parent in seen:
-                c.add(None, f"unit {row.code}", "parent", "the parent chain loops back")
+                c.add(None, f"unit {row.code}", "parent", _("the parent chain loops back"))
                 break
             seen.add(parent)
             parent = in_file[parent].parent if parent in in_file else existing_parents.get(parent)
@@ -265,22 +275,22 @@ def _check_plan(
     name = _text(c, m, label, "name")
     unit_code = _text(c, m, label, "unit")
     if unit_code and unit_code not in known_units:
-        c.add(m, label, "unit", f"unknown unit “{unit_code}”")
+        c.add(m, label, "unit", _("unknown unit “%(code)s”") % {"code": unit_code})
     start = _date_field(c, m, label, "start")
     end = _date_field(c, m, label, "end")
     if start and end and end <= start:
-        c.add(m, label, "end", "the plan must end after it starts")
+        c.add(m, label, "end", _("the plan must end after it starts"))
     areas: list[tuple[str, str]] = []
     area_codes = set()
     for a_index, raw in enumerate(m.get("areas") or []):
         am = _mapping(raw)
         if am is None:
-            c.add(m, label, "areas", f"areas[{a_index}] must be a mapping")
+            c.add(m, label, f"areas[{a_index}]", _("must be a mapping"))
             continue
         a_code = _code(c, am, f"{label} area")
         a_name = _text(c, am, f"{label} area {a_code}", "name")
         if a_code in area_codes:
-            c.add(am, f"{label} area {a_code}", "code", "appears twice in the plan")
+            c.add(am, f"{label} area {a_code}", "code", _("appears twice in the plan"))
         area_codes.add(a_code)
         areas.append((a_code, a_name))
     if code:
@@ -291,7 +301,7 @@ def _check_plan(
     for t_index, raw in enumerate(raw_targets):
         tm = _mapping(raw)
         if tm is None:
-            c.add(m, label, "targets", f"targets[{t_index}] must be a mapping")
+            c.add(m, label, f"targets[{t_index}]", _("must be a mapping"))
             continue
         row = _check_target(
             c, tm, t_index, plan_start=start, plan_end=end, area_codes=area_codes,
@@ -302,7 +312,10 @@ def _check_plan(
         t_code = row.values["code"]
         if t_code in seen_targets:
             first = seen_targets[t_code]
-            c.add(tm, f"target {t_code}", "code", f"appears twice (first in {first})")
+            c.add(
+                tm, f"target {t_code}", "code",
+                _("appears twice (first in %(place)s)") % {"place": first},
+            )
         seen_targets[t_code] = label
         targets.append(row)
     if not (code and name and unit_code and start and end):
@@ -337,18 +350,23 @@ def _check_target(
     }
     for key in m:
         if key not in allowed:
-            c.add(m, label, key, "unknown field")
+            c.add(m, label, key, _("unknown field"))
     code = _code(c, m, label)
     name = _text(c, m, label, "name")
     area_code = _text(c, m, label, "area")
     if area_code and area_code not in area_codes:
-        c.add(m, label, "area", f"unknown area “{area_code}” (not in the plan's areas)")
+        c.add(
+            m, label, "area",
+            _("unknown area “%(code)s” (not in the plan's areas)") % {"code": area_code},
+        )
     unit_code = _text(c, m, label, "responsible_unit")
     if unit_code and unit_code not in known_units:
-        c.add(m, label, "responsible_unit", f"unknown unit “{unit_code}”")
+        c.add(
+            m, label, "responsible_unit", _("unknown unit “%(code)s”") % {"code": unit_code}
+        )
     owner = _text(c, m, label, "owner", required=False) or None
     if owner and owner not in owners:
-        c.add(m, label, "owner", f"unknown user “{owner}”")
+        c.add(m, label, "owner", _("unknown user “%(name)s”") % {"name": owner})
     measure = _text(c, m, label, "measure")
     value_type = _choice(c, m, label, "value_type", ValueType.values, ValueType.DECIMAL)
     direction = _choice(c, m, label, "direction", Direction.values, Direction.AT_LEAST)
@@ -360,7 +378,7 @@ def _check_target(
     for key in ("baseline", "target"):
         pm = _mapping(m.get(key))
         if pm is None:
-            c.add(m, label, key, "is required: {value: …, date: YYYY-MM-DD}")
+            c.add(m, label, key, _("is required: {value: …, date: YYYY-MM-DD}"))
             points[key] = (None, None)
             continue
         value = _value(c, pm, label, f"{key}.value", pm.get("value"), value_type)
@@ -369,21 +387,26 @@ def _check_target(
     baseline_value, baseline_date = points["baseline"]
     target_value, due_date = points["target"]
     if baseline_date and due_date and due_date <= baseline_date:
-        c.add(m, label, "target.date", "the due date must be after the baseline date")
+        c.add(m, label, "target.date", _("the due date must be after the baseline date"))
 
     grace_days = m.get("grace_days", 15)
     if isinstance(grace_days, bool) or not isinstance(grace_days, int) or grace_days < 0:
-        c.add(m, label, "grace_days", f"“{grace_days}” is not a whole number of days ≥ 0")
+        c.add(
+            m, label, "grace_days",
+            _("“%(value)s” is not a whole number of days ≥ 0") % {"value": grace_days},
+        )
         grace_days = 0
     tolerance = _value(c, m, label, "tolerance", m.get("tolerance", "0.10"), ValueType.DECIMAL)
     if tolerance is not None and not (0 <= tolerance <= Decimal("0.5")):
-        c.add(m, label, "tolerance", f"{tolerance} is not between 0 and 0.5")
+        c.add(
+            m, label, "tolerance", _("%(value)s is not between 0 and 0.5") % {"value": tolerance}
+        )
 
     source_text, source_url = "", ""
     if m.get("source") is not None:
         sm = _mapping(m.get("source"))
         if sm is None:
-            c.add(m, label, "source", "must be {text: …, url: …}")
+            c.add(m, label, "source", _("must be {text: …, url: …}"))
         else:
             source_text = _text(c, sm, label, "text", required=False)
             source_url = _text(c, sm, label, "url", required=False)
@@ -391,33 +414,43 @@ def _check_target(
                 try:
                     URLValidator()(source_url)
                 except ValidationError:
-                    c.add(sm, label, "source.url", f"“{source_url}” is not a web address")
+                    c.add(
+                        sm, label, "source.url",
+                        _("“%(value)s” is not a web address") % {"value": source_url},
+                    )
 
     milestones: list[tuple[dt.date, Decimal]] = []
     raw_milestones = m.get("milestones") or []
     if not isinstance(raw_milestones, list):
-        c.add(m, label, "milestones", "must be a list")
+        c.add(m, label, "milestones", _("must be a list"))
         raw_milestones = []
     for ms_index, raw in enumerate(raw_milestones):
         mm = _mapping(raw)
         if mm is None:
-            c.add(m, label, "milestones", f"milestones[{ms_index}] must be a mapping")
+            c.add(m, label, f"milestones[{ms_index}]", _("must be a mapping"))
             continue
         where = f"{label} milestone {ms_index + 1}"
         when = _date_field(c, mm, where, "date")
         value = _value(c, mm, where, "value", mm.get("value"), value_type)
         if when and plan_start and plan_end and not (plan_start <= when <= plan_end):
-            c.add(mm, where, "date", f"{when} lies outside the plan ({plan_start} – {plan_end})")
+            c.add(
+                mm, where, "date",
+                _("%(date)s lies outside the plan (%(start)s – %(end)s)")
+                % {"date": when, "start": plan_start, "end": plan_end},
+            )
         elif when and baseline_date and due_date and not (baseline_date < when < due_date):
-            c.add(mm, where, "date", f"{when} is not between the baseline and due dates")
+            c.add(
+                mm, where, "date",
+                _("%(date)s is not between the baseline and due dates") % {"date": when},
+            )
         if when and any(when == d for d, _v in milestones):
-            c.add(mm, where, "date", f"two milestones on {when}")
+            c.add(mm, where, "date", _("two milestones on %(date)s") % {"date": when})
         if when and value is not None:
             milestones.append((when, value))
 
     illustrative = m.get("illustrative", False)
     if not isinstance(illustrative, bool):
-        c.add(m, label, "illustrative", "must be true or false")
+        c.add(m, label, "illustrative", _("must be true or false"))
         illustrative = False
     if not code:
         return None
@@ -485,13 +518,15 @@ def plan_file_read(path: str | Path) -> Any:
     try:
         text = path.read_text(encoding="utf-8")
     except (OSError, UnicodeDecodeError) as exc:
-        raise ImportFailed([Problem(str(path), "", f"cannot read the file: {exc}")]) from exc
+        problem = Problem(str(path), "", _("cannot read the file: %(error)s") % {"error": exc})
+        raise ImportFailed([problem]) from exc
     try:
         return load_located(text)
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         place = f"{path.name}:{mark.line + 1}" if mark else path.name
-        raise ImportFailed([Problem(place, "", f"not valid YAML/JSON: {exc}")]) from exc
+        problem = Problem(place, "", _("not valid YAML/JSON: %(error)s") % {"error": exc})
+        raise ImportFailed([problem]) from exc
 
 
 @transaction.atomic
@@ -506,7 +541,7 @@ def plan_import(*, data: Any, filename: str) -> PlanImportResult:
         waiting = {p.code for p in pending}
         ready = [u for u in pending if u.parent is None or u.parent not in waiting]
         if not ready:  # cycles were rejected by the checker; this is a safety stop
-            raise ImportFailed([Problem(filename, "units", "cannot order the units by parent")])
+            raise ImportFailed([Problem(filename, "units", _("cannot order the units by parent"))])
         for row in ready:
             parent = units.get(row.parent) if row.parent else None
             unit, outcome = _upsert(Unit, {"code": row.code}, {"name": row.name, "parent": parent})

@@ -1,0 +1,159 @@
+"""Forms of the web screens (crispy-forms, Bootstrap 5). They validate input; services decide."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+
+from crispy_forms.helper import FormHelper
+from crispy_forms.layout import Field, Layout
+from django import forms
+from django.core.validators import FileExtensionValidator
+from django.template.defaultfilters import filesizeformat
+from django.utils.formats import date_format
+from django.utils.translation import gettext_lazy as _
+
+from targets import rules
+from targets.models import EntryStatus
+
+EVIDENCE_EXTENSIONS = ["pdf", "jpg", "jpeg", "png", "xlsx", "docx"]
+EVIDENCE_MAX_BYTES = 10 * 1024 * 1024
+IMPORT_MAX_BYTES = 2 * 1024 * 1024
+
+
+def _max_size(limit: int):
+    def check(upload) -> None:
+        if upload.size > limit:
+            raise forms.ValidationError(
+                _("The file is %(size)s; the limit is %(limit)s.")
+                % {"size": filesizeformat(upload.size), "limit": filesizeformat(limit)}
+            )
+
+    return check
+
+
+def tidy_decimal(value: Decimal) -> Decimal:
+    """A stored value without its padding zeros (1.0000 → 1), for showing it in a form."""
+    if value == value.to_integral_value():
+        return value.quantize(Decimal(1))
+    return value.normalize()
+
+
+def period_label(period: rules.Period) -> str:
+    start = date_format(period.start, "SHORT_DATE_FORMAT")
+    end = date_format(period.end, "SHORT_DATE_FORMAT")
+    return f"{period.key} ({start} – {end})"
+
+
+class EntryForm(forms.Form):
+    """A progress entry for one target: the period select lists that target's periods."""
+
+    period = forms.ChoiceField(label=_("Reporting period"))
+    value = forms.DecimalField(
+        label=_("Value"),
+        localize=True,
+        widget=forms.TextInput(attrs={"inputmode": "decimal", "autocomplete": "off"}),
+    )
+    note = forms.CharField(
+        label=_("Note"), required=False, widget=forms.Textarea(attrs={"rows": 3})
+    )
+    evidence_file = forms.FileField(
+        label=_("Evidence file"),
+        required=False,
+        validators=[
+            FileExtensionValidator(
+                EVIDENCE_EXTENSIONS,
+                message=_(
+                    "“%(extension)s” files are not accepted. Use one of: %(allowed_extensions)s."
+                ),
+            ),
+            _max_size(EVIDENCE_MAX_BYTES),
+        ],
+        help_text=_("PDF, JPG, PNG, XLSX or DOCX, at most 10 MB."),
+    )
+    evidence_url = forms.URLField(
+        label=_("Evidence link"), required=False, assume_scheme="https",
+        widget=forms.URLInput(attrs={"placeholder": "https://…"}),
+    )
+
+    def __init__(self, *args, periods: list[rules.Period], measure: str,
+                 current_file: str = "", **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["period"].choices = [(p.key, period_label(p)) for p in periods]
+        self.fields["value"].help_text = _("In %(measure)s.") % {"measure": measure}
+        if current_file:
+            self.fields["evidence_file"].help_text = _(
+                "Current file: %(name)s. Choose a file only to replace it. "
+                "PDF, JPG, PNG, XLSX or DOCX, at most 10 MB."
+            ) % {"name": current_file}
+        self.helper = FormHelper()
+        self.helper.form_tag = False
+        self.helper.layout = Layout(
+            Field("period"), Field("value"), Field("note"), Field("evidence_file"),
+            Field("evidence_url"),
+        )
+
+
+class ReturnForm(forms.Form):
+    comment = forms.CharField(
+        label=_("What needs fixing"),
+        widget=forms.Textarea(attrs={"rows": 2}),
+        error_messages={"required": _("Say what needs fixing: a comment is required.")},
+    )
+
+    def __init__(self, *args, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        self.helper = FormHelper()
+        self.helper.form_tag = False
+        self.helper.layout = Layout(Field("comment"))
+
+
+class BulkReviewForm(forms.Form):
+    """Several submitted entries at once: approve them, or return them with one comment."""
+
+    entries = forms.TypedMultipleChoiceField(
+        label=_("Entries"), coerce=int,
+        error_messages={"required": _("Tick at least one entry.")},
+    )
+    action = forms.ChoiceField(choices=[("approve", _("Approve")), ("return", _("Return"))])
+    comment = forms.CharField(label=_("Comment (required to return)"), required=False,
+                              widget=forms.Textarea(attrs={"rows": 2}))
+
+    def __init__(self, *args, entry_ids: list[int], **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["entries"].choices = [(pk, pk) for pk in entry_ids]
+
+    def clean(self) -> dict:
+        data = super().clean()
+        if data.get("action") == "return" and not (data.get("comment") or "").strip():
+            self.add_error("comment", _("Say what needs fixing: a comment is required."))
+        return data
+
+
+class ImportUploadForm(forms.Form):
+    file = forms.FileField(
+        label=_("Entries file"),
+        validators=[
+            FileExtensionValidator(
+                ["csv", "xlsx"],
+                message=_("“%(extension)s” files are not accepted. Use a .csv or .xlsx file."),
+            ),
+            _max_size(IMPORT_MAX_BYTES),
+        ],
+        help_text=_("CSV or XLSX, UTF-8, header row target,period,value,note; at most 2 MB."),
+    )
+    status = forms.ChoiceField(
+        label=_("Import as"),
+        choices=[(EntryStatus.SUBMITTED, _("Submitted (for review)")),
+                 (EntryStatus.APPROVED, _("Approved"))],
+        initial=EntryStatus.SUBMITTED,
+    )
+
+    def __init__(self, *args, may_approve: bool, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        if not may_approve:
+            self.fields["status"].choices = [(EntryStatus.SUBMITTED, _("Submitted (for review)"))]
+            self.fields["status"].widget = forms.HiddenInput()
+        self.helper = FormHelper()
+        self.helper.form_tag = False
+        self.helper.layout = Layout(Field("file"), Field("status"))
+

@@ -1,0 +1,138 @@
+"""Every non-trivial read of the web screens, built on access (the one place scoping lives)."""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from datetime import date
+
+from django.db.models import Count, F, OuterRef, QuerySet, Subquery, Value
+from django.db.models.functions import Coalesce
+
+from targets import access, rules
+from targets.models import EntryStatus, ProgressEntry, Status, Target
+
+
+def targets_status_rows(*, user) -> QuerySet[Target]:
+    """The status table's rows: visible targets with their latest assessment and last entry.
+
+    Everything a row shows comes from this one query (joins and subqueries), so the
+    number of queries does not grow with the number of targets.
+    """
+    last_entry = ProgressEntry.objects.filter(target=OuterRef("pk")).order_by(
+        "-period_end", "-updated_at"
+    )
+    return (
+        access.targets_visible_to(user)
+        .select_related("plan", "area", "responsible_unit", "latest_assessment")
+        .annotate(
+            current_status=Coalesce(F("latest_assessment__status"), Value(Status.NO_DATA)),
+            last_entry_period=Subquery(last_entry.values("period")[:1]),
+            last_entry_status=Subquery(last_entry.values("status")[:1]),
+            last_entry_value=Subquery(last_entry.values("value")[:1]),
+        )
+        .order_by("plan__code", "area__code", "code")
+    )
+
+
+def status_counts(rows: QuerySet[Target]) -> dict[str, int]:
+    """How many of ``rows`` have each status (every status present, zeros included)."""
+    counts = dict.fromkeys(Status.values, 0)
+    for status, n in rows.order_by().values_list("current_status").annotate(n=Count("pk")):
+        counts[status] = n
+    return counts
+
+
+def target_for_page(*, user, code: str) -> Target:
+    """One visible target with what its page shows; Target.DoesNotExist outside the scope."""
+    return (
+        access.targets_visible_to(user)
+        .select_related("plan", "area", "responsible_unit", "owner", "latest_assessment")
+        .prefetch_related("milestones")
+        .get(code=code)
+    )
+
+
+def target_entries(*, target: Target) -> list[ProgressEntry]:
+    """The target's entries, newest period first, each with ``.events`` from the audit history."""
+    entries = list(
+        target.entries.select_related("author", "reviewer").order_by("-period_end")
+    )
+    events: dict[int, list] = defaultdict(list)
+    history = (
+        ProgressEntry.history.filter(target_id=target.pk)
+        .select_related("history_user")
+        .order_by("history_date", "history_id")
+    )
+    for record in history:
+        events[record.id].append(record)
+    for entry in entries:
+        entry.events = _workflow_events(events[entry.pk])
+    return entries
+
+
+def _workflow_events(records: list) -> list:
+    """Keep the history records where the workflow state (or the value) changed."""
+    kept = []
+    previous = None
+    for record in records:
+        if previous is None or (record.status, record.value) != (previous.status, previous.value):
+            # Same state, new value: the author corrected a draft or a returned entry.
+            record.edited = previous is not None and record.status == previous.status
+            kept.append(record)
+        previous = record
+    return kept
+
+
+def chart_data(*, target: Target, today: date) -> dict:
+    """The trajectory chart's series (DESIGN §3): expected line, milestones, actuals, forecast."""
+    spec = target.spec(milestones=list(target.milestones.all()))
+    approved = [
+        rules.Observation(e.period_end, e.value)
+        for e in target.entries.filter(status=EntryStatus.APPROVED).order_by("period_end")
+    ]
+    actuals = rules.trend_points(spec, approved)
+    forecast: list[dict] = []
+    counted = rules.observations_until(approved, today)
+    if len(counted) >= rules.FORECAST_MIN_ENTRIES:
+        window = rules.trend_points(spec, counted)[-rules.FORECAST_WINDOW :]
+        intercept, slope, origin = rules.least_squares(window)
+        for day in (window[0].date, spec.due_date):
+            value = intercept + slope * (day - origin).days
+            forecast.append({"x": day.isoformat(), "y": float(value)})
+
+    def points(items) -> list[dict]:
+        return [{"x": p.date.isoformat(), "y": float(p.value)} for p in items]
+
+    return {
+        "stepped": spec.trajectory == rules.Trajectory.STEP,
+        "expected": points(rules.trajectory_points(spec)),
+        "milestones": points(sorted(spec.milestones, key=lambda p: p.date)),
+        "actuals": points(actuals),
+        "forecast": forecast,
+        "today": today.isoformat(),
+        "measure": target.measure,
+    }
+
+
+def entries_to_review(*, user) -> QuerySet[ProgressEntry]:
+    """Submitted entries of the targets the user may review, oldest submission first."""
+    return (
+        ProgressEntry.objects.filter(
+            status=EntryStatus.SUBMITTED, target__in=access.targets_reviewable_by(user)
+        )
+        .select_related("target", "target__responsible_unit", "author")
+        .order_by("submitted_at", "pk")
+    )
+
+
+def entries_of_author_to_fix(*, user) -> QuerySet[ProgressEntry]:
+    """The user's drafts and returned entries, for the 'enter progress' screen."""
+    return (
+        ProgressEntry.objects.filter(
+            author=user,
+            status__in=(EntryStatus.DRAFT, EntryStatus.RETURNED),
+            target__in=access.targets_enterable_by(user),
+        )
+        .select_related("target", "reviewer")
+        .order_by("-updated_at")
+    )

@@ -1,0 +1,43 @@
+"""The target page: trajectory chart, milestones, entries with their history, alerts, source."""
+
+from __future__ import annotations
+
+from django.contrib.auth.decorators import login_required
+from django.http import Http404, HttpRequest, HttpResponse
+from django.shortcuts import render
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from targets import access, selectors
+from targets.models import Target
+
+
+@login_required
+def target_page(request: HttpRequest, code: str) -> HttpResponse:
+    try:
+        target = selectors.target_for_page(user=request.user, code=code)
+    except Target.DoesNotExist:
+        raise Http404 from None
+    today = timezone.localdate()
+    assessment = target.latest_assessment
+    chart = selectors.chart_data(target=target, today=today)
+    chart["labels"] = {
+        "expected": _("Expected"),
+        "milestones": _("Milestones"),
+        "actuals": _("Approved actuals"),
+        "forecast": _("Forecast (current pace)"),
+        "today": _("Today"),
+    }
+    return render(
+        request,
+        "targets/target.html",
+        {
+            "target": target,
+            "assessment": assessment,
+            "milestones": list(target.milestones.all()),
+            "entries": selectors.target_entries(target=target),
+            "chart": chart,
+            "may_enter": access.can_enter(request.user, target),
+            "may_review": access.can_review(request.user, target),
+        },
+    )

@@ -1,0 +1,69 @@
+"""A whole reporting cycle in a real browser: enter, submit, return, fix, resubmit, approve."""
+
+import pytest
+
+from targets.models import EntryStatus, ProgressEntry
+from tests.e2e.conftest import screenshot, sign_in
+
+pytestmark = pytest.mark.e2e
+
+
+def status_badge(page, code: str) -> str:
+    row = page.locator("table.status-table tbody tr", has=page.locator(f"a:text-is('{code}')"))
+    return row.locator("td").nth(5).inner_text().strip()
+
+
+def test_entry_is_submitted_returned_fixed_and_approved(site, open_browser):
+    base = site["url"]
+    staff = open_browser(name="staff")
+    sign_in(staff, base, "bx.staff")
+    staff.click("nav >> a[href='/entries/']")
+    staff.click("#enterable-targets >> text=BX-IP")
+    staff.select_option("#id_period", "2026-Q3")
+    staff.wait_for_url("**/targets/BX-IP/report/?period=2026-Q3")
+    staff.fill("#id_value", "1")
+    staff.fill("#id_note", "Quyết định thành lập KCN Bản Qua")
+    staff.click("#submit-entry")
+    staff.wait_for_url(f"{base}/targets/BX-IP/")
+    assert staff.locator("#entry-2026-Q3").is_visible()
+    screenshot(staff, "e2e-1-staff-submitted")
+    entry = ProgressEntry.objects.get(target__code="BX-IP", period="2026-Q3")
+    assert entry.status == EntryStatus.SUBMITTED
+
+    manager = open_browser(name="manager")
+    sign_in(manager, base, "bx.manager")
+    manager.click("nav >> a[href='/review/']")
+    manager.click("#review-BX-IP-2026-Q3 >> a.btn")
+    manager.fill("#id_comment", "Đính kèm quyết định, giá trị phải là 2")
+    manager.click("#return")
+    manager.wait_for_url(f"{base}/review/")
+    assert manager.locator("#queue-empty").is_visible()
+    screenshot(manager, "e2e-2-manager-returned")
+
+    staff.goto(f"{base}/entries/")
+    assert "Đính kèm quyết định" in staff.locator("#to-fix").inner_text()
+    staff.click("#to-fix >> text=BX-IP 2026-Q3")
+    assert "Đính kèm quyết định" in staff.locator("#review-comment").inner_text()
+    assert staff.input_value("#id_value") == "1"
+    staff.fill("#id_value", "2")
+    staff.fill("#id_evidence_url", "https://baolaocai.vn/quyet-dinh")
+    screenshot(staff, "e2e-3-staff-fixing")
+    staff.click("#submit-entry")
+    staff.wait_for_url(f"{base}/targets/BX-IP/")
+
+    manager.goto(f"{base}/")
+    assert status_badge(manager, "BX-IP") == "Chưa có số liệu"
+    manager.goto(f"{base}/review/")
+    manager.click("#review-BX-IP-2026-Q3 >> a.btn")
+    manager.click("#approve")
+    manager.wait_for_url(f"{base}/review/")
+    manager.goto(f"{base}/")
+    assert status_badge(manager, "BX-IP") == "Đã đạt"
+    screenshot(manager, "e2e-4-status-after-approval")
+
+    manager.goto(f"{base}/targets/BX-IP/")
+    manager.wait_for_selector("#trajectory-chart[data-rendered='true']")
+    history = manager.locator("#entry-2026-Q3").inner_text()
+    for state in ("Bản nháp", "Đã gửi", "Bị trả lại", "Đã duyệt"):
+        assert state in history
+    screenshot(manager, "e2e-5-target-page")

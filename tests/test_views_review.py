@@ -1,0 +1,119 @@
+"""The review queue: managers only, their subtree only, approve or return, one or many."""
+
+import pytest
+from django.urls import reverse
+
+from targets.models import EntryStatus, ProgressEntry, Status, Target
+from tests.conftest import submitted_entry
+
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("english")]
+QUEUE = reverse("targets:review")
+
+
+def entry_url(name: str, entry) -> str:
+    return reverse(f"targets:{name}", args=[entry.pk])
+
+
+@pytest.fixture
+def waiting(assessed):
+    p = assessed
+    return {
+        "ip": submitted_entry(p["staff"], "BX-IP", "2025-Q3", "2"),
+        "occ": submitted_entry(p["dept_staff"], "BX-OCC", "2025-Q3", "25"),
+    }
+
+
+@pytest.mark.parametrize("who", ["staff", "dept_staff"])
+def test_staff_may_not_use_the_review_queue(client, assessed, waiting, who):
+    client.force_login(assessed[who])
+    assert client.get(QUEUE).status_code == 403
+    assert client.get(entry_url("review-entry", waiting["ip"])).status_code == 403
+    assert client.post(entry_url("approve", waiting["ip"])).status_code == 403
+    assert ProgressEntry.objects.get(pk=waiting["ip"].pk).status == EntryStatus.SUBMITTED
+
+
+def test_signed_out_goes_to_login(client, waiting):
+    assert client.get(QUEUE).status_code == 302
+
+
+@pytest.mark.parametrize(
+    ("who", "codes"),
+    [("manager", ["BX-IP", "BX-OCC"]), ("province", ["BX-IP", "BX-OCC"]),
+     ("admin", ["BX-IP", "BX-OCC"]), ("outsider", [])],
+)
+def test_managers_see_submitted_entries_of_their_subtree(client, assessed, waiting, who, codes):
+    client.force_login(assessed[who])
+    response = client.get(QUEUE)
+    assert response.status_code == 200
+    assert sorted(e.target.code for e in response.context["entries"]) == codes
+
+
+def test_an_entry_outside_the_subtree_is_404(client, assessed, waiting):
+    client.force_login(assessed["outsider"])
+    assert client.get(entry_url("review-entry", waiting["ip"])).status_code == 404
+    assert client.post(entry_url("approve", waiting["ip"])).status_code == 404
+    assert client.post(entry_url("return", waiting["ip"]), {"comment": "x"}).status_code == 404
+
+
+def test_approval_reassesses_the_target_at_once(client, assessed, waiting):
+    assert Target.objects.get(code="BX-IP").latest_assessment.status == Status.NO_DATA
+    client.force_login(assessed["manager"])
+    response = client.post(entry_url("approve", waiting["ip"]))
+    assert response.status_code == 302
+    waiting["ip"].refresh_from_db()
+    assert waiting["ip"].status == EntryStatus.APPROVED
+    assert waiting["ip"].reviewer == assessed["manager"]
+    assert Target.objects.get(code="BX-IP").latest_assessment.status == Status.ACHIEVED
+
+
+def test_return_needs_a_comment(client, assessed, waiting):
+    client.force_login(assessed["manager"])
+    response = client.post(entry_url("return", waiting["ip"]), {"comment": "  "})
+    assert response.status_code == 200
+    assert "comment" in response.context["return_form"].errors
+    assert ProgressEntry.objects.get(pk=waiting["ip"].pk).status == EntryStatus.SUBMITTED
+    response = client.post(entry_url("return", waiting["ip"]), {"comment": "Attach it"})
+    assert response.status_code == 302
+    waiting["ip"].refresh_from_db()
+    assert (waiting["ip"].status, waiting["ip"].review_comment) == ("returned", "Attach it")
+
+
+def test_nobody_approves_their_own_entry(client, assessed):
+    own = submitted_entry(assessed["manager"], "BX-IP", "2025-Q4", "1")
+    client.force_login(assessed["manager"])
+    page = client.get(entry_url("review-entry", own))
+    assert page.context["own"] is True
+    assert 'id="approve"' not in page.content.decode()
+    queue = client.get(QUEUE).content.decode()
+    assert f'name="entries" value="{own.pk}"' not in queue
+    client.post(entry_url("approve", own))
+    assert ProgressEntry.objects.get(pk=own.pk).status == EntryStatus.SUBMITTED
+    # Bulk approval skips it too.
+    client.post(QUEUE, {"entries": [own.pk], "action": "approve"})
+    assert ProgressEntry.objects.get(pk=own.pk).status == EntryStatus.SUBMITTED
+
+
+def test_bulk_approve(client, assessed, waiting):
+    client.force_login(assessed["province"])
+    ids = [waiting["ip"].pk, waiting["occ"].pk]
+    assert client.post(QUEUE, {"entries": ids, "action": "approve"}).status_code == 302
+    assert set(ProgressEntry.objects.values_list("status", flat=True)) == {"approved"}
+    assert Target.objects.get(code="BX-OCC").latest_assessment.status != Status.NO_DATA
+
+
+def test_bulk_return_needs_a_comment(client, assessed, waiting):
+    client.force_login(assessed["manager"])
+    ids = [waiting["ip"].pk, waiting["occ"].pk]
+    response = client.post(QUEUE, {"entries": ids, "action": "return", "comment": ""})
+    assert response.status_code == 200
+    assert "comment" in response.context["form"].errors
+    response = client.post(QUEUE, {"entries": ids, "action": "return", "comment": "Check"})
+    assert response.status_code == 302
+    assert set(ProgressEntry.objects.values_list("status", flat=True)) == {"returned"}
+
+
+def test_bulk_review_cannot_reach_entries_outside_the_subtree(client, assessed, waiting):
+    client.force_login(assessed["outsider"])
+    response = client.post(QUEUE, {"entries": [waiting["ip"].pk], "action": "approve"})
+    assert "entries" in response.context["form"].errors
+    assert ProgressEntry.objects.get(pk=waiting["ip"].pk).status == EntryStatus.SUBMITTED

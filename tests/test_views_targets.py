@@ -1,0 +1,71 @@
+"""The target page: chart data, milestones, entries with history, alerts, source; 404 outside."""
+
+import json
+
+import pytest
+from django.urls import reverse
+
+from targets.services import entries as workflow
+from tests.conftest import submitted_entry
+
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("english")]
+
+
+def url(code: str) -> str:
+    return reverse("targets:target", args=[code])
+
+
+@pytest.mark.parametrize("who", ["staff", "dept_staff", "manager", "province", "admin"])
+def test_members_of_the_subtree_see_the_page(client, assessed, who):
+    client.force_login(assessed[who])
+    response = client.get(url("BX-OCC"))
+    assert response.status_code == 200
+    assert response.context["target"].code == "BX-OCC"
+
+
+@pytest.mark.parametrize(("who", "code"), [("outsider", "BX-IP"), ("dept_staff", "BX-IP")])
+def test_a_target_outside_the_scope_is_404(client, assessed, who, code):
+    client.force_login(assessed[who])
+    assert client.get(url(code)).status_code == 404
+
+
+def test_an_unknown_target_is_404(client, assessed):
+    client.force_login(assessed["admin"])
+    assert client.get(url("NOPE")).status_code == 404
+
+
+def test_signed_out_goes_to_login(client, assessed):
+    assert client.get(url("BX-IP")).status_code == 302
+
+
+def test_page_shows_chart_milestones_source_and_entries(client, assessed):
+    p = assessed
+    entry = submitted_entry(p["staff"], "BX-IP", "2025-Q3", "0", note="Site cleared")
+    workflow.entry_return(user=p["manager"], entry=entry, comment="Attach the decision")
+    client.force_login(p["manager"])
+    response = client.get(url("BX-IP"))
+    html = response.content.decode()
+    chart = json.loads(html.split('id="chart-data" type="application/json">')[1].split("<")[0])
+    assert chart["expected"][0] == {"x": "2025-06-30", "y": 0.0}
+    assert chart["milestones"] == [{"x": "2027-12-31", "y": 1.0}]
+    assert "vendor/chartjs/chart.umd.min.js" in html
+    assert "https://baolaocai.vn/x" in html
+    assert "attract investment in the construction of 2 industrial parks" in html
+    assert 'id="milestones"' in html and "12/31/2027" in html
+    assert "Attach the decision" in html
+    [shown] = response.context["entries"]
+    assert [e.status for e in shown.events] == ["draft", "submitted", "returned"]
+
+
+def test_alerts_section_lists_overdue_reports(client, assessed):
+    client.force_login(assessed["manager"])
+    html = client.get(url("BX-IP")).content.decode()
+    assert 'id="alerts"' in html
+    assert "2026-Q3" in html
+
+
+def test_report_button_only_for_who_may_enter(client, assessed):
+    client.force_login(assessed["staff"])
+    assert 'id="report-link"' in client.get(url("BX-IP")).content.decode()
+    # Staff of the commune see the department's target but do not report on it.
+    assert 'id="report-link"' not in client.get(url("BX-OCC")).content.decode()
