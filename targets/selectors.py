@@ -9,7 +9,7 @@ from django.db.models import Count, F, OuterRef, QuerySet, Subquery, Value
 from django.db.models.functions import Coalesce
 
 from targets import access, rules
-from targets.models import EntryStatus, ProgressEntry, Status, Target
+from targets.models import Alert, EntryStatus, ProgressEntry, Status, Target
 
 
 def targets_status_rows(*, user) -> QuerySet[Target]:
@@ -136,3 +136,8 @@ def entries_of_author_to_fix(*, user) -> QuerySet[ProgressEntry]:
         .select_related("target", "reviewer")
         .order_by("-updated_at")
     )
+
+
+def target_alerts(*, target: Target, limit: int = 20) -> list[Alert]:
+    """The target's recorded alerts, newest first (DESIGN §5: the target page shows them)."""
+    return list(target.alerts.order_by("-created_at", "-pk")[:limit])

@@ -36,7 +36,7 @@ def test_english_digest_lists_each_alert_with_a_link(two_readers):
     assert message.to == ["ind.staff@example.org"]
     assert message.from_email == FROM
     assert message.subject == "[Target Tracker] 1 new alert (11/24/2026)"
-    assert "Status worsened from No data to Lagging (actual 22, expected now 35.2836)." in (
+    assert "Status worsened from No data to Lagging (actual 22, expected now 35.28)." in (
         message.body
     )
     assert f"{SITE}/targets/BX-OCC/" in message.body
@@ -82,7 +82,7 @@ def test_each_kind_reads_well_in_both_languages(people):
     with translation.override("vi"):
         assert alert_message(worsened) == (
             "Tình trạng xấu đi từ Chưa có số liệu thành Chậm tiến độ "
-            "(thực tế 22, kế hoạch đến nay 35,2836)."
+            "(thực tế 22, kế hoạch đến nay 35,28)."
         )
     alert = Alert.objects.get(key="BX-OCC:escalated:2026-11-24")
     with translation.override("en"):

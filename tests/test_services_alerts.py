@@ -58,7 +58,8 @@ def test_first_assessment_is_compared_with_no_data(people):
     assert (alert.kind, alert.previous_status, alert.status, alert.severity) == (
         AlertKind.WORSENED, "no_data", "lagging", 2,
     )
-    assert alert.params == {"actual": "22", "expected": "35.2836"}
+    # expected = 20 + 60·512/2010 = 35.2836 → shown to 2 places
+    assert alert.params == {"actual": "22", "expected": "35.28"}
 
 
 def test_alert_goes_to_owner_and_managers_of_the_responsible_unit(people):

@@ -57,11 +57,15 @@ def test_page_shows_chart_milestones_source_and_entries(client, assessed):
     assert [e.status for e in shown.events] == ["draft", "submitted", "returned"]
 
 
-def test_alerts_section_lists_overdue_reports(client, assessed):
+def test_alerts_section_lists_the_recorded_alerts(client, assessed, english):
     client.force_login(assessed["manager"])
     html = client.get(url("BX-IP")).content.decode()
-    assert 'id="alerts"' in html
-    assert "2026-Q3" in html
+    # Evaluated at 2026-11-24 with no entry: 2025-Q3 … 2026-Q3 are overdue, one alert each.
+    assert html.count('data-alert="BX-IP:overdue:') == 5
+    assert 'data-alert="BX-IP:overdue:2026-Q3"' in html
+    assert "The report for 2026-Q3 is overdue" in html
+    # Another target's alerts are not shown here.
+    assert "BX-OCC:" not in html
 
 
 def test_report_button_only_for_who_may_enter(client, assessed):

@@ -127,7 +127,7 @@ def transitions(result: Evaluated) -> list[Candidate]:
 def _figures(judgement: rules.Judgement) -> dict:
     return {
         "actual": format(judgement.actual.normalize(), "f"),
-        "expected": format(round(judgement.expected, 4).normalize(), "f"),
+        "expected": format(round(judgement.expected, 2).normalize(), "f"),  # as the screens show it
     }
 
 

@@ -8,7 +8,7 @@ from django.shortcuts import render
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from targets import access, selectors
+from targets import access, notifications, selectors
 from targets.models import Target
 
 
@@ -36,6 +36,10 @@ def target_page(request: HttpRequest, code: str) -> HttpResponse:
             "assessment": assessment,
             "milestones": list(target.milestones.all()),
             "entries": selectors.target_entries(target=target),
+            "alerts": [
+                (alert, notifications.alert_message(alert))
+                for alert in selectors.target_alerts(target=target)
+            ],
             "chart": chart,
             "may_enter": access.can_enter(request.user, target),
             "may_review": access.can_review(request.user, target),
