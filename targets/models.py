@@ -347,7 +347,7 @@ class Target(models.Model):
             tolerance=self.tolerance,
         )
 
-    def reporting_periods(self) -> list[rules.Period]:
+    def reporting_periods(self) -> tuple[rules.Period, ...]:
         return rules.reporting_periods(
             rules.Frequency(self.frequency), self.baseline_date, self.due_date
         )

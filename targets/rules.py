@@ -14,6 +14,7 @@ from datetime import date, timedelta
 from decimal import Decimal
 from enum import StrEnum
 from fractions import Fraction
+from functools import lru_cache
 from itertools import pairwise
 
 ONE = Decimal(1)
@@ -279,8 +280,14 @@ def period_containing(frequency: Frequency, d: date) -> Period:
     )
 
 
-def reporting_periods(frequency: Frequency, baseline_date: date, due_date: date) -> list[Period]:
-    """The calendar periods that end after the baseline date and start on or before the due date."""
+@lru_cache(maxsize=4096)
+def reporting_periods(
+    frequency: Frequency, baseline_date: date, due_date: date
+) -> tuple[Period, ...]:
+    """The calendar periods that end after the baseline date and start on or before the due date.
+
+    Cached: a pure function of three values that every rule about reporting asks for.
+    """
     periods = []
     period = period_containing(frequency, baseline_date)
     if period.end <= baseline_date:
@@ -288,10 +295,10 @@ def reporting_periods(frequency: Frequency, baseline_date: date, due_date: date)
     while period.start <= due_date:
         periods.append(period)
         period = period_containing(frequency, period.end + timedelta(days=1))
-    return periods
+    return tuple(periods)
 
 
-def spec_periods(spec: TargetSpec) -> list[Period]:
+def spec_periods(spec: TargetSpec) -> tuple[Period, ...]:
     return reporting_periods(spec.frequency, spec.baseline_date, spec.due_date)
 
 

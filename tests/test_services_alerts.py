@@ -299,3 +299,21 @@ def test_two_evaluations_at_once_record_each_alert_once(people):
     assert sorted(created) in ([0, 10], [5, 5], [4, 6], [3, 7], [2, 8], [1, 9])
     assert sum(created) == 10
     assert Digest.objects.count() == 1  # the manager's, from whichever run recorded BX-IP
+
+
+def test_statements_stay_small_whatever_the_number_of_targets(people):
+    """Resolving cleared alerts once built one OR clause per target: SQLite (the demo's
+    database) refused it past ~250 targets ("Expression tree is too large")."""
+    from django.test.utils import CaptureQueriesContext
+
+    from targets.services.plans import load_located, plan_import
+    from tests.conftest import many_targets_plan
+
+    plan_import(data=load_located(many_targets_plan(300)), filename="many.yaml")
+    evaluate(D0)  # 302 targets, each with overdue periods: alerts to resolve next time
+    with CaptureQueriesContext(connection) as queries:
+        evaluate(date(2026, 11, 25))
+    longest = max(len(q["sql"]) for q in queries.captured_queries)
+    # The IN lists grow with the rows (bounded by chunks of 500 ids); no statement may carry a
+    # clause per target: 300 targets of OR-ed conditions took well over 60,000 characters.
+    assert longest < 40_000, longest

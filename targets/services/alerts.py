@@ -19,7 +19,7 @@ from typing import TYPE_CHECKING
 
 from django.conf import settings
 from django.contrib.auth import get_user_model
-from django.db.models import Case, DateTimeField, Q, Value, When
+from django.db.models import Q
 from django.utils import timezone
 
 from targets import rules
@@ -317,10 +317,12 @@ def _address(alerts: list[Alert], by_key: dict[str, Candidate], *, run: str, on:
 def _resolve_cleared(
     results: Iterable[Evaluated], *, on: date, reported: dict[int, set[str]]
 ) -> int:
-    """Close the open alerts whose condition no longer holds at the target's latest assessment.
+    """Close the open alerts whose condition no longer holds at the target's latest assessment,
+    and reopen an overdue alert whose report was submitted and then returned.
 
     Only a target's latest assessment speaks for the present: evaluating a past
-    date (a backfill) resolves nothing.
+    date (a backfill) resolves nothing. The alerts are read in two queries and
+    judged here, so the statements stay small whatever the number of targets.
     """
     current = {
         r.target.pk: r
@@ -329,43 +331,52 @@ def _resolve_cleared(
     }
     if not current:
         return 0
-    cleared = Q(pk__in=[])
-    reopened = Q(pk__in=[])  # an overdue report that was submitted, then returned
-    for target_id, result in current.items():
-        j = result.judgement
-        target = result.target
-        mine = Q(target_id=target_id)
-        if rules.SEVERITY[rules.Status(j.status)] == 0:
-            cleared |= mine & Q(kind__in=RESOLVED_ON_RECOVERY)
-        elif j.status not in PROBLEM_STATUSES:
-            cleared |= mine & Q(kind=AlertKind.ESCALATED)
-        cleared |= mine & Q(kind=AlertKind.OVERDUE) & ~Q(subject__in=j.overdue_periods)
-        if j.overdue_periods:
-            reopened |= mine & Q(kind=AlertKind.OVERDUE, subject__in=j.overdue_periods)
-        cleared |= (
-            mine
-            & Q(kind=AlertKind.MILESTONE_MISSED)
-            & ~Q(subject__in=[d.isoformat() for d in j.milestones_missed])
-        )
-        # A reminder is settled once its period is reported, or overdue (the overdue alert
-        # takes over).
-        settled = set(reported[target_id]) | {
-            p.key
-            for p in target.reporting_periods()
-            if p.end + timedelta(days=target.grace_days) < on
-        }
-        if settled:
-            cleared |= mine & Q(kind=AlertKind.REMINDER, subject__in=sorted(settled))
-    # One statement: close what cleared, reopen what holds again.
-    return Alert.objects.filter(
-        (cleared & Q(resolved_at__isnull=True)) | (reopened & Q(resolved_at__isnull=False))
-    ).update(
-        resolved_at=Case(
-            When(reopened, then=Value(None)),
-            default=Value(timezone.now()),
-            output_field=DateTimeField(),
-        )
+    overdue_now = {p for r in current.values() for p in r.judgement.overdue_periods}
+    candidates = Alert.objects.filter(target_id__in=list(current)).filter(
+        Q(resolved_at__isnull=True)
+        | Q(kind=AlertKind.OVERDUE, subject__in=sorted(overdue_now), resolved_at__isnull=False)
     )
+    close: list[int] = []
+    reopen: list[int] = []
+    for pk, target_id, kind, subject, resolved_at in candidates.values_list(
+        "pk", "target_id", "kind", "subject", "resolved_at"
+    ):
+        holds = _still_holds(kind, subject, current[target_id], on=on, reported=reported)
+        if resolved_at is None and not holds:
+            close.append(pk)
+        elif resolved_at is not None and holds:
+            reopen.append(pk)
+    changed = 0
+    now = timezone.now()
+    for ids, value in ((close, now), (reopen, None)):
+        for start in range(0, len(ids), 500):
+            changed += Alert.objects.filter(pk__in=ids[start : start + 500]).update(
+                resolved_at=value
+            )
+    return changed
+
+
+def _still_holds(
+    kind: str, subject: str, result: Evaluated, *, on: date, reported: dict[int, set[str]]
+) -> bool:
+    """Whether the condition an open alert reports still holds at this assessment."""
+    j = result.judgement
+    target = result.target
+    if kind == AlertKind.WORSENED:
+        return rules.SEVERITY[rules.Status(j.status)] > 0
+    if kind == AlertKind.ESCALATED:
+        return j.status in PROBLEM_STATUSES
+    if kind == AlertKind.OVERDUE:
+        return subject in j.overdue_periods
+    if kind == AlertKind.MILESTONE_MISSED:
+        return subject in {d.isoformat() for d in j.milestones_missed}
+    if kind == AlertKind.REMINDER:
+        # Settled once its period is reported, or overdue (the overdue alert takes over).
+        if subject in reported[target.pk]:
+            return False
+        period = rules.find_period(target.spec(milestones=[]), subject)
+        return period is not None and period.end + timedelta(days=target.grace_days) >= on
+    return True  # a recovery is news, not a condition: it stays as it is
 
 
 def alerts_settle_period(*, target_id: int, period: str) -> int:

@@ -159,7 +159,7 @@ def targets_evaluate(
     moved = []
     for target, assessment in zip(chosen, stored, strict=True):
         current = target.latest_assessment
-        if current is None or current.evaluated_on <= on:
+        if current is None or (current.evaluated_on <= on and current.pk != assessment.pk):
             target.latest_assessment = assessment
             moved.append(target)
     Target.objects.bulk_update(moved, ["latest_assessment"])
