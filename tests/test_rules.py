@@ -422,7 +422,7 @@ def test_monthly_baseline_on_period_end_starts_with_next_period():
 
 def test_monthly_february_in_leap_year_ends_on_29th():
     periods = reporting_periods(Frequency.MONTHLY, date(2028, 1, 31), date(2028, 2, 1))
-    assert periods == [Period("2028-02", date(2028, 2, 1), date(2028, 2, 29))]
+    assert list(periods) == [Period("2028-02", date(2028, 2, 1), date(2028, 2, 29))]
 
 
 def test_quarterly_periods():
