@@ -185,6 +185,17 @@ class Plan(models.Model):
     def __str__(self) -> str:
         return self.name
 
+    def clean(self) -> None:
+        if self.pk and self.start and self.end:
+            outside = Milestone.objects.filter(target__plan=self).exclude(
+                date__range=(self.start, self.end)
+            )
+            if outside.exists():
+                raise ValidationError(
+                    _("Milestones of this plan's targets lie outside these dates: %(list)s.")
+                    % {"list": ", ".join(f"{m.target.code} {m.date}" for m in outside[:5])}
+                )
+
 
 class Area(models.Model):
     plan = models.ForeignKey(Plan, on_delete=models.CASCADE, related_name="areas")
@@ -326,6 +337,13 @@ class Target(models.Model):
                     errors[name] = _("A percentage lies between 0 and 100.")
         if self.area_id and self.plan_id and self.area.plan_id != self.plan_id:
             errors["area"] = _("The area belongs to another plan.")
+        if self.pk and self.value_type == ValueType.PERCENT:
+            beyond = Q(value__lt=0) | Q(value__gt=100)
+            if self.entries.filter(beyond).exists() or self.milestones.filter(beyond).exists():
+                errors["value_type"] = _(
+                    "Entries or milestones of this target lie outside 0–100: it cannot be a "
+                    "percentage."
+                )
         if errors:
             raise ValidationError(errors)
 

@@ -111,6 +111,7 @@ class Forecast:
     projected: Decimal | None  # the trend line's value at the due date
     reached_on: date | None  # the day the trend line meets the target value
     never: bool  # the line does not move toward the target value
+    projected_exact: Fraction | None = field(default=None, compare=False, repr=False)
 
     @property
     def label(self) -> str | None:
@@ -167,37 +168,58 @@ def trajectory_points(spec: TargetSpec) -> list[Point]:
     ]
 
 
-def expected_at(spec: TargetSpec, d: date) -> Decimal:
-    """Rule 2: the expected value at ``d``, clamped to the ends of the trajectory."""
+def expected_exact(spec: TargetSpec, d: date) -> Fraction:
+    """Rule 2 in exact arithmetic: the expected value at ``d``, clamped to the trajectory's ends.
+
+    Exact, because a boundary such as a ratio of exactly 0.9 must not fall to 0.8999… by
+    rounding an interpolated value.
+    """
     points = trajectory_points(spec)
     if d <= points[0].date:
-        return points[0].value
+        return Fraction(points[0].value)
     if d >= points[-1].date:
-        return points[-1].value
+        return Fraction(points[-1].value)
     if spec.trajectory == Trajectory.STEP:
-        return [p for p in points if p.date <= d][-1].value
+        return Fraction([p for p in points if p.date <= d][-1].value)
     for left, right in pairwise(points):
         if left.date <= d <= right.date:
             span = (right.date - left.date).days
             if span == 0:
-                return right.value
+                return Fraction(right.value)
             elapsed = (d - left.date).days
-            return left.value + (right.value - left.value) * Decimal(elapsed) / Decimal(span)
-    return points[-1].value  # unreachable: the clamps above cover every date
+            return Fraction(left.value) + (
+                Fraction(right.value) - Fraction(left.value)
+            ) * Fraction(elapsed, span)
+    return Fraction(points[-1].value)  # unreachable: the clamps above cover every date
+
+
+def expected_at(spec: TargetSpec, d: date) -> Decimal:
+    """Rule 2: the expected value at ``d`` (to 28 significant digits)."""
+    return _decimal(expected_exact(spec, d))
 
 
 # --- rules 3 and 4: ratio and status --------------------------------------
 
 
-def progress_ratio(spec: TargetSpec, actual: Decimal, expected: Decimal) -> Decimal:
+def ratio_exact(
+    spec: TargetSpec, actual: Decimal | Fraction, expected: Decimal | Fraction
+) -> Fraction:
     """Rule 3. For ``at_most`` both differences flip sign, so one formula serves both."""
+    baseline = Fraction(spec.baseline_value)
     if spec.direction == Direction.AT_MOST:
-        done, due = spec.baseline_value - actual, spec.baseline_value - expected
+        done, due = baseline - Fraction(actual), baseline - Fraction(expected)
     else:
-        done, due = actual - spec.baseline_value, expected - spec.baseline_value
+        done, due = Fraction(actual) - baseline, Fraction(expected) - baseline
     if due == 0:
-        return ONE
+        return Fraction(1)
     return done / due
+
+
+def progress_ratio(
+    spec: TargetSpec, actual: Decimal | Fraction, expected: Decimal | Fraction
+) -> Decimal:
+    """Rule 3 (to 28 significant digits)."""
+    return _decimal(ratio_exact(spec, actual, expected))
 
 
 def meets(direction: Direction, value: Decimal, threshold: Decimal) -> bool:
@@ -207,7 +229,7 @@ def meets(direction: Direction, value: Decimal, threshold: Decimal) -> bool:
 
 
 def judge_status(
-    spec: TargetSpec, *, actual: Decimal, ratio: Decimal, has_data: bool, d: date
+    spec: TargetSpec, *, actual: Decimal, ratio: Decimal | Fraction, has_data: bool, d: date
 ) -> Status:
     """Rule 4, first match wins."""
     if meets(spec.direction, actual, spec.target_value):
@@ -376,17 +398,24 @@ def forecast(spec: TargetSpec, observations: Iterable[Observation], d: date) -> 
         return NO_FORECAST
     points = trend_points(spec, counted)[-FORECAST_WINDOW:]
     intercept, slope, origin = least_squares(points)
-    projected = _decimal(intercept + slope * (spec.due_date - origin).days)
+    exact = intercept + slope * (spec.due_date - origin).days
+    projected = _decimal(exact)
     toward = slope > 0 if spec.direction == Direction.AT_LEAST else slope < 0
     if not toward:
-        return Forecast(projected=projected, reached_on=None, never=True)
+        return Forecast(projected=projected, reached_on=None, never=True, projected_exact=exact)
     # The first whole day on which the line meets the target value.
     day = math.ceil((Fraction(spec.target_value) - intercept) / slope)
-    return Forecast(projected=projected, reached_on=origin + timedelta(days=day), never=False)
+    return Forecast(
+        projected=projected,
+        reached_on=origin + timedelta(days=day),
+        never=False,
+        projected_exact=exact,
+    )
 
 
-def projected_ratio(spec: TargetSpec, projected: Decimal) -> Decimal:
-    return progress_ratio(spec, projected, spec.target_value)
+def projected_ratio(spec: TargetSpec, projected: Decimal | Fraction) -> Fraction:
+    """Rule 7's ratio of the projected value to the whole way from baseline to target."""
+    return ratio_exact(spec, projected, spec.target_value)
 
 
 # --- all rules together ---------------------------------------------------
@@ -410,22 +439,23 @@ def assess(
     has_data = actual is not None
     if actual is None:
         actual = spec.baseline_value
-    expected = expected_at(spec, d)
-    ratio = progress_ratio(spec, actual, expected)
+    expected = expected_exact(spec, d)
+    ratio = ratio_exact(spec, actual, expected)
+    # Statuses are judged on the exact ratio; Decimals are only for showing and storing.
     status = judge_status(spec, actual=actual, ratio=ratio, has_data=has_data, d=d)
     trend = forecast(spec, observations, d)
     if (
         spec.trajectory == Trajectory.LINEAR
         and status in (Status.ON_TRACK, Status.AT_RISK)
-        and trend.projected is not None
-        and projected_ratio(spec, trend.projected) < ONE - spec.tolerance
+        and trend.projected_exact is not None
+        and projected_ratio(spec, trend.projected_exact) < ONE - spec.tolerance
     ):
         status = Status.LAGGING
     return Judgement(
         evaluated_on=d,
         actual=actual,
-        expected=expected,
-        ratio=ratio if has_data else None,
+        expected=_decimal(expected),
+        ratio=_decimal(ratio) if has_data else None,
         status=status,
         reporting=reporting_state(spec, reported_periods, d),
         overdue_periods=overdue_periods(spec, reported_periods, d),

@@ -1027,3 +1027,36 @@ def test_projected_ratio_exactly_at_tolerance_with_slope_one_third_keeps_on_trac
     assert j.status == Status.ON_TRACK
     assert D("89.999999") < j.forecast.projected < D("90.000001")
     assert j.forecast.reached_on == date(2025, 5, 11)
+
+
+def test_interpolated_ratio_of_exactly_0_9_is_on_track():
+    # Baseline 0 on 2025-01-01, target 7 on 2025-02-27 (57 days); on 2025-02-08 (38 days)
+    # expected = 7·38/57 = 14/3 = 4.666…, a repeating decimal. Actual 4.2:
+    # ratio = 4.2 / (14/3) = 12.6/14 = 0.9 exactly → on_track (rounding 14/3 first gave
+    # 0.8999… and at_risk).
+    spec = TargetSpec(
+        baseline_value=D(0),
+        baseline_date=date(2025, 1, 1),
+        target_value=D(7),
+        due_date=date(2025, 2, 27),
+        frequency=Frequency.MONTHLY,
+    )
+    judgement = assess(spec, [ob(date(2025, 2, 8), "4.2")], [], date(2025, 2, 8))
+    assert judgement.status == Status.ON_TRACK
+    assert judgement.ratio == D("0.9")
+    assert round(judgement.expected, 6) == D("4.666667")
+
+
+def test_interpolated_ratio_just_below_0_8_is_lagging():
+    # Same trajectory; actual 3.7333 → ratio = 3.7333 / (14/3) = 11.1999/14 = 0.79999… → lagging
+    # (0.8 exactly would be 3.7333…: the actual 3.7334 gives 0.800014… → at_risk).
+    spec = TargetSpec(
+        baseline_value=D(0),
+        baseline_date=date(2025, 1, 1),
+        target_value=D(7),
+        due_date=date(2025, 2, 27),
+        frequency=Frequency.MONTHLY,
+    )
+    on = date(2025, 2, 8)
+    assert assess(spec, [ob(on, "3.7333")], [], on).status == Status.LAGGING
+    assert assess(spec, [ob(on, "3.7334")], [], on).status == Status.AT_RISK

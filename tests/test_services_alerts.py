@@ -317,3 +317,32 @@ def test_statements_stay_small_whatever_the_number_of_targets(people):
     # The IN lists grow with the rows (bounded by chunks of 500 ids); no statement may carry a
     # clause per target: 300 targets of OR-ed conditions took well over 60,000 characters.
     assert longest < 40_000, longest
+
+
+def test_a_second_assessment_the_same_day_is_compared_with_the_first(people):
+    # BX-IP (step: 0 until the milestone 1 on 2027-12-31) reported 0 up to 2027-Q3.
+    quarters = ["2025-Q3", "2025-Q4", "2026-Q1", "2026-Q2", "2026-Q3", "2026-Q4",
+                "2027-Q1", "2027-Q2", "2027-Q3"]
+    for period in quarters:
+        report("BX-IP", period, 0, author=people["staff"], reviewer=people["manager"])
+    evaluate(date(2027, 12, 30))  # expected 0 → ratio 1 → on_track
+    evaluate(date(2028, 1, 5))  # expected 1, actual 0 → ratio 0 → lagging
+    assert "BX-IP:worsened:2028-01-05:lagging" in keys()
+    # The same day, 2027-Q4 = 1 is approved and the target re-assessed: on_track again. It is
+    # compared with that morning's lagging (not with 2027-12-30's on_track): a recovery.
+    report("BX-IP", "2027-Q4", 1, author=people["staff"], reviewer=people["manager"])
+    run = evaluate(date(2028, 1, 5))
+    assert run.alerts_created >= 1
+    assert "BX-IP:recovered:2028-01-05:on_track" in keys()
+    worsened = Alert.objects.get(key="BX-IP:worsened:2028-01-05:lagging")
+    assert worsened.resolved_at is not None
+
+
+def test_evaluating_an_earlier_date_records_no_alert(people):
+    lagging_occupancy(people)
+    evaluate(D0)
+    before = keys()
+    backfill = evaluate(date(2026, 11, 20))
+    assert backfill.alerts_created == 0
+    assert keys() == before
+    assert Target.objects.get(code="BX-OCC").latest_assessment.evaluated_on == D0

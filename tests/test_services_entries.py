@@ -290,14 +290,61 @@ def test_a_file_with_several_errors_reports_every_row_and_writes_nothing(people)
 
     problems = [str(p) for p in failed.value.problems]
     assert problems == [
-        "row 2 (BX-IP 2025-Q3): value: “abc” is not a number.",
-        "row 3 (BX-OCC 2025-Q3): value: 120 is not a percentage between 0 and 100.",
-        "row 4 (BX-NOPE 2025-Q3): target: Unknown target “BX-NOPE”.",
-        "row 5 (BX-IP 2031-Q1): period: “2031-Q1” is not a reporting period of BX-IP "
+        "entries.csv row 2 (BX-IP 2025-Q3): value: “abc” is not a number.",
+        "entries.csv row 3 (BX-OCC 2025-Q3): value: 120 is not a percentage between 0 and 100.",
+        "entries.csv row 4 (BX-NOPE 2025-Q3): target: Unknown target “BX-NOPE”.",
+        "entries.csv row 5 (BX-IP 2031-Q1): period: “2031-Q1” is not a reporting period of BX-IP "
         "(2025-Q3 … 2030-Q4).",
-        "row 7 (BX-IP 2025-Q4): period: Duplicate row: row 6 already reports BX-IP for 2025-Q4.",
+        "entries.csv row 7 (BX-IP 2025-Q4): period: Duplicate row: row 6 already reports BX-IP "
+        "for 2025-Q4.",
     ]
     assert ProgressEntry.objects.count() == 0
+
+
+def test_rows_keep_their_file_lines_across_blank_lines_and_extra_cells(people):
+    content = (
+        "target,period,value,note\n"
+        "\n"  # line 2: blank
+        "BX-IP,2025-Q3,0,fine\n"  # line 3
+        "BX-IP,2025-Q4,x,bad value\n"  # line 4
+        "BX-IP,2026-Q1,1,note,surplus\n"  # line 5: one cell too many
+    )
+    with pytest.raises(ImportFailed) as failed:
+        run_import(people["manager"], content, filename="gaps.csv")
+    assert [str(p) for p in failed.value.problems] == [
+        "gaps.csv row 4 (BX-IP 2025-Q4): value: “x” is not a number.",
+        "gaps.csv row 5 (BX-IP 2026-Q1): This row has 5 cells; the header has 4 columns.",
+    ]
+
+
+@pytest.mark.parametrize(
+    ("typed", "expected"),
+    [("22,5", "22.5"), ("1.234,5", "1234.5"), ("1 234,5", "1234.5"), ("22.5", "22.5")],
+)
+def test_numbers_are_read_in_vietnamese_and_plain_notation(people, typed, expected):
+    assert workflow.parse_value(typed, "decimal") == Decimal(expected)
+
+
+def test_an_entries_file_may_use_the_decimal_comma(people):
+    run_import(people["manager"], 'target,period,value\nBX-OCC,2025-Q3,"22,5"\n')
+    assert ProgressEntry.objects.get(target__code="BX-OCC").value == Decimal("22.5")
+
+
+def test_a_malformed_grouping_is_not_a_number(people):
+    with pytest.raises(WorkflowError, match="is not a number"):
+        workflow.parse_value("1.23.4", "decimal")
+
+
+def test_a_percent_formatted_xlsx_cell_is_read_as_the_percentage_it_shows(people):
+    book = openpyxl.Workbook()
+    sheet = book.active
+    sheet.append(["target", "period", "value"])
+    sheet.append(["BX-OCC", "2025-Q3", 0.855])
+    sheet["C2"].number_format = "0.0%"  # Excel shows 85.5 %
+    buffer = io.BytesIO()
+    book.save(buffer)
+    run_import(people["manager"], buffer.getvalue(), filename="percent.xlsx")
+    assert ProgressEntry.objects.get(target__code="BX-OCC").value == Decimal("85.5")
 
 
 def test_preview_lists_every_row_with_its_problems(people):
@@ -380,3 +427,28 @@ def test_import_entries_command_rejects_unknown_user(people, tmp_path):
     path.write_text(GOOD_CSV, encoding="utf-8")
     with pytest.raises(CommandError, match="No active user"):
         call_command("import_entries", str(path), "--user", "nobody")
+
+
+def test_an_import_as_approved_cannot_approve_the_importers_own_draft(people):
+    draft(people["manager"], period="2025-Q3", value="0")
+    with pytest.raises(ImportFailed) as failed:
+        run_import(people["manager"], "target,period,value\nBX-IP,2025-Q3,1\n", status="approved")
+    assert "Nobody approves their own entry" in str(failed.value.problems[0])
+    entry = ProgressEntry.objects.get()
+    assert (entry.status, entry.value, entry.author) == ("draft", Decimal(0), people["manager"])
+
+
+def test_an_import_as_approved_leaves_someone_elses_unsubmitted_entry_to_the_queue(people):
+    draft(people["staff"], period="2025-Q3", value="0")
+    with pytest.raises(ImportFailed) as failed:
+        run_import(people["manager"], "target,period,value\nBX-IP,2025-Q3,1\n", status="approved")
+    assert "review queue" in str(failed.value.problems[0])
+    assert ProgressEntry.objects.get().author == people["staff"]  # never rewritten
+
+
+def test_reimporting_after_approval_changes_nothing(people):
+    run_import(people["staff"], "target,period,value,note\nBX-IP,2025-Q3,0,n\n")
+    workflow.entry_approve(user=people["manager"], entry=ProgressEntry.objects.get())
+    result = run_import(people["staff"], "target,period,value,note\nBX-IP,2025-Q3,0,n\n")
+    assert (result.created, result.updated, result.unchanged) == (0, 0, 1)
+    assert ProgressEntry.objects.get().status == "approved"

@@ -289,3 +289,78 @@ def test_database_rejects_a_percent_milestone_above_100(small_plan):
     target = Target.objects.get(code="BX-OCC")
     with pytest.raises(IntegrityError), transaction.atomic():
         Milestone.objects.create(target=target, date=date(2027, 12, 31), value=Decimal(101))
+
+
+def test_malformed_sections_and_impossible_dates_are_reported_not_raised(tmp_path):
+    path = tmp_path / "odd.yaml"
+    path.write_text(
+        textwrap.dedent("""
+        units:
+          - {code: LC, name: "Lao Cai"}
+        plans:
+          - code: P1
+            name: "Plan"
+            unit: LC
+            start: 2025-07-01
+            end: 2030-12-31
+            areas: 5
+            targets:
+              - code: T1
+                name: "T"
+                area: industry
+                responsible_unit: LC
+                measure: "x"
+                baseline: {value: 0, date: 2025-06-31}
+                target: {value: 1, date: 2030-12-31}
+          - code: P2
+            name: "Plan 2"
+            unit: LC
+            start: 2025-07-01
+            end: 2030-12-31
+            targets: 7
+        """),
+        encoding="utf-8",
+    )
+    with pytest.raises(ImportFailed) as failed:
+        plan_import_file(path)
+    messages = [str(p) for p in failed.value.problems]
+    assert "odd.yaml:10 plan P1: areas: must be a list" in messages
+    assert any(
+        m.startswith("odd.yaml:17 target T1: baseline.date:") and "“2025-06-31” is not a date" in m
+        for m in messages
+    ), messages
+    assert "odd.yaml:24 plan P2: targets: must be a list" in messages
+
+
+def test_json_indented_with_tabs_is_accepted(tmp_path):
+    plan = load_located(SMALL_PLAN)
+    path = tmp_path / "plan.json"
+    path.write_text(json.dumps(plan, default=str, indent="\t"), encoding="utf-8")
+    assert plan_import_file(path).created == 8
+
+
+def test_shrinking_a_plan_below_a_kept_milestone_is_reported(small_plan):
+    # BX-IP's milestone 2027-12-31 stays (the file below does not list BX-IP).
+    shrunk = """
+    plans:
+      - code: BX-2025-2030
+        name: "Bat Xat commune 2025–2030 term"
+        unit: LC-BATXAT
+        start: 2025-07-01
+        end: 2027-06-30
+    """
+    with pytest.raises(ImportFailed) as failed:
+        import_text(shrunk)
+    assert "the milestone of 2027-12-31 of target BX-IP would lie outside the plan" in str(
+        failed.value.problems[0]
+    )
+    assert Plan.objects.get(code="BX-2025-2030").end == date(2030, 12, 31)
+
+
+def test_the_admin_form_refuses_plan_dates_that_strand_a_milestone(small_plan):
+    from django.core.exceptions import ValidationError
+
+    plan = Plan.objects.get(code="BX-2025-2030")
+    plan.end = date(2027, 6, 30)
+    with pytest.raises(ValidationError, match="BX-IP 2027-12-31"):
+        plan.full_clean()

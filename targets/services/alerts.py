@@ -215,6 +215,13 @@ def alerts_record(
 
     Must run inside the evaluation's transaction. Returns only what this run inserted.
     """
+    # Alerts speak of the present: an evaluation of a date before a target's latest
+    # assessment (a backfill) records nothing for it, or it would announce old news again.
+    results = [
+        r
+        for r in results
+        if r.assessment is not None and r.target.latest_assessment_id == r.assessment.pk
+    ]
     candidates: list[Candidate] = []
     for result in results:
         candidates.extend(transitions(result))

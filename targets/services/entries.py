@@ -9,14 +9,17 @@ Every transition is one function here; each checks who may make it.
 
 from __future__ import annotations
 
+import csv
+import io
+import re
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, datetime
 from decimal import Decimal, InvalidOperation
 from pathlib import Path
 from typing import Any
 
-import tablib
+import openpyxl
 from django.contrib.auth import get_user_model
 from django.db import transaction
 from django.utils import timezone
@@ -34,12 +37,45 @@ EDITABLE = (EntryStatus.DRAFT, EntryStatus.RETURNED)
 AfterApproval = Callable[[Target], None]
 
 
+_GROUPED = {
+    ".": re.compile(r"^[+-]?\d{1,3}(\.\d{3})+$"),
+    ",": re.compile(r"^[+-]?\d{1,3}(,\d{3})+$"),
+}
+
+
+def _plain_number(text: str) -> str | None:
+    """A number as typed — ``1234.5``, ``1234,5``, ``1.234,5``, ``1 234,5`` — in plain notation.
+
+    A comma is a decimal separator (Vietnamese), and so is a single dot (files written by
+    programs); dots or commas that group thousands are dropped, but only where they group
+    exactly three digits. None when the text cannot be a number.
+    """
+    text = re.sub(r"[\s\u00a0\u202f]", "", text.strip())
+    if "," in text and "." in text:
+        decimal = "," if text.rfind(",") > text.rfind(".") else "."
+    elif text.count(",") == 1:
+        decimal = ","
+    elif text.count(",") > 1 or text.count(".") > 1:
+        decimal = None  # grouping only: 1.234.567
+    else:
+        return text
+    group = {",": ".", ".": ","}.get(decimal or "", "," if "," in text else ".")
+    whole, _sep, fraction = text.rpartition(decimal) if decimal else (text, "", "")
+    if group in whole:
+        if not _GROUPED[group].match(whole):
+            return None
+        whole = whole.replace(group, "")
+    return f"{whole}.{fraction}" if decimal else whole
+
+
 def parse_value(raw: Any, value_type: str) -> Decimal:
     """A reported or planned value as a Decimal, or WorkflowError saying what is wrong."""
     if isinstance(raw, bool) or raw is None or (isinstance(raw, str) and not raw.strip()):
         raise WorkflowError(_("A number is required."), "value")
-    text = str(raw).strip().replace(" ", "")
+    text = _plain_number(str(raw))
     try:
+        if text is None:
+            raise InvalidOperation
         value = Decimal(text)
     except InvalidOperation:
         raise WorkflowError(
@@ -203,6 +239,7 @@ class EntryRow:
     value_text: str
     note: str
     problems: list[Problem]
+    filename: str = ""
     target: Target | None = None
     value: Decimal | None = None
     existing: ProgressEntry | None = None
@@ -211,27 +248,55 @@ class EntryRow:
     @property
     def place(self) -> str:
         label = " ".join(part for part in (self.target_code, self.period) if part)
-        return f"row {self.number}" + (f" ({label})" if label else "")
+        where = _("%(file)s row %(row)d") % {"file": self.filename, "row": self.number}
+        return where.strip() + (f" ({label})" if label else "")
 
 
-def read_table(content: bytes, filename: str) -> tablib.Dataset:
-    """A CSV or XLSX file as a tablib Dataset (tablib is what django-import-export reads with)."""
+def read_rows(content: bytes, filename: str) -> list[tuple[int, list[str]]]:
+    """The rows of a CSV or XLSX file, each with its line (CSV) or row number (XLSX).
+
+    CSV is read with the csv module, XLSX with openpyxl. A spreadsheet cell formatted as
+    a percentage holds a fraction (85 % is 0.85): it is read as the percentage it shows.
+    """
     suffix = Path(filename).suffix.lower()
     if suffix == ".xlsx":
-        return tablib.Dataset().load(content, format="xlsx")
+        book = openpyxl.load_workbook(io.BytesIO(content), read_only=True, data_only=True)
+        try:
+            sheet = book.worksheets[0]
+            return [
+                (number, [_xlsx_cell(cell) for cell in row])
+                for number, row in enumerate(sheet.iter_rows(), start=1)
+            ]
+        finally:
+            book.close()
     if suffix in (".csv", ".txt", ""):
-        text = content.decode("utf-8-sig")
-        return tablib.Dataset().load(text, format="csv")
+        try:
+            text = content.decode("utf-8-sig")
+        except UnicodeDecodeError:
+            raise ImportFailed(
+                [Problem(filename, "", _("The file is not UTF-8 text: save it as CSV UTF-8."))]
+            ) from None
+        reader = csv.reader(io.StringIO(text, newline=""))
+        return [(reader.line_num, [cell.strip() for cell in row]) for row in reader]
     raise ImportFailed(
         [Problem(filename, "", _("Use a .csv or .xlsx file (got “%(s)s”).") % {"s": suffix})]
     )
 
 
-def _cell(value: Any) -> str:
+def _xlsx_cell(cell) -> str:
+    value = getattr(cell, "value", None)
     if value is None:
         return ""
-    if isinstance(value, float) and value.is_integer():
-        return str(int(value))
+    if isinstance(value, bool):
+        return str(value)
+    if isinstance(value, int | float):
+        number = Decimal(str(value))
+        if "%" in (getattr(cell, "number_format", "") or ""):
+            number *= 100
+        number = number.normalize()
+        return format(number, "f")
+    if isinstance(value, datetime):
+        return value.date().isoformat()
     if isinstance(value, date):
         return value.isoformat()
     return str(value).strip()
@@ -244,18 +309,23 @@ def entries_preview(
     if status not in IMPORT_STATUSES:
         raise ImportFailed([Problem(filename, "status", _("Use submitted or approved."))])
     try:
-        data = read_table(content, filename)
+        lines = read_rows(content, filename)
     except ImportFailed:
         raise
-    except Exception as exc:  # tablib/openpyxl raise many kinds for a broken file
+    except Exception as exc:  # csv and openpyxl raise many kinds for a broken file
         raise ImportFailed([Problem(filename, "", _("Cannot read the file: %s") % exc)]) from exc
-    headers = [(_cell(h)).lower() for h in (data.headers or [])]
+    lines = [(number, cells) for number, cells in lines if any(cells)]
+    if not lines:
+        raise ImportFailed([Problem(filename, "", _("The file has no rows."))])
+    header_line, header_cells = lines[0]
+    headers = [cell.lower() for cell in header_cells]
+    header_place = _("%(file)s row %(row)d") % {"file": filename, "row": header_line}
     missing = [c for c in ("target", "period", "value") if c not in headers]
     if missing:
         raise ImportFailed(
             [
                 Problem(
-                    f"{filename} row 1",
+                    header_place,
                     "header",
                     _("Missing column(s): %(cols)s. The header is target,period,value,note.")
                     % {"cols": ", ".join(missing)},
@@ -267,7 +337,7 @@ def entries_preview(
         raise ImportFailed(
             [
                 Problem(
-                    f"{filename} row 1",
+                    header_place,
                     "header",
                     _("Unknown column(s): %(cols)s.") % {"cols": ", ".join(unknown)},
                 )
@@ -275,20 +345,27 @@ def entries_preview(
         )
     index = {name: headers.index(name) for name in ENTRY_COLUMNS if name in headers}
     rows = []
-    for offset, raw in enumerate(data, start=2):
-        cells = [_cell(v) for v in raw]
-        if not any(cells):
-            continue
-        rows.append(
-            EntryRow(
-                number=offset,
-                target_code=cells[index["target"]],
-                period=cells[index["period"]],
-                value_text=cells[index["value"]],
-                note=cells[index["note"]] if "note" in index else "",
-                problems=[],
-            )
+    for number, cells in lines[1:]:
+        padded = cells + [""] * (len(headers) - len(cells))
+        row = EntryRow(
+            number=number,
+            target_code=padded[index["target"]],
+            period=padded[index["period"]],
+            value_text=padded[index["value"]],
+            note=padded[index["note"]] if "note" in index else "",
+            problems=[],
+            filename=filename,
         )
+        if any(cells[len(headers) :]):
+            row.problems.append(
+                Problem(
+                    row.place,
+                    "",
+                    _("This row has %(cells)d cells; the header has %(columns)d columns.")
+                    % {"cells": len(cells), "columns": len(headers)},
+                )
+            )
+        rows.append(row)
     if not rows:
         raise ImportFailed([Problem(filename, "", _("The file has no rows."))])
     _check_rows(user=user, rows=rows, status=status)
@@ -348,19 +425,34 @@ def _check_rows(*, user, rows: list[EntryRow], status: str) -> None:
         entry = existing.get(key)
         row.existing = entry
         if entry is not None and not row.problems:
-            same = entry.value == row.value and entry.note == row.note
-            if entry.status == status and same:
-                row.unchanged = True
-            elif entry.status in (EntryStatus.SUBMITTED, EntryStatus.APPROVED):
-                problem(
-                    "period",
-                    _("%(code)s already has a %(state)s entry for %(period)s.")
-                    % {
-                        "code": row.target_code,
-                        "state": entry.get_status_display().lower(),
-                        "period": row.period,
-                    },
-                )
+            _check_existing(row, entry, user=user, status=status, problem=problem)
+
+
+def _check_existing(row: EntryRow, entry: ProgressEntry, *, user, status: str, problem) -> None:
+    """What an imported row may do to the entry already recorded for its target and period."""
+    same = entry.value == row.value and entry.note == row.note
+    settled = (EntryStatus.SUBMITTED, EntryStatus.APPROVED)
+    if same and (entry.status == status or entry.status in settled):
+        row.unchanged = True  # importing the same file again changes nothing
+        return
+    state = {
+        "code": row.target_code,
+        "state": entry.get_status_display().lower(),
+        "period": row.period,
+    }
+    if entry.status in settled:
+        problem("period", _("%(code)s already has a %(state)s entry for %(period)s.") % state)
+    elif status == EntryStatus.APPROVED:
+        # An import may approve only values nobody has entered yet: an entry being prepared
+        # goes through the review queue, and nobody approves their own entry.
+        if entry.author_id == user.pk:
+            problem("period", _("Nobody approves their own entry (%(code)s %(period)s).") % state)
+        else:
+            problem(
+                "period",
+                _("%(code)s has a %(state)s entry for %(period)s: it is reviewed in the "
+                  "review queue once submitted.") % state,
+            )
 
 
 @dataclass(frozen=True)
@@ -406,19 +498,17 @@ def entries_import(
         entry.status = status
         entry.submitted_at = now
         if status == EntryStatus.APPROVED:
-            # An import as approved is the reviewer's act: the importing manager is recorded
-            # as reviewer, never also as author. The command line's own account (no --user)
+            # Only new entries are approved by an import (_check_existing). Their values come
+            # from the file, so the `import` account is their author and the importing manager
+            # their reviewer: nobody is both. The command line's own account (no --user)
             # approves as an operator and is recorded as nobody's reviewer.
+            entry.author = import_account()
             entry.reviewed_at = now
             entry.review_comment = ""
-            if user.username == IMPORT_AUTHOR:
-                entry.reviewer = None
-            else:
-                entry.reviewer = user
-                if entry.author_id == user.pk:
-                    entry.author = import_account()
+            entry.reviewer = None if user.username == IMPORT_AUTHOR else user
             approved_targets[row.target.pk] = row.target
         entry._change_reason = f"import of {filename}"
+        entry._history_user = user
         entry.save()
     if after_approval is not None:
         for target in approved_targets.values():

@@ -81,9 +81,11 @@ def _assessment(target: Target, judgement: rules.Judgement) -> Assessment:
 
 
 def previous_assessments(targets: list[Target], on: date) -> dict[int, Assessment]:
-    """For each target, its latest assessment dated before ``on``."""
+    """For each target, its latest assessment dated on or before ``on``, read before this run
+    stores its own: a second assessment on the same day (an approval after the nightly job)
+    is compared with the first, so no flip within a day goes unseen."""
     latest = (
-        Assessment.objects.filter(target__in=targets, evaluated_on__lt=on)
+        Assessment.objects.filter(target__in=targets, evaluated_on__lte=on)
         .order_by("target_id", "-evaluated_on")
         .distinct("target_id")
         if _supports_distinct_on()
@@ -92,7 +94,7 @@ def previous_assessments(targets: list[Target], on: date) -> dict[int, Assessmen
     if latest is not None:
         return {a.target_id: a for a in latest}
     found: dict[int, Assessment] = {}
-    for a in Assessment.objects.filter(target__in=targets, evaluated_on__lt=on).order_by(
+    for a in Assessment.objects.filter(target__in=targets, evaluated_on__lte=on).order_by(
         "target_id", "-evaluated_on"
     ):
         found.setdefault(a.target_id, a)

@@ -18,7 +18,7 @@ import yaml
 from django.contrib.auth import get_user_model
 from django.core.exceptions import ValidationError
 from django.core.validators import URLValidator
-from django.db import transaction
+from django.db import IntegrityError, transaction
 from django.db.models import Model
 from django.utils.translation import gettext as _
 
@@ -60,7 +60,11 @@ def _build(node: yaml.Node, loader: yaml.SafeLoader) -> Any:
         return mapping
     if isinstance(node, yaml.SequenceNode):
         return [_build(item, loader) for item in node.value]
-    return loader.construct_object(node, deep=True)
+    try:
+        return loader.construct_object(node, deep=True)
+    except ValueError:
+        # An impossible date such as 2025-06-31: keep the text, the checker reports it.
+        return node.value
 
 
 def load_located(text: str) -> Any:
@@ -175,14 +179,18 @@ def _choice(c: Checker, m: Located, label: str, key: str, choices: list[str], de
     return value
 
 
-def _date_field(c: Checker, m: Located, label: str, key: str) -> dt.date | None:
+def _date_field(
+    c: Checker, m: Located, label: str, key: str, name: str | None = None
+) -> dt.date | None:
+    """The date under ``key``; ``name`` is how the field is called in problems."""
+    name = name or key
     raw = m.get(key)
     if raw is None:
-        c.add(m, label, key, _("is required"))
+        c.add(m, label, name, _("is required"))
         return None
     value = _date(raw)
     if value is None:
-        c.add(m, label, key, _("“%(value)s” is not a date (YYYY-MM-DD)") % {"value": raw})
+        c.add(m, label, name, _("“%(value)s” is not a date (YYYY-MM-DD)") % {"value": raw})
     return value
 
 
@@ -280,9 +288,29 @@ def _check_plan(
     end = _date_field(c, m, label, "end")
     if start and end and end <= start:
         c.add(m, label, "end", _("the plan must end after it starts"))
+    file_codes = {
+        str(t.get("code")) for t in (m.get("targets") or []) if isinstance(t, dict)
+    } if isinstance(m.get("targets"), list) else set()
+    if code and start and end:
+        # Milestones of the plan's targets that this file leaves as they are must still fit.
+        for when, t_code in (
+            Milestone.objects.filter(target__plan__code=code)
+            .exclude(target__code__in=file_codes)
+            .exclude(date__range=(start, end))
+            .values_list("date", "target__code")
+        ):
+            c.add(
+                m, label, "end" if when > end else "start",
+                _("the milestone of %(date)s of target %(code)s would lie outside the plan")
+                % {"date": when, "code": t_code},
+            )
     areas: list[tuple[str, str]] = []
     area_codes = set()
-    for a_index, raw in enumerate(m.get("areas") or []):
+    raw_areas = m.get("areas") or []
+    if not isinstance(raw_areas, list):
+        c.add(m, label, "areas", _("must be a list"))
+        raw_areas = []
+    for a_index, raw in enumerate(raw_areas):
         am = _mapping(raw)
         if am is None:
             c.add(m, label, f"areas[{a_index}]", _("must be a mapping"))
@@ -298,6 +326,9 @@ def _check_plan(
     owners = set(get_user_model().objects.values_list("username", flat=True))
     targets = []
     raw_targets = m.get("targets") or []
+    if not isinstance(raw_targets, list):
+        c.add(m, label, "targets", _("must be a list"))
+        raw_targets = []
     for t_index, raw in enumerate(raw_targets):
         tm = _mapping(raw)
         if tm is None:
@@ -382,7 +413,7 @@ def _check_target(
             points[key] = (None, None)
             continue
         value = _value(c, pm, label, f"{key}.value", pm.get("value"), value_type)
-        when = _date_field(c, pm, label, "date")
+        when = _date_field(c, pm, label, "date", f"{key}.date")
         points[key] = (value, when)
     baseline_value, baseline_date = points["baseline"]
     target_value, due_date = points["target"]
@@ -520,6 +551,10 @@ def plan_file_read(path: str | Path) -> Any:
     except (OSError, UnicodeDecodeError) as exc:
         problem = Problem(str(path), "", _("cannot read the file: %(error)s") % {"error": exc})
         raise ImportFailed([problem]) from exc
+    if path.suffix.lower() == ".json":
+        # JSON is read as YAML (its superset) to keep line numbers; JSON may indent with tabs,
+        # which YAML forbids, and a raw tab can only be whitespace in valid JSON.
+        text = text.replace("\t", " ")
     try:
         return load_located(text)
     except yaml.YAMLError as exc:
@@ -529,10 +564,20 @@ def plan_file_read(path: str | Path) -> Any:
         raise ImportFailed([problem]) from exc
 
 
-@transaction.atomic
 def plan_import(*, data: Any, filename: str) -> PlanImportResult:
     """Create or update everything in a plan file, or nothing (ImportFailed)."""
     checked = check_plan_file(data, filename)
+    try:
+        return _plan_write(checked, filename)
+    except IntegrityError as exc:
+        # The checker knows every rule it can; the database is the last word on the rest.
+        raise ImportFailed(
+            [Problem(filename, "", _("the database refused the plan: %(error)s") % {"error": exc})]
+        ) from exc
+
+
+@transaction.atomic
+def _plan_write(checked: PlanFile, filename: str) -> PlanImportResult:
     result = PlanImportResult()
     units: dict[str, Unit] = {u.code: u for u in Unit.objects.all()}
     # Parents first: a unit's path is built from its parent's.
