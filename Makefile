@@ -8,8 +8,8 @@ PIP := $(VENV)/bin/pip
 # The test suite runs against PostgreSQL (pytest-django creates test_<name>) and Redis.
 TEST_DATABASE_URL ?= postgres://postgres@127.0.0.1:5432/tracker
 TEST_BROKER_URL ?= redis://127.0.0.1:6379/15
-# The demo evaluates at this date (empty: today). The demo data was shaped for late 2026.
-DEMO_DATE ?=
+# The demo evaluates at the date its data was shaped for (DEMO_DATE= evaluates today).
+DEMO_DATE ?= 2026-11-24
 DEMO_ADDR ?= 127.0.0.1:8000
 
 # The Vietnamese translation: the .po is committed, the .mo is compiled here (git-ignored).

@@ -142,7 +142,11 @@ def test_failed_digests_come_back_after_the_cooldown_and_on_resend(
     assert delivery.digests_due(policy=policy(failed_retry_after=hour), now=now + hour * 2) == [
         digest.pk
     ]
-    Digest.objects.filter(pk=digest.pk).update(state=DeliveryState.FAILED)
+    # After the set number of tries in all, a failed digest waits for a person.
+    Digest.objects.filter(pk=digest.pk).update(state=DeliveryState.FAILED, attempts=30)
+    later = now + hour * 3
+    assert delivery.digests_due(policy=policy(failed_retry_after=hour), now=later) == []
+    assert Digest.objects.get(pk=digest.pk).state == DeliveryState.FAILED
     with django_capture_on_commit_callbacks() as callbacks:
         assert delivery.digests_resend(digest_ids=[digest.pk]) == 1
     assert len(callbacks) == 1  # the send is queued once the re-send commits

@@ -166,6 +166,7 @@ ALERT_DELIVERY_MAX_RETRIES = int(os.environ.get("ALERT_DELIVERY_MAX_RETRIES", "5
 ALERT_DELIVERY_BACKOFF_MAX = int(os.environ.get("ALERT_DELIVERY_BACKOFF_MAX", "600"))
 ALERT_SENDING_LEASE = int(os.environ.get("ALERT_SENDING_LEASE", "900"))
 ALERT_FAILED_RETRY_AFTER = int(os.environ.get("ALERT_FAILED_RETRY_AFTER", "3600"))
+ALERT_DELIVERY_MAX_ATTEMPTS = int(os.environ.get("ALERT_DELIVERY_MAX_ATTEMPTS", "30"))
 
 # Alert rules (DESIGN §4) — read here, passed into services.
 ESCALATION_DAYS = int(os.environ.get("ESCALATION_DAYS", "30"))

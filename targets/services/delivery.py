@@ -41,6 +41,8 @@ RETRYABLE = (SMTPException, OSError)
 class DeliveryPolicy:
     lease: timedelta = timedelta(minutes=15)  # longer than any send can take (EMAIL_TIMEOUT)
     failed_retry_after: timedelta = timedelta(hours=1)
+    # After this many tries in all, a failed digest waits for a person (admin: re-send).
+    max_attempts: int = 30
     site_url: str = "http://127.0.0.1:8000"
     from_email: str = "Target Tracker <noreply@localhost>"
 
@@ -49,6 +51,7 @@ class DeliveryPolicy:
         return cls(
             lease=timedelta(seconds=settings.ALERT_SENDING_LEASE),
             failed_retry_after=timedelta(seconds=settings.ALERT_FAILED_RETRY_AFTER),
+            max_attempts=settings.ALERT_DELIVERY_MAX_ATTEMPTS,
             site_url=settings.SITE_URL,
             from_email=settings.DEFAULT_FROM_EMAIL,
         )
@@ -157,7 +160,9 @@ def digests_due(*, policy: DeliveryPolicy, now: datetime | None = None) -> list[
     failed ones whose last try is older than ``policy.failed_retry_after`` (reopened)."""
     now = now or timezone.now()
     Digest.objects.filter(
-        state=DeliveryState.FAILED, claimed_at__lt=now - policy.failed_retry_after
+        state=DeliveryState.FAILED,
+        claimed_at__lt=now - policy.failed_retry_after,
+        attempts__lt=policy.max_attempts,
     ).update(state=DeliveryState.PENDING)
     return list(
         Digest.objects.filter(
