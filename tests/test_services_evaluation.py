@@ -150,24 +150,14 @@ def test_a_bad_date_is_refused():
 
 
 def test_evaluation_query_count_does_not_grow_with_targets(people, django_assert_max_num_queries):
-    def many(n: int, start: int) -> str:
-        lines = ["plans:", "  - code: BX-2025-2030", "    name: Bat Xat", "    unit: LC-BATXAT",
-                 "    start: 2025-07-01", "    end: 2030-12-31", "    targets:"]
-        for i in range(start, start + n):
-            lines += [
-                f"      - {{code: T{i}, name: T{i}, area: industry, responsible_unit: LC-BATXAT,",
-                "          measure: x, baseline: {value: 0, date: 2025-06-30},",
-                "          target: {value: 10, date: 2030-12-31},",
-                "          milestones: [{date: 2027-12-31, value: 4}]}",
-            ]
-        return "\n".join(lines)
+    from tests.conftest import many_targets_plan
 
-    plan_import(data=load_located(many(10, 0)), filename="ten.yaml")
+    plan_import(data=load_located(many_targets_plan(10)), filename="ten.yaml")
     # Judging, storing and recording alerts (with their recipients and digests) take a fixed
     # number of queries, whatever the number of targets.
     with django_assert_max_num_queries(17):
         targets_evaluate(on=date(2027, 6, 30))
-    plan_import(data=load_located(many(200, 10)), filename="more.yaml")
+    plan_import(data=load_located(many_targets_plan(200)), filename="more.yaml")
     with django_assert_max_num_queries(17):
         targets_evaluate(on=date(2027, 6, 30))
 
