@@ -64,6 +64,8 @@ def report(request: HttpRequest, code: str) -> HttpResponse:
     form_kwargs = {
         "periods": periods,
         "measure": target.measure,
+        "value_type": target.value_type,
+        "locked_periods": _locked_periods(target),
         "current_file": entry.evidence_file.name.rsplit("/", 1)[-1]
         if entry and entry.evidence_file else "",
     }
@@ -101,6 +103,16 @@ def report(request: HttpRequest, code: str) -> HttpResponse:
         "targets/report.html",
         {"target": target, "form": form, "entry": entry, "editable": editable},
     )
+
+
+def _locked_periods(target: Target) -> dict[str, str]:
+    """The target's periods whose entry is submitted or approved, with that state's label."""
+    labels = dict(EntryStatus.choices)
+    return {
+        period: str(labels[status]).lower()
+        for period, status in target.entries.exclude(status__in=EDITABLE)
+        .values_list("period", "status")
+    }
 
 
 def _save(request: HttpRequest, form: EntryForm, target: Target,
