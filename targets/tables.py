@@ -67,7 +67,9 @@ class StatusTable(tables.Table):
         verbose_name=_("Reporting"), accessor="latest_assessment__reporting"
     )
     forecast = tables.Column(
-        verbose_name=_("Forecast"), accessor="latest_assessment__forecast_reached_on",
+        # The whole assessment: a "never" forecast has no date, and django-tables2 skips
+        # render_/value_ methods for an empty value.
+        verbose_name=_("Forecast"), accessor="latest_assessment",
         order_by=("latest_assessment__forecast_never", "latest_assessment__forecast_reached_on"),
         attrs=SMALL_SCREEN_HIDDEN,
     )
@@ -163,7 +165,11 @@ class StatusTable(tables.Table):
 
     def value_forecast(self, record: Target) -> str:
         assessment = record.latest_assessment
-        return (assessment.forecast_label or "") if assessment else ""
+        if assessment is None:
+            return ""
+        if assessment.forecast_never:
+            return str(_("never on the current pace"))
+        return assessment.forecast_label or ""
 
     def value_last_entry(self, record: Target) -> str:
         if not record.last_entry_period:

@@ -177,3 +177,38 @@ def test_badges_are_coloured_by_status_and_reporting_state(client, assessed):
     html = client.get(URL).content.decode()
     assert '<span class="badge text-bg-danger">Quá hạn</span>' in html
     assert '<span class="badge text-bg-secondary">Chưa có số liệu</span>' in html
+
+
+def _forecast_never(code: str) -> None:
+    from targets.models import Target
+
+    target = Target.objects.select_related("latest_assessment").get(code=code)
+    assessment = target.latest_assessment
+    assessment.forecast_never, assessment.forecast_reached_on = True, None
+    assessment.save(update_fields=["forecast_never", "forecast_reached_on"])
+
+
+def _forecast_cell(response, code: str) -> str:
+    table = response.context["table"]
+    row = next(r for r in table.page.object_list if r.record.code == code)
+    return str(row.get_cell("forecast"))
+
+
+def test_a_never_forecast_is_shown_in_the_table(client, assessed):
+    _forecast_never("BX-OCC")
+    client.force_login(assessed["manager"])
+    client.cookies["django_language"] = "en"
+    assert _forecast_cell(client.get(URL), "BX-OCC") == "never on the current pace"
+    client.cookies["django_language"] = "vi"
+    response = client.get(URL)
+    assert _forecast_cell(response, "BX-OCC") == "không đạt nếu giữ tốc độ hiện tại"
+    assert "không đạt nếu giữ tốc độ hiện tại" in response.content.decode()
+
+
+def test_a_never_forecast_is_written_in_the_csv(english, client, assessed):
+    _forecast_never("BX-OCC")
+    client.force_login(assessed["manager"])
+    response = client.get(URL, {"q": "occupancy", "_export": "csv"})
+    rows = list(csv.reader(io.StringIO(response.content.decode("utf-8-sig"))))
+    assert rows[1][rows[0].index("Forecast")] == "never on the current pace"
+
