@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import date
 from decimal import Decimal
 
 import django_tables2 as tables
@@ -89,6 +90,11 @@ class StatusTable(tables.Table):
         order_by = ("code",)
         empty_text = _("No target matches these filters.")
 
+    def __init__(self, *args, typed_values: bool = False, **kwargs) -> None:
+        """``typed_values``: export numbers and dates as such (XLSX), not as text (CSV)."""
+        super().__init__(*args, **kwargs)
+        self.typed_values = typed_values
+
     # --- on the screen ---
 
     def render_code(self, record: Target) -> str:
@@ -148,20 +154,25 @@ class StatusTable(tables.Table):
         state = record.latest_assessment.reporting if record.latest_assessment else ""
         return str(REPORTING_LABELS.get(state, state))
 
-    def value_progress(self, value) -> str:
-        return "" if value is None else str(round(Decimal(str(value)), 4))
+    def value_progress(self, value) -> str | Decimal:
+        if value is None:
+            return ""
+        ratio = round(Decimal(str(value)), 4)
+        return ratio if self.typed_values else str(ratio)
 
-    def value_actual(self, value) -> str:
-        return _plain(value)
+    def value_actual(self, value) -> str | Decimal:
+        return self._number(value)
 
-    def value_expected(self, value) -> str:
-        return _plain(value)
+    def value_expected(self, value) -> str | Decimal:
+        return self._number(value)
 
-    def value_target_value(self, value) -> str:
-        return _plain(value)
+    def value_target_value(self, value) -> str | Decimal:
+        return self._number(value)
 
-    def value_due_date(self, value) -> str:
-        return value.isoformat() if value else ""
+    def value_due_date(self, value) -> str | date:
+        if not value:
+            return ""
+        return value if self.typed_values else value.isoformat()
 
     def value_forecast(self, record: Target) -> str:
         assessment = record.latest_assessment
@@ -178,6 +189,12 @@ class StatusTable(tables.Table):
             f"({ENTRY_LABELS.get(record.last_entry_status, record.last_entry_status)})"
 
 
+    def _number(self, value) -> str | Decimal:
+        if self.typed_values and value is not None:
+            return _tidy(Decimal(str(value)))
+        return _plain(value)
+
+
 def forecast_text(record: Target) -> str:
     assessment = record.latest_assessment
     if assessment is None:
@@ -190,10 +207,11 @@ def forecast_text(record: Target) -> str:
     return "—"
 
 
-def _plain(value) -> str:
-    if value is None:
-        return ""
-    number = Decimal(str(value))
+def _tidy(number: Decimal) -> Decimal:
     if number == number.to_integral_value():
-        return str(number.quantize(Decimal(1)))
-    return str(number.normalize())
+        return number.quantize(Decimal(1))
+    return number.normalize()
+
+
+def _plain(value) -> str:
+    return "" if value is None else str(_tidy(Decimal(str(value))))

@@ -10,7 +10,7 @@ from django.urls import reverse
 from targets.models import Unit
 from targets.services.evaluation import targets_evaluate
 from targets.services.plans import load_located, plan_import
-from tests.conftest import TODAY, many_targets_plan
+from tests.conftest import TODAY, many_targets_plan, submitted_entry
 
 pytestmark = pytest.mark.django_db
 URL = reverse("targets:status")
@@ -212,3 +212,32 @@ def test_a_never_forecast_is_written_in_the_csv(english, client, assessed):
     rows = list(csv.reader(io.StringIO(response.content.decode("utf-8-sig"))))
     assert rows[1][rows[0].index("Forecast")] == "never on the current pace"
 
+
+def _export_row(response, code: str, fmt: str) -> dict:
+    if fmt == "csv":
+        rows = list(csv.reader(io.StringIO(response.content.decode("utf-8-sig"))))
+    else:
+        sheet = openpyxl.load_workbook(io.BytesIO(response.content)).active
+        rows = [[cell.value for cell in row] for row in sheet.iter_rows()]
+    return next(dict(zip(rows[0], row, strict=True)) for row in rows[1:] if row[0] == code)
+
+
+def test_xlsx_export_holds_numbers_and_dates(english, client, assessed):
+    import datetime
+
+    from targets.services import entries as workflow
+
+    entry = submitted_entry(assessed["dept_staff"], "BX-OCC", "2026-Q3", "41.5")
+    workflow.entry_approve(user=assessed["manager"], entry=entry)
+    targets_evaluate(on=TODAY)
+    client.force_login(assessed["manager"])
+    row = _export_row(client.get(URL, {"_export": "xlsx"}), "BX-OCC", "xlsx")
+    csv_row = _export_row(client.get(URL, {"_export": "csv"}), "BX-OCC", "csv")
+    assert row["Target value"] == 80 and isinstance(row["Target value"], int | float)
+    assert row["Due date"] == datetime.datetime(2030, 12, 31)
+    for column in ("Progress", "Actual", "Expected now"):
+        assert isinstance(row[column], int | float), column
+        assert row[column] == pytest.approx(float(csv_row[column]))
+    assert row["Actual"] == 41.5
+    # The CSV keeps its plain text.
+    assert csv_row["Target value"] == "80" and csv_row["Due date"] == "2030-12-31"

@@ -27,6 +27,12 @@ class StatusTableView(LoginRequiredMixin, ExportMixin, SingleTableMixin, FilterV
     def get_queryset(self):
         return selectors.targets_status_rows(user=self.request.user)
 
+    def get_table_kwargs(self) -> dict:
+        kwargs = super().get_table_kwargs()
+        # Excel sums real numbers and sorts real dates; a CSV holds text either way.
+        kwargs["typed_values"] = self.request.GET.get(self.export_trigger_param) == "xlsx"
+        return kwargs
+
     def get_export_filename(self, export_format: str) -> str:
         return f"{self.export_name}.{export_format}"
 
