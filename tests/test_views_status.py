@@ -241,3 +241,15 @@ def test_xlsx_export_holds_numbers_and_dates(english, client, assessed):
     assert row["Actual"] == 41.5
     # The CSV keeps its plain text.
     assert csv_row["Target value"] == "80" and csv_row["Due date"] == "2030-12-31"
+
+
+def test_a_later_page_of_a_chosen_page_size(client, people):
+    _targets(12)
+    client.force_login(people["manager"])
+    response = client.get(URL, {"per_page": 5, "page": 2})
+    assert response.status_code == 200
+    rows = [row.record.code for row in response.context["table"].page.object_list]
+    assert rows == ["M0003", "M0004", "M0005", "M0006", "M0007"]
+    last = client.get(URL, {"per_page": 5, "page": 3})
+    assert len(last.context["table"].page.object_list) == 4
+    assert len(client.get(URL).context["table"].page.object_list) == 14  # 25 a page by default

@@ -20,7 +20,9 @@ class StatusTableView(LoginRequiredMixin, ExportMixin, SingleTableMixin, FilterV
     table_class = StatusTable
     filterset_class = TargetStatusFilter
     template_name = "targets/status.html"
-    paginate_by = 25
+    # Only django-tables2 paginates (?page=, ?per_page=); ListView's paginate_by would page
+    # the rows a second time and answer 404 for a page the table has.
+    table_pagination = {"per_page": 25}
     export_formats = ("csv", "xlsx")
     export_name = "targets"
 
