@@ -39,7 +39,7 @@ def _short_date(value) -> str:
 
 class StatusTable(tables.Table):
     code = tables.Column(verbose_name=_("Code"))
-    name = tables.Column(verbose_name=_("Target"))
+    name = tables.Column(verbose_name=_("Target"), attrs={"td": {"class": "target-name"}})
     plan = tables.Column(
         verbose_name=_("Plan"), accessor="plan__code", attrs=WIDE_SCREEN_ONLY,
     )
@@ -81,10 +81,10 @@ class StatusTable(tables.Table):
     class Meta:
         model = Target
         fields = ()
+        # Status and progress next to the code, so that a phone shows them without scrolling.
         sequence = (
-            "code", "name", "plan", "area", "unit", "status", "progress", "actual",
-            "expected", "target_value", "measure", "due_date", "reporting", "forecast",
-            "last_entry",
+            "code", "status", "progress", "name", "actual", "expected", "target_value",
+            "measure", "due_date", "reporting", "forecast", "last_entry", "plan", "area", "unit",
         )
         attrs = {"class": "table table-sm table-hover align-middle status-table"}
         order_by = ("code",)

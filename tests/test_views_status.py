@@ -253,3 +253,12 @@ def test_a_later_page_of_a_chosen_page_size(client, people):
     last = client.get(URL, {"per_page": 5, "page": 3})
     assert len(last.context["table"].page.object_list) == 4
     assert len(client.get(URL).context["table"].page.object_list) == 14  # 25 a page by default
+
+
+def test_status_and_progress_follow_the_code(client, assessed):
+    client.force_login(assessed["manager"])
+    table = client.get(URL).context["table"]
+    assert [column.name for column in table.columns][:3] == ["code", "status", "progress"]
+    for name in ("area", "unit", "measure"):
+        classes = table.columns[name].attrs["th"]["class"].split()
+        assert {"d-none", "d-md-table-cell"} <= set(classes)
