@@ -91,3 +91,22 @@ def test_status_table_shows_status_and_progress_on_a_phone(site, open_browser):
     # No empty band: the header is one line high.
     assert header.bounding_box()["height"] < 45
     screenshot(page, "e2e-phone-status")
+
+
+def test_target_entries_stack_on_a_phone(site, open_browser):
+    from tests.conftest import submitted_entry
+
+    submitted_entry(site["staff"], "BX-IP", "2026-Q3", "1",
+                    note="Quyết định thành lập khu công nghiệp đã được ký")
+    base = site["url"]
+    page = open_browser(PHONE, name="phone-target")
+    sign_in(page, base, "bx.manager")
+    page.goto(f"{base}/targets/BX-IP/")
+    assert page.evaluate("document.documentElement.scrollWidth") <= PHONE["width"]
+    row = page.locator("#entry-2026-Q3")
+    for cell in ("td.entry-note", "td.entry-history"):
+        box = row.locator(cell).bounding_box()
+        assert box["width"] > PHONE["width"] * 0.7, f"{cell} is squeezed"
+    line = row.locator(".event-list li").first.bounding_box()
+    assert line["height"] < 30, "a history line wraps word by word"
+    screenshot(page, "e2e-phone-target-entries")
