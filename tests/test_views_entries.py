@@ -197,3 +197,18 @@ def test_every_field_error_shows_in_one_round_and_typed_values_are_kept(client, 
     for field in ("value", "evidence_file", "evidence_url"):
         assert f'id="error_1_id_{field}"' in html  # next to its field
     assert ProgressEntry.objects.count() == 0
+
+
+@pytest.mark.parametrize("approve", [False, True])
+def test_a_submitted_or_approved_period_shows_a_form_that_cannot_be_used(client, people, approve):
+    entry = submitted_entry(people["staff"], "BX-IP", "2026-Q3", "1", note="Signed")
+    if approve:
+        workflow.entry_approve(user=people["manager"], entry=entry)
+    client.force_login(people["staff"])
+    response = client.get(url("BX-IP", "2026-Q3"))
+    form = response.context["form"]
+    assert [name for name, field in form.fields.items() if not field.disabled] == ["period"]
+    html = response.content.decode()
+    assert html.count("disabled") >= 6  # four fields and two buttons
+    assert 'id="locked-reason"' in html and "Choose another period above." in html
+    assert 'id="submit-entry" disabled' in html and 'id="save-draft" disabled' in html

@@ -98,6 +98,10 @@ def report(request: HttpRequest, code: str) -> HttpResponse:
                 value=tidy_decimal(entry.value), note=entry.note, evidence_url=entry.evidence_url
             )
         form = EntryForm(initial=initial, **form_kwargs)
+    if not editable:
+        # Shown, not changeable: only the period stays open, to choose another one.
+        for name in ("value", "note", "evidence_file", "evidence_url"):
+            form.fields[name].disabled = True
     return render(
         request,
         "targets/report.html",
