@@ -13,7 +13,9 @@ from django.utils.formats import date_format
 from django.utils.translation import gettext_lazy as _
 
 from targets import rules
+from targets.errors import WorkflowError
 from targets.models import EntryStatus
+from targets.services.entries import parse_value
 
 EVIDENCE_EXTENSIONS = ["pdf", "jpg", "jpeg", "png", "xlsx", "docx"]
 EVIDENCE_MAX_BYTES = 10 * 1024 * 1024
@@ -75,9 +77,13 @@ class EntryForm(forms.Form):
         widget=forms.URLInput(attrs={"placeholder": "https://…"}),
     )
 
-    def __init__(self, *args, periods: list[rules.Period], measure: str,
-                 current_file: str = "", **kwargs) -> None:
+    def __init__(self, *args, periods: list[rules.Period], measure: str, value_type: str,
+                 locked_periods: dict[str, str] | None = None, current_file: str = "",
+                 **kwargs) -> None:
+        """``locked_periods``: period key → the state of its entry that can no longer change."""
         super().__init__(*args, **kwargs)
+        self.value_type = value_type
+        self.locked_periods = locked_periods or {}
         self.fields["period"].choices = [(p.key, period_label(p)) for p in periods]
         self.fields["value"].help_text = _("In %(measure)s.") % {"measure": measure}
         if current_file:
@@ -91,6 +97,24 @@ class EntryForm(forms.Form):
             Field("period"), Field("value"), Field("note"), Field("evidence_file"),
             Field("evidence_url"),
         )
+
+    # The workflow checks these again; checking them here shows every field's error at once.
+
+    def clean_period(self) -> str:
+        period = self.cleaned_data["period"]
+        if period in self.locked_periods:
+            raise forms.ValidationError(
+                _("The entry for %(period)s is %(state)s and can no longer be changed; "
+                  "choose another period.")
+                % {"period": period, "state": self.locked_periods[period]}
+            )
+        return period
+
+    def clean_value(self) -> Decimal:
+        try:
+            return parse_value(self.cleaned_data["value"], self.value_type)
+        except WorkflowError as exc:
+            raise forms.ValidationError(exc.message) from None
 
 
 class ReturnForm(forms.Form):

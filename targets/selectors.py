@@ -3,13 +3,13 @@
 from __future__ import annotations
 
 from collections import defaultdict
-from datetime import date
+from datetime import date, timedelta
 
 from django.db.models import Count, F, OuterRef, QuerySet, Subquery, Value
 from django.db.models.functions import Coalesce
 
 from targets import access, rules
-from targets.models import Alert, EntryStatus, ProgressEntry, Status, Target
+from targets.models import Alert, EntryStatus, ProgressEntry, Status, Target, ValueType
 
 
 def targets_status_rows(*, user) -> QuerySet[Target]:
@@ -83,6 +83,19 @@ def _workflow_events(records: list) -> list:
     return kept
 
 
+def _clamped_line(
+    line: list[tuple[date, float]], low: float, high: float
+) -> list[tuple[date, float]]:
+    """A straight line between two points, kept within [low, high]: flat past a bound."""
+    (start, first), (end, last) = line
+    points = [(start, min(max(first, low), high)), (end, min(max(last, low), high))]
+    for bound in (low, high):
+        if (first - bound) * (last - bound) < 0:  # the line crosses the bound
+            days = round((bound - first) / (last - first) * (end - start).days)
+            points.append((start + timedelta(days=days), bound))
+    return sorted(points)
+
+
 def chart_data(*, target: Target, today: date) -> dict:
     """The trajectory chart's series (DESIGN §3): expected line, milestones, actuals, forecast."""
     spec = target.spec(milestones=list(target.milestones.all()))
@@ -96,9 +109,13 @@ def chart_data(*, target: Target, today: date) -> dict:
     if len(counted) >= rules.FORECAST_MIN_ENTRIES:
         window = rules.trend_points(spec, counted)[-rules.FORECAST_WINDOW :]
         intercept, slope, origin = rules.least_squares(window)
-        for day in (window[0].date, spec.due_date):
-            value = intercept + slope * (day - origin).days
-            forecast.append({"x": day.isoformat(), "y": float(value)})
+        line = [
+            (day, float(intercept + slope * (day - origin).days))
+            for day in (window[0].date, spec.due_date)
+        ]
+        if target.value_type == ValueType.PERCENT:
+            line = _clamped_line(line, 0.0, 100.0)
+        forecast = [{"x": day.isoformat(), "y": value} for day, value in line]
 
     def points(items) -> list[dict]:
         return [{"x": p.date.isoformat(), "y": float(p.value)} for p in items]

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import date
 from decimal import Decimal
 
 import django_tables2 as tables
@@ -38,7 +39,7 @@ def _short_date(value) -> str:
 
 class StatusTable(tables.Table):
     code = tables.Column(verbose_name=_("Code"))
-    name = tables.Column(verbose_name=_("Target"))
+    name = tables.Column(verbose_name=_("Target"), attrs={"td": {"class": "target-name"}})
     plan = tables.Column(
         verbose_name=_("Plan"), accessor="plan__code", attrs=WIDE_SCREEN_ONLY,
     )
@@ -67,7 +68,9 @@ class StatusTable(tables.Table):
         verbose_name=_("Reporting"), accessor="latest_assessment__reporting"
     )
     forecast = tables.Column(
-        verbose_name=_("Forecast"), accessor="latest_assessment__forecast_reached_on",
+        # The whole assessment: a "never" forecast has no date, and django-tables2 skips
+        # render_/value_ methods for an empty value.
+        verbose_name=_("Forecast"), accessor="latest_assessment",
         order_by=("latest_assessment__forecast_never", "latest_assessment__forecast_reached_on"),
         attrs=SMALL_SCREEN_HIDDEN,
     )
@@ -78,14 +81,19 @@ class StatusTable(tables.Table):
     class Meta:
         model = Target
         fields = ()
+        # Status and progress next to the code, so that a phone shows them without scrolling.
         sequence = (
-            "code", "name", "plan", "area", "unit", "status", "progress", "actual",
-            "expected", "target_value", "measure", "due_date", "reporting", "forecast",
-            "last_entry",
+            "code", "status", "progress", "name", "actual", "expected", "target_value",
+            "measure", "due_date", "reporting", "forecast", "last_entry", "plan", "area", "unit",
         )
         attrs = {"class": "table table-sm table-hover align-middle status-table"}
         order_by = ("code",)
         empty_text = _("No target matches these filters.")
+
+    def __init__(self, *args, typed_values: bool = False, **kwargs) -> None:
+        """``typed_values``: export numbers and dates as such (XLSX), not as text (CSV)."""
+        super().__init__(*args, **kwargs)
+        self.typed_values = typed_values
 
     # --- on the screen ---
 
@@ -146,30 +154,45 @@ class StatusTable(tables.Table):
         state = record.latest_assessment.reporting if record.latest_assessment else ""
         return str(REPORTING_LABELS.get(state, state))
 
-    def value_progress(self, value) -> str:
-        return "" if value is None else str(round(Decimal(str(value)), 4))
+    def value_progress(self, value) -> str | Decimal:
+        if value is None:
+            return ""
+        ratio = round(Decimal(str(value)), 4)
+        return ratio if self.typed_values else str(ratio)
 
-    def value_actual(self, value) -> str:
-        return _plain(value)
+    def value_actual(self, value) -> str | Decimal:
+        return self._number(value)
 
-    def value_expected(self, value) -> str:
-        return _plain(value)
+    def value_expected(self, value) -> str | Decimal:
+        return self._number(value)
 
-    def value_target_value(self, value) -> str:
-        return _plain(value)
+    def value_target_value(self, value) -> str | Decimal:
+        return self._number(value)
 
-    def value_due_date(self, value) -> str:
-        return value.isoformat() if value else ""
+    def value_due_date(self, value) -> str | date:
+        if not value:
+            return ""
+        return value if self.typed_values else value.isoformat()
 
     def value_forecast(self, record: Target) -> str:
         assessment = record.latest_assessment
-        return (assessment.forecast_label or "") if assessment else ""
+        if assessment is None:
+            return ""
+        if assessment.forecast_never:
+            return str(_("never on the current pace"))
+        return assessment.forecast_label or ""
 
     def value_last_entry(self, record: Target) -> str:
         if not record.last_entry_period:
             return ""
         return f"{record.last_entry_period} {_plain(record.last_entry_value)} " \
             f"({ENTRY_LABELS.get(record.last_entry_status, record.last_entry_status)})"
+
+
+    def _number(self, value) -> str | Decimal:
+        if self.typed_values and value is not None:
+            return _tidy(Decimal(str(value)))
+        return _plain(value)
 
 
 def forecast_text(record: Target) -> str:
@@ -184,10 +207,11 @@ def forecast_text(record: Target) -> str:
     return "—"
 
 
-def _plain(value) -> str:
-    if value is None:
-        return ""
-    number = Decimal(str(value))
+def _tidy(number: Decimal) -> Decimal:
     if number == number.to_integral_value():
-        return str(number.quantize(Decimal(1)))
-    return str(number.normalize())
+        return number.quantize(Decimal(1))
+    return number.normalize()
+
+
+def _plain(value) -> str:
+    return "" if value is None else str(_tidy(Decimal(str(value))))

@@ -180,3 +180,35 @@ def test_an_entry_without_evidence_has_no_file(client, people):
     entry = submitted_entry(people["staff"], "BX-IP", "2026-Q3", "1")
     client.force_login(people["staff"])
     assert client.get(reverse("targets:evidence", args=[entry.pk])).status_code == 404
+
+
+def test_every_field_error_shows_in_one_round_and_typed_values_are_kept(client, people):
+    client.force_login(people["dept_staff"])
+    bad = SimpleUploadedFile("run.exe", b"MZ", content_type="application/octet-stream")
+    response = post(client, "BX-OCC", period="2026-Q4", value="120", note="Half full",
+                    evidence_file=bad, evidence_url="not a link")
+    assert response.status_code == 200
+    errors = response.context["form"].errors
+    assert set(errors) == {"value", "evidence_file", "evidence_url"}
+    assert "between 0 and 100" in str(errors["value"])
+    assert "exe" in str(errors["evidence_file"])
+    html = response.content.decode()
+    assert 'value="120"' in html and "Half full" in html and 'value="not a link"' in html
+    for field in ("value", "evidence_file", "evidence_url"):
+        assert f'id="error_1_id_{field}"' in html  # next to its field
+    assert ProgressEntry.objects.count() == 0
+
+
+@pytest.mark.parametrize("approve", [False, True])
+def test_a_submitted_or_approved_period_shows_a_form_that_cannot_be_used(client, people, approve):
+    entry = submitted_entry(people["staff"], "BX-IP", "2026-Q3", "1", note="Signed")
+    if approve:
+        workflow.entry_approve(user=people["manager"], entry=entry)
+    client.force_login(people["staff"])
+    response = client.get(url("BX-IP", "2026-Q3"))
+    form = response.context["form"]
+    assert [name for name, field in form.fields.items() if not field.disabled] == ["period"]
+    html = response.content.decode()
+    assert html.count("disabled") >= 6  # four fields and two buttons
+    assert 'id="locked-reason"' in html and "Choose another period above." in html
+    assert 'id="submit-entry" disabled' in html and 'id="save-draft" disabled' in html

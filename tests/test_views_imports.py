@@ -126,3 +126,15 @@ def test_managers_may_import_as_approved_and_the_targets_are_reassessed(client, 
     client.post(CONFIRM, {"token": preview.context["token"]})
     assert set(ProgressEntry.objects.values_list("status", flat=True)) == {EntryStatus.APPROVED}
     assert Target.objects.get(code="BX-IP").latest_assessment.status != Status.NO_DATA
+
+
+def test_problems_name_their_columns_in_vietnamese(client, people):
+    client.force_login(people["staff"])
+    client.cookies["django_language"] = "vi"
+    html = upload(client, BAD).content.decode()
+    for label in ("Giá trị", "Kỳ", "Chỉ tiêu"):
+        assert f"<strong>{label}</strong>:" in html
+    for field in ("value", "period", "target"):
+        assert f"<strong>{field}</strong>" not in html
+    header = upload(client, "code,period,value\nBX-IP,2025-Q3,1\n").content.decode()
+    assert "Dòng tiêu đề:" in header and "row 1" not in header

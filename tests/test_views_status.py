@@ -10,7 +10,7 @@ from django.urls import reverse
 from targets.models import Unit
 from targets.services.evaluation import targets_evaluate
 from targets.services.plans import load_located, plan_import
-from tests.conftest import TODAY, many_targets_plan
+from tests.conftest import TODAY, many_targets_plan, submitted_entry
 
 pytestmark = pytest.mark.django_db
 URL = reverse("targets:status")
@@ -177,3 +177,88 @@ def test_badges_are_coloured_by_status_and_reporting_state(client, assessed):
     html = client.get(URL).content.decode()
     assert '<span class="badge text-bg-danger">Quá hạn</span>' in html
     assert '<span class="badge text-bg-secondary">Chưa có số liệu</span>' in html
+
+
+def _forecast_never(code: str) -> None:
+    from targets.models import Target
+
+    target = Target.objects.select_related("latest_assessment").get(code=code)
+    assessment = target.latest_assessment
+    assessment.forecast_never, assessment.forecast_reached_on = True, None
+    assessment.save(update_fields=["forecast_never", "forecast_reached_on"])
+
+
+def _forecast_cell(response, code: str) -> str:
+    table = response.context["table"]
+    row = next(r for r in table.page.object_list if r.record.code == code)
+    return str(row.get_cell("forecast"))
+
+
+def test_a_never_forecast_is_shown_in_the_table(client, assessed):
+    _forecast_never("BX-OCC")
+    client.force_login(assessed["manager"])
+    client.cookies["django_language"] = "en"
+    assert _forecast_cell(client.get(URL), "BX-OCC") == "never on the current pace"
+    client.cookies["django_language"] = "vi"
+    response = client.get(URL)
+    assert _forecast_cell(response, "BX-OCC") == "không đạt nếu giữ tốc độ hiện tại"
+    assert "không đạt nếu giữ tốc độ hiện tại" in response.content.decode()
+
+
+def test_a_never_forecast_is_written_in_the_csv(english, client, assessed):
+    _forecast_never("BX-OCC")
+    client.force_login(assessed["manager"])
+    response = client.get(URL, {"q": "occupancy", "_export": "csv"})
+    rows = list(csv.reader(io.StringIO(response.content.decode("utf-8-sig"))))
+    assert rows[1][rows[0].index("Forecast")] == "never on the current pace"
+
+
+def _export_row(response, code: str, fmt: str) -> dict:
+    if fmt == "csv":
+        rows = list(csv.reader(io.StringIO(response.content.decode("utf-8-sig"))))
+    else:
+        sheet = openpyxl.load_workbook(io.BytesIO(response.content)).active
+        rows = [[cell.value for cell in row] for row in sheet.iter_rows()]
+    return next(dict(zip(rows[0], row, strict=True)) for row in rows[1:] if row[0] == code)
+
+
+def test_xlsx_export_holds_numbers_and_dates(english, client, assessed):
+    import datetime
+
+    from targets.services import entries as workflow
+
+    entry = submitted_entry(assessed["dept_staff"], "BX-OCC", "2026-Q3", "41.5")
+    workflow.entry_approve(user=assessed["manager"], entry=entry)
+    targets_evaluate(on=TODAY)
+    client.force_login(assessed["manager"])
+    row = _export_row(client.get(URL, {"_export": "xlsx"}), "BX-OCC", "xlsx")
+    csv_row = _export_row(client.get(URL, {"_export": "csv"}), "BX-OCC", "csv")
+    assert row["Target value"] == 80 and isinstance(row["Target value"], int | float)
+    assert row["Due date"] == datetime.datetime(2030, 12, 31)
+    for column in ("Progress", "Actual", "Expected now"):
+        assert isinstance(row[column], int | float), column
+        assert row[column] == pytest.approx(float(csv_row[column]))
+    assert row["Actual"] == 41.5
+    # The CSV keeps its plain text.
+    assert csv_row["Target value"] == "80" and csv_row["Due date"] == "2030-12-31"
+
+
+def test_a_later_page_of_a_chosen_page_size(client, people):
+    _targets(12)
+    client.force_login(people["manager"])
+    response = client.get(URL, {"per_page": 5, "page": 2})
+    assert response.status_code == 200
+    rows = [row.record.code for row in response.context["table"].page.object_list]
+    assert rows == ["M0003", "M0004", "M0005", "M0006", "M0007"]
+    last = client.get(URL, {"per_page": 5, "page": 3})
+    assert len(last.context["table"].page.object_list) == 4
+    assert len(client.get(URL).context["table"].page.object_list) == 14  # 25 a page by default
+
+
+def test_status_and_progress_follow_the_code(client, assessed):
+    client.force_login(assessed["manager"])
+    table = client.get(URL).context["table"]
+    assert [column.name for column in table.columns][:3] == ["code", "status", "progress"]
+    for name in ("area", "unit", "measure"):
+        classes = table.columns[name].attrs["th"]["class"].split()
+        assert {"d-none", "d-md-table-cell"} <= set(classes)

@@ -73,3 +73,25 @@ def test_report_button_only_for_who_may_enter(client, assessed):
     assert 'id="report-link"' in client.get(url("BX-IP")).content.decode()
     # Staff of the commune see the department's target but do not report on it.
     assert 'id="report-link"' not in client.get(url("BX-OCC")).content.decode()
+
+
+def test_a_percent_projection_is_shown_within_0_and_100(client, assessed):
+    from targets.models import Target
+    from targets.services.evaluation import targets_evaluate
+    from tests.conftest import TODAY
+
+    for period, value in (("2025-Q3", "30"), ("2025-Q4", "40"), ("2026-Q1", "50")):
+        entry = submitted_entry(assessed["dept_staff"], "BX-OCC", period, value)
+        workflow.entry_approve(user=assessed["manager"], entry=entry)
+    targets_evaluate(on=TODAY)
+    stored = Target.objects.get(code="BX-OCC").latest_assessment
+    assert stored.projected > 100 and stored.forecast_reached_on  # the rules' own value stays
+    client.force_login(assessed["manager"])
+    response = client.get(url("BX-OCC"))
+    assert response.context["projected"] == 100
+    assert "projected at due date: 100" in response.content.decode()
+    forecast = response.context["chart"]["forecast"]
+    assert max(point["y"] for point in forecast) == 100
+    assert forecast[-1] == {"x": "2030-12-31", "y": 100.0}
+    start, crossing, end = forecast  # rises to 100, then stays there
+    assert start["y"] < 100 and crossing["y"] == 100 and start["x"] < crossing["x"] < end["x"]

@@ -6,6 +6,7 @@ from decimal import Decimal
 
 from django import template
 from django.utils import formats
+from django.utils.translation import gettext_lazy as _
 
 register = template.Library()
 
@@ -56,3 +57,21 @@ def percent(ratio) -> str:
     if ratio is None:
         return "—"
     return format_number(Decimal(str(ratio)) * 100, 0) + " %"
+
+
+# The columns of an entries file as the import preview names them (DESIGN §7: target,period,
+# value,note), and the file's header row and import status.
+IMPORT_COLUMNS = {
+    "target": _("Target"),
+    "period": _("Period"),
+    "value": _("Value"),
+    "note": _("Note"),
+    "status": _("Import as"),
+    "header": _("Header row"),
+}
+
+
+@register.filter
+def import_column(field: str) -> str:
+    """A problem's field in an imported file, in the active language."""
+    return str(IMPORT_COLUMNS.get(field, field))

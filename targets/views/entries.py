@@ -64,6 +64,8 @@ def report(request: HttpRequest, code: str) -> HttpResponse:
     form_kwargs = {
         "periods": periods,
         "measure": target.measure,
+        "value_type": target.value_type,
+        "locked_periods": _locked_periods(target),
         "current_file": entry.evidence_file.name.rsplit("/", 1)[-1]
         if entry and entry.evidence_file else "",
     }
@@ -96,11 +98,25 @@ def report(request: HttpRequest, code: str) -> HttpResponse:
                 value=tidy_decimal(entry.value), note=entry.note, evidence_url=entry.evidence_url
             )
         form = EntryForm(initial=initial, **form_kwargs)
+    if not editable:
+        # Shown, not changeable: only the period stays open, to choose another one.
+        for name in ("value", "note", "evidence_file", "evidence_url"):
+            form.fields[name].disabled = True
     return render(
         request,
         "targets/report.html",
         {"target": target, "form": form, "entry": entry, "editable": editable},
     )
+
+
+def _locked_periods(target: Target) -> dict[str, str]:
+    """The target's periods whose entry is submitted or approved, with that state's label."""
+    labels = dict(EntryStatus.choices)
+    return {
+        period: str(labels[status]).lower()
+        for period, status in target.entries.exclude(status__in=EDITABLE)
+        .values_list("period", "status")
+    }
 
 
 def _save(request: HttpRequest, form: EntryForm, target: Target,

@@ -20,12 +20,20 @@ class StatusTableView(LoginRequiredMixin, ExportMixin, SingleTableMixin, FilterV
     table_class = StatusTable
     filterset_class = TargetStatusFilter
     template_name = "targets/status.html"
-    paginate_by = 25
+    # Only django-tables2 paginates (?page=, ?per_page=); ListView's paginate_by would page
+    # the rows a second time and answer 404 for a page the table has.
+    table_pagination = {"per_page": 25}
     export_formats = ("csv", "xlsx")
     export_name = "targets"
 
     def get_queryset(self):
         return selectors.targets_status_rows(user=self.request.user)
+
+    def get_table_kwargs(self) -> dict:
+        kwargs = super().get_table_kwargs()
+        # Excel sums real numbers and sorts real dates; a CSV holds text either way.
+        kwargs["typed_values"] = self.request.GET.get(self.export_trigger_param) == "xlsx"
+        return kwargs
 
     def get_export_filename(self, export_format: str) -> str:
         return f"{self.export_name}.{export_format}"

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from decimal import Decimal
+
 from django.contrib.auth.decorators import login_required
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import render
@@ -9,7 +11,19 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from targets import access, notifications, selectors
-from targets.models import Target
+from targets.models import Assessment, Target, ValueType
+
+
+def _shown_projection(target: Target, assessment: Assessment | None) -> Decimal | None:
+    """The projected value at the due date as shown: a percentage stays within 0–100.
+
+    The stored assessment keeps the line's value (123 % tells the rules how fast it moves).
+    """
+    if assessment is None or assessment.projected is None:
+        return None
+    if target.value_type == ValueType.PERCENT:
+        return min(max(assessment.projected, Decimal(0)), Decimal(100))
+    return assessment.projected
 
 
 @login_required
@@ -34,6 +48,7 @@ def target_page(request: HttpRequest, code: str) -> HttpResponse:
         {
             "target": target,
             "assessment": assessment,
+            "projected": _shown_projection(target, assessment),
             "milestones": list(target.milestones.all()),
             "entries": selectors.target_entries(target=target),
             "alerts": [

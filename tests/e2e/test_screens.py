@@ -73,3 +73,40 @@ def test_entry_form_is_usable_on_a_phone(site, open_browser):
     page.wait_for_url("**period=2025-Q3")
     assert ProgressEntry.objects.get(period="2025-Q3").status == EntryStatus.DRAFT
     screenshot(page, "e2e-phone-entry-form")
+
+
+def test_status_table_shows_status_and_progress_on_a_phone(site, open_browser):
+    base = site["url"]
+    page = open_browser(PHONE, name="phone-status")
+    sign_in(page, base, "bx.manager")
+    header = page.locator("table.status-table thead")
+    cells = header.locator("th").evaluate_all(
+        "ths => ths.map(th => [th.innerText.trim(), th.getBoundingClientRect().right,"
+        " th.offsetParent !== null])"
+    )
+    shown = {text: right for text, right, visible in cells if visible}
+    assert shown["Trạng thái"] <= PHONE["width"] and shown["Tiến độ"] <= PHONE["width"]
+    for hidden in ("Lĩnh vực", "Đơn vị chủ trì", "Đơn vị tính"):
+        assert hidden not in shown
+    # No empty band: the header is one line high.
+    assert header.bounding_box()["height"] < 45
+    screenshot(page, "e2e-phone-status")
+
+
+def test_target_entries_stack_on_a_phone(site, open_browser):
+    from tests.conftest import submitted_entry
+
+    submitted_entry(site["staff"], "BX-IP", "2026-Q3", "1",
+                    note="Quyết định thành lập khu công nghiệp đã được ký")
+    base = site["url"]
+    page = open_browser(PHONE, name="phone-target")
+    sign_in(page, base, "bx.manager")
+    page.goto(f"{base}/targets/BX-IP/")
+    assert page.evaluate("document.documentElement.scrollWidth") <= PHONE["width"]
+    row = page.locator("#entry-2026-Q3")
+    for cell in ("td.entry-note", "td.entry-history"):
+        box = row.locator(cell).bounding_box()
+        assert box["width"] > PHONE["width"] * 0.7, f"{cell} is squeezed"
+    line = row.locator(".event-list li").first.bounding_box()
+    assert line["height"] < 30, "a history line wraps word by word"
+    screenshot(page, "e2e-phone-target-entries")

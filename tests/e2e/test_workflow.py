@@ -10,7 +10,7 @@ pytestmark = pytest.mark.e2e
 
 def status_badge(page, code: str) -> str:
     row = page.locator("table.status-table tbody tr", has=page.locator(f"a:text-is('{code}')"))
-    return row.locator("td").nth(5).inner_text().strip()
+    return row.locator("td").nth(1).inner_text().strip()  # status follows the code
 
 
 def test_entry_is_submitted_returned_fixed_and_approved(site, open_browser):
