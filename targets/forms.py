@@ -33,13 +33,6 @@ def _max_size(limit: int):
     return check
 
 
-def tidy_decimal(value: Decimal) -> Decimal:
-    """A stored value without its padding zeros (1.0000 → 1), for showing it in a form."""
-    if value == value.to_integral_value():
-        return value.quantize(Decimal(1))
-    return value.normalize()
-
-
 def period_label(period: rules.Period) -> str:
     start = date_format(period.start, "SHORT_DATE_FORMAT")
     end = date_format(period.end, "SHORT_DATE_FORMAT")

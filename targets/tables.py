@@ -12,8 +12,9 @@ from django.utils.html import format_html
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import gettext_noop
 
+from targets.formatting import format_number, format_percent, tidy_decimal
 from targets.models import EntryStatus, Reporting, Status, Target
-from targets.templatetags.tracker import colour, format_number
+from targets.templatetags.tracker import colour
 
 # The pagination words of django-tables2's template, which ships no Vietnamese catalogue:
 # listed here so that makemessages keeps them in ours.
@@ -111,7 +112,7 @@ class StatusTable(tables.Table):
 
     def render_progress(self, value: Decimal, record: Target) -> str:
         width = max(0, min(100, float(value) * 100))
-        label = format_number(Decimal(str(value)) * 100, 0) + " %"
+        label = format_percent(value)
         return format_html(
             '<div class="progress" role="progressbar" aria-label="{}" aria-valuenow="{}" '
             'aria-valuemin="0" aria-valuemax="100" style="min-width:5rem">'
@@ -188,10 +189,9 @@ class StatusTable(tables.Table):
         return f"{record.last_entry_period} {_plain(record.last_entry_value)} " \
             f"({ENTRY_LABELS.get(record.last_entry_status, record.last_entry_status)})"
 
-
     def _number(self, value) -> str | Decimal:
         if self.typed_values and value is not None:
-            return _tidy(Decimal(str(value)))
+            return tidy_decimal(Decimal(str(value)))
         return _plain(value)
 
 
@@ -207,11 +207,5 @@ def forecast_text(record: Target) -> str:
     return "—"
 
 
-def _tidy(number: Decimal) -> Decimal:
-    if number == number.to_integral_value():
-        return number.quantize(Decimal(1))
-    return number.normalize()
-
-
 def _plain(value) -> str:
-    return "" if value is None else str(_tidy(Decimal(str(value))))
+    return "" if value is None else str(tidy_decimal(Decimal(str(value))))

@@ -2,11 +2,10 @@
 
 from __future__ import annotations
 
-from decimal import Decimal
-
 from django import template
-from django.utils import formats
 from django.utils.translation import gettext_lazy as _
+
+from targets.formatting import format_number, format_percent
 
 register = template.Library()
 
@@ -27,20 +26,6 @@ STATUS_COLOURS = {
 }
 
 
-def format_number(value, places: int | None = None) -> str:
-    """A number in the active language's format (1.234,5 in Vietnamese), without noise zeros."""
-    if value is None or value == "":
-        return "—"
-    number = Decimal(str(value))
-    if places is not None:
-        number = round(number, places)
-    if number == number.to_integral_value():
-        number = number.quantize(Decimal(1))
-    else:
-        number = number.normalize()
-    return formats.number_format(number, use_l10n=True, force_grouping=True)
-
-
 @register.filter
 def num(value, places: int | None = None) -> str:
     return format_number(value, places)
@@ -54,9 +39,7 @@ def colour(status: str | None) -> str:
 @register.filter
 def percent(ratio) -> str:
     """A progress ratio (1 = on the trajectory) as a percentage for the progress bar."""
-    if ratio is None:
-        return "—"
-    return format_number(Decimal(str(ratio)) * 100, 0) + " %"
+    return format_percent(ratio)
 
 
 # The columns of an entries file as the import preview names them (DESIGN §7: target,period,

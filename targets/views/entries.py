@@ -12,7 +12,8 @@ from django.utils.translation import gettext as _
 
 from targets import access, selectors
 from targets.errors import WorkflowError
-from targets.forms import EntryForm, tidy_decimal
+from targets.formatting import tidy_decimal
+from targets.forms import EntryForm
 from targets.models import EntryStatus, ProgressEntry, Target
 from targets.services import entries as workflow
 from targets.services.entries import EDITABLE
