@@ -26,7 +26,7 @@ from targets.models import (
 )
 from targets.services import delivery
 from targets.services import entries as workflow
-from targets.services.evaluation import target_reassess
+from targets.services.evaluation import targets_reassess
 
 
 class MembershipInline(admin.TabularInline):
@@ -154,14 +154,16 @@ class ProgressEntryAdmin(SimpleHistoryAdmin):
     @admin.action(description=_("Approve selected submitted entries"))
     def approve_selected(self, request, queryset) -> None:
         approved = 0
-        for entry in queryset.filter(status=EntryStatus.SUBMITTED):
+        targets = {}
+        for entry in queryset.filter(status=EntryStatus.SUBMITTED).select_related("target"):
             try:
-                workflow.entry_approve(
-                    user=request.user, entry=entry, after_approval=target_reassess
-                )
+                workflow.entry_approve(user=request.user, entry=entry)
                 approved += 1
+                targets[entry.target_id] = entry.target
             except (NotAllowed, WorkflowError) as exc:
                 self.message_user(request, f"{entry}: {exc}", messages.WARNING)
+        if targets:
+            targets_reassess(list(targets.values()))  # one run: one digest per recipient
         self.message_user(request, _("%(n)d entries approved.") % {"n": approved})
 
 

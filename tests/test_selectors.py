@@ -7,7 +7,7 @@ import pytest
 from targets import selectors
 from targets.models import EntryStatus, Status, Target
 from targets.services import entries as workflow
-from targets.services.evaluation import target_reassess
+from targets.services.evaluation import targets_reassess
 from tests.conftest import TODAY, submitted_entry
 
 pytestmark = pytest.mark.django_db
@@ -47,7 +47,7 @@ def test_a_target_never_assessed_counts_as_no_data(people):
 def test_status_counts_after_an_approval(assessed):
     p = assessed
     entry = submitted_entry(p["staff"], "BX-IP", "2025-Q3", "2")
-    workflow.entry_approve(user=p["manager"], entry=entry, after_approval=target_reassess)
+    workflow.entry_approve(user=p["manager"], entry=entry, after_approval=targets_reassess)
     counts = selectors.status_counts(selectors.targets_status_rows(user=p["manager"]))
     assert counts[Status.ACHIEVED] == 1
     assert counts[Status.NO_DATA] == 1

@@ -14,7 +14,7 @@ from django.core.management.base import CommandError
 from targets.errors import ImportFailed, NotAllowed, WorkflowError
 from targets.models import EntryStatus, ProgressEntry, Target
 from targets.services import entries as workflow
-from targets.services.evaluation import target_reassess
+from targets.services.evaluation import targets_reassess
 
 pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("in_english")]
 
@@ -214,7 +214,7 @@ def test_returned_entry_is_fixed_and_resubmitted_then_approved(people):
 
 def test_approval_reassesses_the_target_at_once(people):
     entry = submitted(people["staff"], period="2025-Q3", value="2")
-    workflow.entry_approve(user=people["manager"], entry=entry, after_approval=target_reassess)
+    workflow.entry_approve(user=people["manager"], entry=entry, after_approval=targets_reassess)
     target = ip()
     assert target.latest_assessment is not None
     assert target.latest_assessment.status == "achieved"  # 2 parks ≥ target 2
@@ -452,3 +452,16 @@ def test_reimporting_after_approval_changes_nothing(people):
     result = run_import(people["staff"], "target,period,value,note\nBX-IP,2025-Q3,0,n\n")
     assert (result.created, result.updated, result.unchanged) == (0, 0, 1)
     assert ProgressEntry.objects.get().status == "approved"
+
+
+def test_an_import_as_approved_reassesses_all_its_targets_at_once(people):
+    calls = []
+    workflow.entries_import(
+        user=people["manager"],
+        content=GOOD_CSV.encode(),
+        filename="entries.csv",
+        status="approved",
+        after_approval=calls.append,
+    )
+    assert len(calls) == 1  # one evaluation run: one digest per recipient
+    assert sorted(t.code for t in calls[0]) == ["BX-IP", "BX-OCC"]

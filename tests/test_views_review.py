@@ -117,3 +117,40 @@ def test_bulk_review_cannot_reach_entries_outside_the_subtree(client, assessed, 
     response = client.post(QUEUE, {"entries": [waiting["ip"].pk], "action": "approve"})
     assert "entries" in response.context["form"].errors
     assert ProgressEntry.objects.get(pk=waiting["ip"].pk).status == EntryStatus.SUBMITTED
+
+
+def test_bulk_approval_reassesses_once_so_each_recipient_gets_one_digest(client, people):
+    from targets.models import AlertRecipient, Digest
+    from targets.services.plans import load_located, plan_import
+
+    # A second occupancy-like target beside BX-OCC; both owned by the commune's manager.
+    plan_import(
+        data=load_located("""
+plans:
+  - code: BX-2025-2030
+    name: "Bat Xat commune 2025–2030 term"
+    unit: LC-BATXAT
+    start: 2025-07-01
+    end: 2030-12-31
+    targets:
+      - {code: BX-OCC2, name: "Occupancy of clusters", area: industry,
+         responsible_unit: LC-BATXAT-IND, measure: "%", value_type: percent,
+         baseline: {value: 20, date: 2025-06-30}, target: {value: 80, date: 2030-12-31}}
+"""),
+        filename="more.yaml",
+    )
+    Target.objects.filter(code__in=["BX-OCC", "BX-OCC2"]).update(owner=people["manager"])
+    entries = [
+        submitted_entry(people["dept_staff"], code, "2025-Q3", "20.5")
+        for code in ("BX-OCC", "BX-OCC2")
+    ]
+    client.force_login(people["province"])
+    response = client.post(QUEUE, {"entries": [e.pk for e in entries], "action": "approve"})
+    assert response.status_code == 302
+    # Both targets worsened from no_data to lagging (20.5 % far below the line) in ONE run.
+    worsened = AlertRecipient.objects.filter(
+        user=people["manager"], alert__kind="worsened"
+    ).select_related("alert__target")
+    assert sorted(r.alert.target.code for r in worsened) == ["BX-OCC", "BX-OCC2"]
+    assert Digest.objects.filter(user=people["manager"]).count() == 1
+    assert {r.digest_id for r in worsened} == {Digest.objects.get(user=people["manager"]).pk}

@@ -32,9 +32,9 @@ from targets.services.alerts import alerts_settle_period
 
 EDITABLE = (EntryStatus.DRAFT, EntryStatus.RETURNED)
 
-# Called after an entry is approved, with the target; the evaluation service
-# registers itself here so that an approval re-assesses the target at once.
-AfterApproval = Callable[[Target], None]
+# Called once with the targets whose entries were just approved: the evaluation service's
+# targets_reassess, so that an approval re-assesses its target at once.
+AfterApproval = Callable[[list[Target]], object]
 
 
 _GROUPED = {
@@ -203,7 +203,7 @@ def entry_approve(
     entry.reviewed_at = timezone.now()
     entry.save(update_fields=["status", "reviewer", "review_comment", "reviewed_at", "updated_at"])
     if after_approval is not None:
-        after_approval(entry.target)
+        after_approval([entry.target])
     return entry
 
 
@@ -510,9 +510,8 @@ def entries_import(
         entry._change_reason = f"import of {filename}"
         entry._history_user = user
         entry.save()
-    if after_approval is not None:
-        for target in approved_targets.values():
-            after_approval(target)
+    if after_approval is not None and approved_targets:
+        after_approval(list(approved_targets.values()))
     return ImportResult(created=created, updated=updated, unchanged=unchanged)
 
 

@@ -183,20 +183,33 @@ def targets_evaluate(
     )
 
 
+def targets_reassess(
+    targets: Iterable[Target],
+    *,
+    on: date | None = None,
+    alert_settings: alerting.AlertSettings | None = None,
+) -> EvaluationRun:
+    """Re-assess some targets now, in one run, e.g. right after entries of theirs are approved.
+
+    One run, so that approving many entries at once sends each recipient one digest.
+    """
+    from django.utils import timezone
+
+    return targets_evaluate(
+        on=on or timezone.localdate(),
+        targets=evaluation_targets().filter(pk__in=[t.pk for t in targets]),
+        alert_settings=alert_settings,
+    )
+
+
 def target_reassess(
     target: Target,
     *,
     on: date | None = None,
     alert_settings: alerting.AlertSettings | None = None,
 ) -> EvaluationRun:
-    """Re-assess one target now, e.g. right after one of its entries is approved."""
-    from django.utils import timezone
-
-    return targets_evaluate(
-        on=on or timezone.localdate(),
-        targets=evaluation_targets().filter(pk=target.pk),
-        alert_settings=alert_settings,
-    )
+    """Re-assess one target now."""
+    return targets_reassess([target], on=on, alert_settings=alert_settings)
 
 
 # --- the JSON summary of DESIGN §7 ------------------------------------------------

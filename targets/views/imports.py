@@ -22,7 +22,7 @@ from targets.errors import ImportFailed
 from targets.forms import ImportUploadForm
 from targets.models import EntryStatus
 from targets.services import entries as workflow
-from targets.services.evaluation import target_reassess
+from targets.services.evaluation import targets_reassess
 
 SESSION_KEY = "entries_import"
 
@@ -79,7 +79,7 @@ def import_confirm(request: HttpRequest) -> HttpResponse:
             content=base64.b64decode(pending["content"]),
             filename=pending["name"],
             status=status,
-            after_approval=target_reassess,
+            after_approval=targets_reassess,
         )
     except ImportFailed as failed:
         for problem in failed.problems:

@@ -19,7 +19,7 @@ from targets.errors import NotAllowed, WorkflowError
 from targets.forms import BulkReviewForm, ReturnForm
 from targets.models import ProgressEntry
 from targets.services import entries as workflow
-from targets.services.evaluation import target_reassess
+from targets.services.evaluation import targets_reassess
 
 
 def _require_manager(request: HttpRequest) -> None:
@@ -45,17 +45,20 @@ def review_queue(request: HttpRequest) -> HttpResponse:
 
 def _bulk(request: HttpRequest, chosen: list[ProgressEntry], action: str, comment: str) -> None:
     done = 0
+    approved = {}
     for entry in chosen:
         try:
             if action == "approve":
-                workflow.entry_approve(
-                    user=request.user, entry=entry, after_approval=target_reassess
-                )
+                workflow.entry_approve(user=request.user, entry=entry)
+                approved[entry.target_id] = entry.target
             else:
                 workflow.entry_return(user=request.user, entry=entry, comment=comment)
             done += 1
         except (NotAllowed, WorkflowError) as exc:
             messages.warning(request, f"{entry.target.code} {entry.period}: {exc}")
+    if approved:
+        # One re-assessment for all of them: each recipient gets one digest, not one per entry.
+        targets_reassess(list(approved.values()))
     if action == "approve":
         messages.success(request, _("%(n)d entries approved.") % {"n": done})
     else:
@@ -87,7 +90,7 @@ def approve_entry(request: HttpRequest, pk: int) -> HttpResponse:
     _require_manager(request)
     entry = _reviewable_entry(request, pk)
     try:
-        workflow.entry_approve(user=request.user, entry=entry, after_approval=target_reassess)
+        workflow.entry_approve(user=request.user, entry=entry, after_approval=targets_reassess)
     except (NotAllowed, WorkflowError) as exc:
         messages.error(request, str(exc))
         return redirect("targets:review-entry", pk=entry.pk)

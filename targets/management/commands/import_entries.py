@@ -7,7 +7,7 @@ from targets.errors import ImportFailed
 from targets.management.commands._problems import fail_with_problems
 from targets.models import EntryStatus
 from targets.services.entries import entries_import, import_account
-from targets.services.evaluation import target_reassess
+from targets.services.evaluation import targets_reassess
 
 
 class Command(BaseCommand):
@@ -46,7 +46,7 @@ class Command(BaseCommand):
                 content=content,
                 filename=path.name,
                 status=status,
-                after_approval=target_reassess,
+                after_approval=targets_reassess,
             )
         except ImportFailed as failed:
             raise fail_with_problems(self, failed, file) from None
