@@ -72,12 +72,6 @@ def _covers(paths: list[str], unit_path: str) -> bool:
     return any(unit_path.startswith(path) for path in paths)
 
 
-def can_view(user: User, target: Target) -> bool:
-    if getattr(user, "is_superuser", False):
-        return True
-    return _covers(_paths(user), target.responsible_unit.path)
-
-
 def can_enter(user: User, target: Target) -> bool:
     if not user.is_authenticated:
         return False
@@ -93,23 +87,6 @@ def can_review(user: User, target: Target) -> bool:
     if user.is_superuser:
         return True
     return _covers(_paths(user, Role.MANAGER), target.responsible_unit.path)
-
-
-def managers_of(unit: Unit) -> QuerySet:
-    """Users holding the manager role on exactly ``unit``."""
-    from django.contrib.auth import get_user_model
-
-    return get_user_model().objects.filter(
-        memberships__unit=unit, memberships__role=Role.MANAGER, is_active=True
-    )
-
-
-def staff_of(unit: Unit) -> QuerySet:
-    from django.contrib.auth import get_user_model
-
-    return get_user_model().objects.filter(
-        memberships__unit=unit, memberships__role=Role.STAFF, is_active=True
-    )
 
 
 def may_review_any(user: User) -> bool:

@@ -120,10 +120,6 @@ class Unit(models.Model):
                     raise ValidationError({"parent": _("A unit cannot be inside itself.")})
                 ancestor = ancestor.parent
 
-    def ancestors(self) -> list[Unit]:
-        codes = self.path.strip("/").split("/")[:-1]
-        by_code = {u.code: u for u in Unit.objects.filter(code__in=codes)}
-        return [by_code[c] for c in codes if c in by_code]
 
 
 class Membership(models.Model):
