@@ -44,7 +44,6 @@ INSTALLED_APPS = [
     "django.contrib.humanize",
     "django_tables2",
     "django_filters",
-    "import_export",
     "simple_history",
     "crispy_forms",
     "crispy_bootstrap5",
