@@ -47,6 +47,7 @@ class Aggregation(models.TextChoices):
 class Trajectory(models.TextChoices):
     LINEAR = rules.Trajectory.LINEAR, _("Linear")
     STEP = rules.Trajectory.STEP, _("Step")
+    SMOOTH = rules.Trajectory.SMOOTH, _("Smooth (S-curve through the milestones)")
 
 
 class Frequency(models.TextChoices):
@@ -63,6 +64,16 @@ class Status(models.TextChoices):
     LAGGING = rules.Status.LAGGING, _("Lagging")
     MISSED = rules.Status.MISSED, _("Missed")
     NO_DATA = rules.Status.NO_DATA, _("No data")
+
+
+class Reason(models.TextChoices):
+    """Rule 8: which rule decided a status."""
+
+    ACHIEVED = rules.Reason.ACHIEVED, _("target met")
+    MISSED = rules.Reason.MISSED, _("due date passed")
+    NO_DATA = rules.Reason.NO_DATA, _("no approved report")
+    RATIO = rules.Reason.RATIO, _("progress ratio")
+    PACE = rules.Reason.PACE, _("current pace")
 
 
 class Reporting(models.TextChoices):
@@ -182,6 +193,9 @@ class Plan(models.Model):
         return self.name
 
     def clean(self) -> None:
+        bounds = {**_date_in_bounds("start", self.start), **_date_in_bounds("end", self.end)}
+        if bounds:
+            raise ValidationError(bounds)
         if self.pk and self.start and self.end:
             outside = Milestone.objects.filter(target__plan=self).exclude(
                 date__range=(self.start, self.end)
@@ -208,6 +222,16 @@ class Area(models.Model):
 
     def __str__(self) -> str:
         return self.name
+
+
+def _date_in_bounds(name: str, value) -> dict:
+    """A plan date outside the years plans may span, as a form error."""
+    if value is None or rules.EARLIEST_DATE <= value <= rules.LATEST_DATE:
+        return {}
+    return {
+        name: _("A date between %(first)s and %(last)s, please.")
+        % {"first": rules.EARLIEST_DATE.isoformat(), "last": rules.LATEST_DATE.isoformat()}
+    }
 
 
 def _percent_in_range(field: str) -> Q:
@@ -324,8 +348,19 @@ class Target(models.Model):
 
     def clean(self) -> None:
         errors = {}
+        for name in ("baseline_date", "due_date"):
+            errors.update(_date_in_bounds(name, getattr(self, name)))
         if self.due_date and self.baseline_date and self.due_date <= self.baseline_date:
             errors["due_date"] = _("The due date must be after the baseline date.")
+        elif self.due_date and self.baseline_date and self.frequency in Frequency.values:
+            count = rules.period_count(
+                rules.Frequency(self.frequency), self.baseline_date, self.due_date
+            )
+            if count > rules.MAX_REPORTING_PERIODS:
+                errors["frequency"] = _(
+                    "%(count)s reporting periods between the baseline and due dates: at most "
+                    "%(max)s are allowed (report less often or shorten the plan)."
+                ) % {"count": count, "max": rules.MAX_REPORTING_PERIODS}
         if self.value_type == ValueType.PERCENT:
             for name in ("baseline_value", "target_value"):
                 value = getattr(self, name)
@@ -480,10 +515,28 @@ class Assessment(models.Model):
 
     target = models.ForeignKey(Target, on_delete=models.CASCADE, related_name="assessments")
     evaluated_on = models.DateField(_("evaluation date"))
-    actual = models.DecimalField(_("actual"), max_digits=24, decimal_places=6)
-    expected = models.DecimalField(_("expected"), max_digits=24, decimal_places=6)
+    # Null only when the target could not be judged (``error`` says why).
+    actual = models.DecimalField(_("actual"), max_digits=24, decimal_places=6, null=True)
+    as_of = models.DateField(
+        _("as of"), null=True, help_text=_("The period end of the latest approved entry.")
+    )
+    expected = models.DecimalField(
+        _("expected as of"), max_digits=24, decimal_places=6, null=True,
+        help_text=_("The expected value at the as-of date (at the evaluation date without one)."),
+    )
+    expected_now = models.DecimalField(
+        _("expected now"), max_digits=24, decimal_places=6, null=True
+    )
     ratio = models.DecimalField(_("progress ratio"), max_digits=24, decimal_places=6, null=True)
-    status = models.CharField(_("status"), max_length=10, choices=Status.choices)
+    share = models.DecimalField(
+        _("share of the way"), max_digits=24, decimal_places=6, null=True,
+        help_text=_("How far the actual has come from the baseline to the target value (1 = all)."),
+    )
+    status = models.CharField(_("status"), max_length=10, choices=Status.choices, blank=True)
+    reason = models.CharField(_("reason"), max_length=10, choices=Reason.choices, blank=True)
+    error = models.TextField(
+        _("error"), blank=True, help_text=_("Why the target could not be judged, if it could not.")
+    )
     reporting = models.CharField(_("reporting"), max_length=10, choices=Reporting.choices)
     overdue_periods = models.JSONField(_("overdue periods"), default=list)
     milestones_missed = models.JSONField(_("milestones missed"), default=list)
@@ -504,7 +557,8 @@ class Assessment(models.Model):
                 fields=["target", "evaluated_on"], name="assessment_one_per_target_and_date"
             ),
             models.CheckConstraint(
-                condition=Q(status__in=Status.values), name="assessment_status_valid"
+                condition=Q(status__in=Status.values) | Q(status="", error__gt=""),
+                name="assessment_status_valid",
             ),
         ]
 
@@ -513,13 +567,15 @@ class Assessment(models.Model):
 
     @property
     def forecast_label(self) -> str | None:
-        if self.forecast_never:
-            return "never"
-        return self.forecast_reached_on.isoformat() if self.forecast_reached_on else None
+        return rules.forecast_label(self.forecast_reached_on, never=self.forecast_never)
 
     @property
     def severity(self) -> int:
-        return rules.SEVERITY[rules.Status(self.status)]
+        return rules.SEVERITY[rules.Status(self.status)] if self.status else 0
+
+    @property
+    def judged(self) -> bool:
+        return not self.error
 
 
 
@@ -527,12 +583,12 @@ class Assessment(models.Model):
 
 
 class AlertKind(models.TextChoices):
-    WORSENED = "worsened", _("Status worsened")
-    MILESTONE_MISSED = "milestone_missed", _("Milestone missed")
-    OVERDUE = "overdue", _("Report overdue")
-    RECOVERED = "recovered", _("Recovered")
-    ESCALATED = "escalated", _("Escalated")
-    REMINDER = "reminder", _("Report reminder")
+    WORSENED = rules.AlertKind.WORSENED, _("Status worsened")
+    MILESTONE_MISSED = rules.AlertKind.MILESTONE_MISSED, _("Milestone missed")
+    OVERDUE = rules.AlertKind.OVERDUE, _("Report overdue")
+    RECOVERED = rules.AlertKind.RECOVERED, _("Recovered")
+    ESCALATED = rules.AlertKind.ESCALATED, _("Escalated")
+    REMINDER = rules.AlertKind.REMINDER, _("Report reminder")
 
 
 class Alert(models.Model):

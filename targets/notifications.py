@@ -15,6 +15,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 
 from targets.models import Alert, AlertKind, AlertRecipient, Digest, Status
+from targets.verdicts import Verdict, reason_sentence
 
 
 def _day(iso: str | None) -> str:
@@ -41,7 +42,7 @@ def _status(value: str) -> str:
         return value
 
 
-def alert_message(alert: Alert) -> str:
+def alert_event(alert: Alert) -> str:
     """What happened, in the active language."""
     p = alert.params or {}
     values = {
@@ -49,6 +50,7 @@ def alert_message(alert: Alert) -> str:
         "previous": _status(alert.previous_status or Status.NO_DATA),
         "actual": _number(p.get("actual")),
         "expected": _number(p.get("expected")),
+        "evaluated_on": formats.date_format(alert.evaluated_on, "SHORT_DATE_FORMAT"),
         "milestone": _day(p.get("milestone")),
         "period": p.get("period", ""),
         "deadline": _day(p.get("deadline")),
@@ -57,10 +59,14 @@ def alert_message(alert: Alert) -> str:
     }
     kind = alert.kind
     if kind == AlertKind.WORSENED:
-        text = _(
-            "Status worsened from %(previous)s to %(status)s "
-            "(actual %(actual)s, expected now %(expected)s)."
-        )
+        if alert_verdict(alert) is not None:
+            text = _("Status worsened from %(previous)s to %(status)s.")
+        else:
+            # Recorded before verdicts were kept: the figures of the evaluation date itself.
+            text = _(
+                "Status worsened from %(previous)s to %(status)s "
+                "(actual %(actual)s, expected %(expected)s on %(evaluated_on)s)."
+            )
     elif kind == AlertKind.RECOVERED:
         text = _("Recovered: the status is now %(status)s (it was %(previous)s).")
     elif kind == AlertKind.MILESTONE_MISSED:
@@ -82,6 +88,22 @@ def alert_message(alert: Alert) -> str:
     return text % values
 
 
+def alert_verdict(alert: Alert) -> Verdict | None:
+    """The verdict kept with the alert; None for kinds without one and for older alerts."""
+    return Verdict.from_params(alert.params or {})
+
+
+def alert_reason(alert: Alert) -> str:
+    """Rule 8's sentence for the verdict behind the alert ("" when none was kept)."""
+    verdict = alert_verdict(alert)
+    return reason_sentence(verdict) if verdict is not None else ""
+
+
+def alert_message(alert: Alert) -> str:
+    """What happened and, where the alert kept its verdict, why: one text for the screens."""
+    return " ".join(part for part in (alert_event(alert), alert_reason(alert)) if part)
+
+
 def target_link(site_url: str, code: str) -> str:
     """The target page; the web screens serve it at /targets/<code>/."""
     return f"{site_url.rstrip('/')}/targets/{code}/"
@@ -98,7 +120,8 @@ class DigestItem:
     code: str
     name: str
     kind: str
-    message: str
+    message: str  # what happened
+    reason: str  # why: rule 8's sentence ("" for an alert without a verdict)
     link: str
     resolved: bool
 
@@ -124,7 +147,8 @@ def digest_message(
                 code=item.alert.target.code,
                 name=item.alert.target.name,
                 kind=str(AlertKind(item.alert.kind).label),
-                message=alert_message(item.alert),
+                message=alert_event(item.alert),
+                reason=alert_reason(item.alert),
                 link=target_link(site_url, item.alert.target.code),
                 resolved=item.alert.resolved_at is not None,
             )

@@ -1,8 +1,13 @@
-"""DESIGN §3 — how progress is judged — as pure functions over plain values.
+"""DESIGN §3 (version 2) — how progress is judged — as pure functions over plain values.
 
 No ORM, no settings, no clock: every input is passed in, every number is a
 Decimal, every date a ``datetime.date``. Services turn model rows into the
 plain values below and store what comes back.
+
+Total by construction: no valid input makes these functions raise. Dates are
+added with saturation (a deadline past 9999-12-31 is 9999-12-31), a forecast
+that would land outside the calendar is "never" or null, and a trajectory
+whose points share a date keeps the later one.
 """
 
 from __future__ import annotations
@@ -20,6 +25,12 @@ from itertools import pairwise
 ONE = Decimal(1)
 ZERO = Decimal(0)
 
+# What a plan may hold (the plan checker and the admin refuse the rest). The rules themselves
+# accept any date; these bounds keep plans to what people mean and what screens can draw.
+EARLIEST_DATE = date(1900, 1, 1)
+LATEST_DATE = date(2200, 12, 31)
+MAX_REPORTING_PERIODS = 600  # fifty years of monthly reports
+
 
 class Direction(StrEnum):
     AT_LEAST = "at_least"
@@ -34,6 +45,7 @@ class Aggregation(StrEnum):
 class Trajectory(StrEnum):
     LINEAR = "linear"
     STEP = "step"
+    SMOOTH = "smooth"
 
 
 class Frequency(StrEnum):
@@ -50,6 +62,34 @@ class Status(StrEnum):
     ON_TRACK = "on_track"
     AT_RISK = "at_risk"
     LAGGING = "lagging"
+
+
+class Reason(StrEnum):
+    """Rule 8: the rule that decided a status."""
+
+    ACHIEVED = "achieved"
+    MISSED = "missed"
+    NO_DATA = "no_data"
+    RATIO = "ratio"  # rule 4 on the progress ratio
+    PACE = "pace"  # rule 7 turned the target lagging
+
+
+class Transition(StrEnum):
+    """DESIGN §4: how a new status compares with the previous one."""
+
+    WORSENED = "worsened"
+    RECOVERED = "recovered"
+
+
+class AlertKind(StrEnum):
+    """DESIGN §4: the events an evaluation records."""
+
+    WORSENED = "worsened"
+    MILESTONE_MISSED = "milestone_missed"
+    OVERDUE = "overdue"
+    RECOVERED = "recovered"
+    ESCALATED = "escalated"
+    REMINDER = "reminder"
 
 
 class Reporting(StrEnum):
@@ -115,9 +155,14 @@ class Forecast:
 
     @property
     def label(self) -> str | None:
-        if self.never:
-            return "never"
-        return self.reached_on.isoformat() if self.reached_on else None
+        return forecast_label(self.reached_on, never=self.never)
+
+
+def forecast_label(reached_on: date | None, *, never: bool) -> str | None:
+    """DESIGN §7's ``forecast``: the reach date, ``"never"``, or None without a forecast."""
+    if never:
+        return "never"
+    return reached_on.isoformat() if reached_on else None
 
 
 NO_FORECAST = Forecast(projected=None, reached_on=None, never=False)
@@ -125,17 +170,37 @@ NO_FORECAST = Forecast(projected=None, reached_on=None, never=False)
 
 @dataclass(frozen=True)
 class Judgement:
-    """The assessment of one target at one date (DESIGN §3, rules 1–7)."""
+    """The assessment of one target at one date (DESIGN §3, rules 1–8)."""
 
     evaluated_on: date
     actual: Decimal
-    expected: Decimal
+    as_of: date | None  # the period end of the latest counted approved entry (rule 1)
+    expected: Decimal  # expected(as_of); expected(evaluated_on) when there is no approved entry
+    expected_now: Decimal  # expected(evaluated_on)
     ratio: Decimal | None  # None when there is no approved entry yet
     status: Status
+    reason: Reason
     reporting: Reporting
     overdue_periods: list[str] = field(default_factory=list)
     milestones_missed: list[date] = field(default_factory=list)
     forecast: Forecast = NO_FORECAST
+    share: Decimal | None = None  # the share of the way from baseline to target (not a rule)
+
+
+# --- dates that cannot overflow -------------------------------------------
+
+
+def add_days(d: date, days: int) -> date:
+    """``d`` + ``days``, saturated at the ends of the calendar instead of raising."""
+    if days >= (date.max - d).days:
+        return date.max
+    if days <= (date.min - d).days:
+        return date.min
+    return d + timedelta(days=days)
+
+
+def _day_after(d: date) -> date | None:
+    return None if d == date.max else d + timedelta(days=1)
 
 
 # --- rule 1: actual -------------------------------------------------------
@@ -156,16 +221,90 @@ def actual_at(spec: TargetSpec, observations: Iterable[Observation], d: date) ->
     return counted[-1].value
 
 
+def as_of_date(observations: Iterable[Observation], d: date) -> date | None:
+    """Rule 1: the period end of the latest approved entry counted at ``d`` (None if none)."""
+    counted = observations_until(observations, d)
+    return counted[-1].period_end if counted else None
+
+
 # --- rule 2: expected trajectory -----------------------------------------
 
 
 def trajectory_points(spec: TargetSpec) -> list[Point]:
-    milestones = sorted(spec.milestones, key=lambda p: p.date)
+    """Baseline, the milestones in date order, and the target: the points the plan goes through.
+
+    A milestone outside the open interval (baseline date, due date), which the plan checker
+    refuses, is left out rather than bending the curve backwards; of two milestones on one
+    date the later listed wins.
+    """
+    inside = {
+        m.date: m
+        for m in spec.milestones
+        if spec.baseline_date < m.date < spec.due_date
+    }
     return [
         Point(spec.baseline_date, spec.baseline_value),
-        *milestones,
+        *(inside[day] for day in sorted(inside)),
         Point(spec.due_date, spec.target_value),
     ]
+
+
+def _sign(value: Fraction) -> int:
+    return (value > 0) - (value < 0)
+
+
+def _pchip_edge(h0: Fraction, h1: Fraction, m0: Fraction, m1: Fraction) -> Fraction:
+    """The end slope of the Fritsch–Carlson curve: a one-sided three-point estimate, kept
+    shape-preserving (Moler, *Numerical Computing with MATLAB* §3.6, as SciPy does)."""
+    d = ((2 * h0 + h1) * m0 - h0 * m1) / (h0 + h1)
+    if _sign(d) != _sign(m0):
+        return Fraction(0)
+    if _sign(m0) != _sign(m1) and abs(d) > 3 * abs(m0):
+        return 3 * m0
+    return d
+
+
+@lru_cache(maxsize=4096)
+def pchip_slopes(xs: tuple[Fraction, ...], ys: tuple[Fraction, ...]) -> tuple[Fraction, ...]:
+    """The slopes at each point of the monotone piecewise-cubic Hermite curve (Fritsch–Carlson),
+    exactly as SciPy's ``PchipInterpolator`` computes them, in exact arithmetic.
+
+    ``xs`` strictly increase. Where the data turn (neighbouring secants of opposite sign, or
+    a flat secant) the slope is 0, so the curve never overshoots between two points.
+    """
+    h = [b - a for a, b in pairwise(xs)]
+    m = [(y1 - y0) / dx for (y0, y1), dx in zip(pairwise(ys), h, strict=True)]
+    if len(xs) == 2:
+        return (m[0], m[0])
+    slopes = [Fraction(0)] * len(xs)
+    for k in range(1, len(xs) - 1):
+        before, after = m[k - 1], m[k]
+        if before == 0 or after == 0 or _sign(before) != _sign(after):
+            continue
+        # Weighted harmonic mean of the secants, weights from the interval lengths.
+        w1 = 2 * h[k] + h[k - 1]
+        w2 = h[k] + 2 * h[k - 1]
+        slopes[k] = (w1 + w2) / (w1 / before + w2 / after)
+    slopes[0] = _pchip_edge(h[0], h[1], m[0], m[1])
+    slopes[-1] = _pchip_edge(h[-1], h[-2], m[-1], m[-2])
+    return tuple(slopes)
+
+
+def _smooth_at(points: list[Point], d: date) -> Fraction:
+    """Rule 2 ``smooth``: the Hermite cubic of the interval holding ``d`` (inside the ends)."""
+    origin = points[0].date
+    xs = tuple(Fraction((p.date - origin).days) for p in points)
+    ys = tuple(Fraction(p.value) for p in points)
+    slopes = pchip_slopes(xs, ys)
+    x = Fraction((d - origin).days)
+    k = max(i for i in range(len(xs) - 1) if xs[i] <= x)
+    width = xs[k + 1] - xs[k]
+    t = (x - xs[k]) / width
+    h00 = 2 * t**3 - 3 * t**2 + 1
+    h10 = t**3 - 2 * t**2 + t
+    h01 = -2 * t**3 + 3 * t**2
+    h11 = t**3 - t**2
+    return h00 * ys[k] + h10 * width * slopes[k] + h01 * ys[k + 1] + h11 * width * slopes[k + 1]
 
 
 def expected_exact(spec: TargetSpec, d: date) -> Fraction:
@@ -181,12 +320,12 @@ def expected_exact(spec: TargetSpec, d: date) -> Fraction:
         return Fraction(points[-1].value)
     if spec.trajectory == Trajectory.STEP:
         return Fraction([p for p in points if p.date <= d][-1].value)
+    if spec.trajectory == Trajectory.SMOOTH:
+        return _smooth_at(points, d)
     for left, right in pairwise(points):
         if left.date <= d <= right.date:
-            span = (right.date - left.date).days
-            if span == 0:
-                return Fraction(right.value)
             elapsed = (d - left.date).days
+            span = (right.date - left.date).days
             return Fraction(left.value) + (
                 Fraction(right.value) - Fraction(left.value)
             ) * Fraction(elapsed, span)
@@ -196,6 +335,21 @@ def expected_exact(spec: TargetSpec, d: date) -> Fraction:
 def expected_at(spec: TargetSpec, d: date) -> Decimal:
     """Rule 2: the expected value at ``d`` (to 28 significant digits)."""
     return _decimal(expected_exact(spec, d))
+
+
+def expected_curve(spec: TargetSpec, *, samples: int = 48) -> list[Point]:
+    """The expected trajectory as points to draw: its own points for ``linear`` and ``step``
+    (the chart joins or steps them), and ``samples`` days spread along a ``smooth`` curve
+    besides its points."""
+    points = trajectory_points(spec)
+    if spec.trajectory != Trajectory.SMOOTH or len(points) == 2:
+        return points
+    span = (spec.due_date - spec.baseline_date).days
+    days = {p.date for p in points}
+    days.update(
+        add_days(spec.baseline_date, span * i // samples) for i in range(1, samples)
+    )
+    return [Point(day, expected_at(spec, day)) for day in sorted(days)]
 
 
 # --- rules 3 and 4: ratio and status --------------------------------------
@@ -222,21 +376,26 @@ def progress_ratio(
     return _decimal(ratio_exact(spec, actual, expected))
 
 
-def meets(direction: Direction, value: Decimal, threshold: Decimal) -> bool:
+def meets(direction: Direction, value: Decimal | Fraction, threshold: Decimal | Fraction) -> bool:
     if direction == Direction.AT_MOST:
         return value <= threshold
     return value >= threshold
 
 
 def judge_status(
-    spec: TargetSpec, *, actual: Decimal, ratio: Decimal | Fraction, has_data: bool, d: date
+    spec: TargetSpec,
+    *,
+    actual: Decimal,
+    ratio: Decimal | Fraction | None,
+    has_data: bool,
+    d: date,
 ) -> Status:
     """Rule 4, first match wins."""
-    if meets(spec.direction, actual, spec.target_value):
+    if has_data and meets(spec.direction, actual, spec.target_value):
         return Status.ACHIEVED
     if d > spec.due_date:
         return Status.MISSED
-    if not has_data:
+    if not has_data or ratio is None:
         return Status.NO_DATA
     if ratio >= ONE - spec.tolerance:
         return Status.ON_TRACK
@@ -245,19 +404,46 @@ def judge_status(
     return Status.LAGGING
 
 
+RULE4_REASONS = {
+    Status.ACHIEVED: Reason.ACHIEVED,
+    Status.MISSED: Reason.MISSED,
+    Status.NO_DATA: Reason.NO_DATA,
+    Status.ON_TRACK: Reason.RATIO,
+    Status.AT_RISK: Reason.RATIO,
+    Status.LAGGING: Reason.RATIO,
+}
+
+
+def share_of_way(spec: TargetSpec, actual: Decimal | Fraction) -> Fraction:
+    """How far ``actual`` has come from the baseline toward the target value (1 = there).
+
+    What a progress bar shows; it is rule 7's projected ratio applied to the actual, and
+    the same formula for both directions.
+    """
+    return ratio_exact(spec, actual, spec.target_value)
+
+
 # --- rule 5: milestones missed -------------------------------------------
 
 
 def milestones_missed(
     spec: TargetSpec, observations: Iterable[Observation], d: date
 ) -> list[date]:
-    """Milestones due by ``d`` whose value the actual as of the milestone date did not meet."""
-    observations = list(observations)
+    """Milestones dated by ``d`` whose reporting period has spoken — an approved entry ends on
+    or after the milestone (by ``d``), or the period holding it is past its deadline — and
+    whose value the actual as of that period's end does not meet."""
+    counted = observations_until(observations, d)
     missed = []
-    for milestone in sorted(spec.milestones, key=lambda p: p.date):
+    for milestone in trajectory_points(spec)[1:-1]:
         if milestone.date > d:
             continue
-        actual = actual_at(spec, observations, milestone.date)
+        period = period_containing(spec.frequency, milestone.date)
+        spoken = any(o.period_end >= milestone.date for o in counted) or (
+            report_deadline(period, spec.grace_days) < d
+        )
+        if not spoken:
+            continue
+        actual = actual_at(spec, counted, period.end)
         if actual is None:
             actual = spec.baseline_value
         if not meets(spec.direction, actual, milestone.value):
@@ -311,13 +497,39 @@ def reporting_periods(
     Cached: a pure function of three values that every rule about reporting asks for.
     """
     periods = []
-    period = period_containing(frequency, baseline_date)
+    period: Period | None = period_containing(frequency, baseline_date)
     if period.end <= baseline_date:
-        period = period_containing(frequency, period.end + timedelta(days=1))
-    while period.start <= due_date:
+        period = _next_period(frequency, period)
+    while period is not None and period.start <= due_date:
         periods.append(period)
-        period = period_containing(frequency, period.end + timedelta(days=1))
+        period = _next_period(frequency, period)
     return tuple(periods)
+
+
+def _next_period(frequency: Frequency, period: Period) -> Period | None:
+    """The period after ``period``; None after the calendar's last day."""
+    following = _day_after(period.end)
+    return None if following is None else period_containing(frequency, following)
+
+
+def period_count(frequency: Frequency, baseline_date: date, due_date: date) -> int:
+    """How many reporting periods a target has, without listing them (for the plan checker)."""
+    if due_date <= baseline_date:
+        return 0
+    months = _MONTHS_PER_PERIOD[frequency]
+    first = period_containing(frequency, baseline_date)
+    if first.end <= baseline_date:
+        first_index = (first.start.year * 12 + first.start.month - 1) // months + 1
+    else:
+        first_index = (first.start.year * 12 + first.start.month - 1) // months
+    last = period_containing(frequency, due_date)
+    last_index = (last.start.year * 12 + last.start.month - 1) // months
+    return max(0, last_index - first_index + 1)
+
+
+def report_deadline(period: Period, grace_days: int) -> date:
+    """The last day a period's report is on time: its end + grace days."""
+    return add_days(period.end, grace_days)
 
 
 def spec_periods(spec: TargetSpec) -> tuple[Period, ...]:
@@ -335,9 +547,10 @@ def find_period(spec: TargetSpec, key: str) -> Period | None:
 def overdue_periods(spec: TargetSpec, reported: Iterable[str], d: date) -> list[str]:
     """Rule 6: periods whose end + grace days < ``d`` with no submitted or approved entry."""
     reported = set(reported)
-    grace = timedelta(days=spec.grace_days)
     return [
-        p.key for p in spec_periods(spec) if p.end + grace < d and p.key not in reported
+        p.key
+        for p in spec_periods(spec)
+        if report_deadline(p, spec.grace_days) < d and p.key not in reported
     ]
 
 
@@ -391,23 +604,52 @@ def _decimal(value: Fraction) -> Decimal:
     return Decimal(value.numerator) / Decimal(value.denominator)
 
 
-def forecast(spec: TargetSpec, observations: Iterable[Observation], d: date) -> Forecast:
-    """Rule 7: the trend of the last four actuals, projected to the due date."""
+@dataclass(frozen=True)
+class TrendLine:
+    """Rule 7's least-squares line: ``value(day) = intercept + slope × (day − origin)``."""
+
+    intercept: Fraction
+    slope: Fraction  # per day
+    origin: date
+    first: date  # the first point the line was fitted through
+
+    def at(self, day: date) -> Fraction:
+        return self.intercept + self.slope * (day - self.origin).days
+
+
+def trend_line(
+    spec: TargetSpec, observations: Iterable[Observation], d: date
+) -> TrendLine | None:
+    """Rule 7's line through the last four (period end, actual) points counted at ``d``;
+    None with fewer than three approved entries."""
     counted = observations_until(observations, d)
     if len(counted) < FORECAST_MIN_ENTRIES:
-        return NO_FORECAST
+        return None
     points = trend_points(spec, counted)[-FORECAST_WINDOW:]
     intercept, slope, origin = least_squares(points)
-    exact = intercept + slope * (spec.due_date - origin).days
+    return TrendLine(intercept=intercept, slope=slope, origin=origin, first=points[0].date)
+
+
+def forecast(spec: TargetSpec, observations: Iterable[Observation], d: date) -> Forecast:
+    """Rule 7: the trend of the last four actuals, projected to the due date."""
+    line = trend_line(spec, observations, d)
+    if line is None:
+        return NO_FORECAST
+    exact = line.at(spec.due_date)
     projected = _decimal(exact)
-    toward = slope > 0 if spec.direction == Direction.AT_LEAST else slope < 0
+    toward = line.slope > 0 if spec.direction == Direction.AT_LEAST else line.slope < 0
     if not toward:
         return Forecast(projected=projected, reached_on=None, never=True, projected_exact=exact)
     # The first whole day on which the line meets the target value.
-    day = math.ceil((Fraction(spec.target_value) - intercept) / slope)
+    day = math.ceil((Fraction(spec.target_value) - line.intercept) / line.slope)
+    if day > (date.max - line.origin).days:
+        # It would reach the target only after 9999-12-31: never, as far as a calendar goes.
+        return Forecast(projected=projected, reached_on=None, never=True, projected_exact=exact)
+    if day < (date.min - line.origin).days:
+        return Forecast(projected=projected, reached_on=None, never=False, projected_exact=exact)
     return Forecast(
         projected=projected,
-        reached_on=origin + timedelta(days=day),
+        reached_on=line.origin + timedelta(days=day),
         never=False,
         projected_exact=exact,
     )
@@ -416,6 +658,22 @@ def forecast(spec: TargetSpec, observations: Iterable[Observation], d: date) -> 
 def projected_ratio(spec: TargetSpec, projected: Decimal | Fraction) -> Fraction:
     """Rule 7's ratio of the projected value to the whole way from baseline to target."""
     return ratio_exact(spec, projected, spec.target_value)
+
+
+def off_pace(spec: TargetSpec, trend: Forecast) -> bool:
+    """Rule 7's override: a ``linear`` plan whose projection falls short by more than the
+    tolerance."""
+    return (
+        spec.trajectory == Trajectory.LINEAR
+        and trend.projected_exact is not None
+        and projected_ratio(spec, trend.projected_exact) < ONE - spec.tolerance
+    )
+
+
+def clamp_percent(value: Decimal) -> Decimal:
+    """A percentage as shown: within 0–100. The rules keep the line's own value (123 % tells
+    how fast it moves); screens show what a percentage can be."""
+    return min(max(value, ZERO), Decimal(100))
 
 
 # --- all rules together ---------------------------------------------------
@@ -433,32 +691,125 @@ def assess(
     ones are ignored); ``reported_periods`` are the keys of periods that have a
     submitted or approved entry.
     """
-    observations = list(observations)
+    observations = observations_until(observations, d)
     reported_periods = set(reported_periods)
     actual = actual_at(spec, observations, d)
+    as_of = as_of_date(observations, d)
     has_data = actual is not None
     if actual is None:
         actual = spec.baseline_value
-    expected = expected_exact(spec, d)
-    ratio = ratio_exact(spec, actual, expected)
+    expected_now = expected_exact(spec, d)
+    # Version 2: the latest report is judged against the plan at the date it speaks for.
+    expected = expected_exact(spec, as_of) if as_of is not None else expected_now
+    ratio = ratio_exact(spec, actual, expected) if has_data else None
     # Statuses are judged on the exact ratio; Decimals are only for showing and storing.
     status = judge_status(spec, actual=actual, ratio=ratio, has_data=has_data, d=d)
+    reason = RULE4_REASONS[status]
     trend = forecast(spec, observations, d)
-    if (
-        spec.trajectory == Trajectory.LINEAR
-        and status in (Status.ON_TRACK, Status.AT_RISK)
-        and trend.projected_exact is not None
-        and projected_ratio(spec, trend.projected_exact) < ONE - spec.tolerance
-    ):
-        status = Status.LAGGING
+    if status in (Status.ON_TRACK, Status.AT_RISK) and off_pace(spec, trend):
+        status, reason = Status.LAGGING, Reason.PACE
     return Judgement(
         evaluated_on=d,
         actual=actual,
+        as_of=as_of,
         expected=_decimal(expected),
-        ratio=_decimal(ratio) if has_data else None,
+        expected_now=_decimal(expected_now),
+        ratio=_decimal(ratio) if ratio is not None else None,
         status=status,
+        reason=reason,
         reporting=reporting_state(spec, reported_periods, d),
         overdue_periods=overdue_periods(spec, reported_periods, d),
         milestones_missed=milestones_missed(spec, observations, d),
         forecast=trend,
+        share=_decimal(share_of_way(spec, actual)),
     )
+
+
+# --- DESIGN §4: what a new status means next to the previous one -------------------
+
+
+def transition(previous: Status | None, current: Status) -> Transition | None:
+    """A worse status (higher severity), a recovery (back to 0 from 1 or more), or nothing.
+    A target's first assessment is compared with ``no_data``."""
+    before = SEVERITY[previous if previous is not None else Status.NO_DATA]
+    now = SEVERITY[current]
+    if now > before:
+        return Transition.WORSENED
+    if now == 0 and before > 0:
+        return Transition.RECOVERED
+    return None
+
+
+def is_problem(status: Status) -> bool:
+    """Still ``lagging`` or ``missed``: what escalates, and what keeps an escalation open."""
+    return status in (Status.LAGGING, Status.MISSED)
+
+
+def reminder_due(period: Period, grace_days: int, d: date, reminder_days: int) -> bool:
+    """Whether ``d`` lies within ``reminder_days`` before the period's deadline (inclusive)."""
+    deadline = report_deadline(period, grace_days)
+    return add_days(deadline, -reminder_days) <= d <= deadline
+
+
+def alert_condition_holds(
+    kind: AlertKind,
+    subject: str,
+    judgement: Judgement,
+    *,
+    reported: set[str],
+    period: Period | None,
+    grace_days: int,
+    d: date,
+) -> bool:
+    """Whether the condition an open alert reports still holds at ``judgement`` (at ``d``).
+
+    ``subject`` is the alert's subject (a period key, a milestone date); ``period`` is the
+    reporting period a reminder is about, if the target still has it.
+    """
+    status = Status(judgement.status)
+    if kind == AlertKind.WORSENED:
+        return SEVERITY[status] > 0
+    if kind == AlertKind.ESCALATED:
+        return is_problem(status)
+    if kind == AlertKind.OVERDUE:
+        return subject in judgement.overdue_periods
+    if kind == AlertKind.MILESTONE_MISSED:
+        return subject in {m.isoformat() for m in judgement.milestones_missed}
+    if kind == AlertKind.REMINDER:
+        # Settled once its period is reported, or overdue (the overdue alert takes over).
+        if subject in reported:
+            return False
+        return period is not None and report_deadline(period, grace_days) >= d
+    return True  # a recovery is news, not a condition: it stays as it is
+
+
+# --- drawing a trend line (additive: screens' arithmetic kept with the rules) -------------
+
+
+def line_within(
+    line: TrendLine,
+    start: date,
+    end: date,
+    low: Decimal | None = None,
+    high: Decimal | None = None,
+) -> list[Point]:
+    """``line`` from ``start`` to ``end`` as points to draw, kept within [``low``, ``high``]
+    when given: where it crosses a bound it goes on flat along it (a percentage's forecast
+    stays within 0–100). A crossing falls on the nearest whole day, at the bound itself.
+    """
+    bounds = [Fraction(b) for b in (low, high) if b is not None]
+
+    def kept(value: Fraction) -> Fraction:
+        if low is not None:
+            value = max(value, Fraction(low))
+        if high is not None:
+            value = min(value, Fraction(high))
+        return value
+
+    points = {day: kept(line.at(day)) for day in (start, end)}
+    if line.slope:
+        for bound in bounds:
+            day = add_days(line.origin, round((bound - line.intercept) / line.slope))
+            if start < day < end:
+                points[day] = bound
+    return [Point(day, _decimal(points[day])) for day in sorted(points)]

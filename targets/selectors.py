@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 from collections import defaultdict
-from datetime import date, timedelta
+from collections.abc import Iterable
+from datetime import date
+from decimal import Decimal
 
 from django.db.models import Count, F, OuterRef, QuerySet, Subquery, Value
 from django.db.models.functions import Coalesce
@@ -83,51 +85,49 @@ def _workflow_events(records: list) -> list:
     return kept
 
 
-def _clamped_line(
-    line: list[tuple[date, float]], low: float, high: float
-) -> list[tuple[date, float]]:
-    """A straight line between two points, kept within [low, high]: flat past a bound."""
-    (start, first), (end, last) = line
-    points = [(start, min(max(first, low), high)), (end, min(max(last, low), high))]
-    for bound in (low, high):
-        if (first - bound) * (last - bound) < 0:  # the line crosses the bound
-            days = round((bound - first) / (last - first) * (end - start).days)
-            points.append((start + timedelta(days=days), bound))
-    return sorted(points)
+PERCENT_BOUNDS = (Decimal(0), Decimal(100))
 
 
 def chart_data(*, target: Target, today: date) -> dict:
-    """The trajectory chart's series (DESIGN §3): expected line, milestones, actuals, forecast."""
+    """The trajectory chart's series (DESIGN §3): the expected trajectory (rule 2, a ``smooth``
+    curve sampled densely enough to be drawn with straight segments), the milestones, the
+    approved actuals, rule 7's forecast line and the latest assessment's as-of point."""
     spec = target.spec(milestones=list(target.milestones.all()))
     approved = [
         rules.Observation(e.period_end, e.value)
         for e in target.entries.filter(status=EntryStatus.APPROVED).order_by("period_end")
     ]
-    actuals = rules.trend_points(spec, approved)
-    forecast: list[dict] = []
-    counted = rules.observations_until(approved, today)
-    if len(counted) >= rules.FORECAST_MIN_ENTRIES:
-        window = rules.trend_points(spec, counted)[-rules.FORECAST_WINDOW :]
-        intercept, slope, origin = rules.least_squares(window)
-        line = [
-            (day, float(intercept + slope * (day - origin).days))
-            for day in (window[0].date, spec.due_date)
-        ]
-        if target.value_type == ValueType.PERCENT:
-            line = _clamped_line(line, 0.0, 100.0)
-        forecast = [{"x": day.isoformat(), "y": value} for day, value in line]
-
-    def points(items) -> list[dict]:
-        return [{"x": p.date.isoformat(), "y": float(p.value)} for p in items]
-
+    forecast: list[rules.Point] = []
+    line = rules.trend_line(spec, approved, today)
+    if line is not None and line.first < spec.due_date:
+        # A percentage's line stays within 0–100 (the rules keep its own value).
+        bounds = PERCENT_BOUNDS if target.value_type == ValueType.PERCENT else (None, None)
+        forecast = rules.line_within(line, line.first, spec.due_date, *bounds)
     return {
         "stepped": spec.trajectory == rules.Trajectory.STEP,
-        "expected": points(rules.trajectory_points(spec)),
-        "milestones": points(sorted(spec.milestones, key=lambda p: p.date)),
-        "actuals": points(actuals),
-        "forecast": forecast,
+        "expected": _points(rules.expected_curve(spec)),
+        "milestones": _points(sorted(spec.milestones, key=lambda p: p.date)),
+        "actuals": _points(rules.trend_points(spec, approved)),
+        "forecast": _points(forecast),
+        "as_of": _as_of_point(target),
         "today": today.isoformat(),
         "measure": target.measure,
+    }
+
+
+def _points(items: Iterable[rules.Point]) -> list[dict]:
+    return [{"x": p.date.isoformat(), "y": float(p.value)} for p in items]
+
+
+def _as_of_point(target: Target) -> dict | None:
+    """The latest assessment's actual at its as-of date, with the value expected then."""
+    assessment = target.latest_assessment
+    if assessment is None or assessment.as_of is None or assessment.actual is None:
+        return None
+    return {
+        "x": assessment.as_of.isoformat(),
+        "y": float(assessment.actual),
+        "expected": float(assessment.expected) if assessment.expected is not None else None,
     }
 
 

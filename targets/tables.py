@@ -12,9 +12,10 @@ from django.utils.html import format_html
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import gettext_noop
 
+from targets import verdicts
 from targets.formatting import format_number, format_percent, tidy_decimal
 from targets.models import EntryStatus, Reporting, Status, Target
-from targets.templatetags.tracker import colour
+from targets.templatetags.tracker import as_of_text, colour, forecast_text
 
 # The pagination words of django-tables2's template, which ships no Vietnamese catalogue:
 # listed here so that makemessages keeps them in ours.
@@ -28,9 +29,14 @@ SMALL_SCREEN_HIDDEN = {"th": {"class": "d-none d-md-table-cell"},
 WIDE_SCREEN_ONLY = {"th": {"class": "d-none d-xxl-table-cell"},
                     "td": {"class": "d-none d-xxl-table-cell"}}
 NUMBER = {"th": {"class": "text-end"}, "td": {"class": "num text-end"}}
+SHARE_MEANING = _("Share of the way from the baseline to the target value")
 
 
-def _badge(value: str, label: str) -> str:
+def _badge(value: str, label: str, title: str = "") -> str:
+    if title:
+        return format_html(
+            '<span class="badge text-bg-{}" title="{}">{}</span>', colour(value), title, label
+        )
     return format_html('<span class="badge text-bg-{}">{}</span>', colour(value), label)
 
 
@@ -51,16 +57,33 @@ class StatusTable(tables.Table):
         verbose_name=_("Responsible unit"), accessor="responsible_unit__name",
         attrs=SMALL_SCREEN_HIDDEN,
     )
-    status = tables.Column(verbose_name=_("Status"), accessor="current_status")
+    # A target that could not be judged has no status (""): it is rendered, not skipped.
+    status = tables.Column(verbose_name=_("Status"), accessor="current_status", empty_values=())
+    # Rule 8's sentence: the badge's tooltip on the screen, a column of its own in exports.
+    reason = tables.Column(
+        verbose_name=_("Reason"), accessor="latest_assessment", visible=False, orderable=False,
+    )
+    # Not the progress ratio (which compares with the plan at the as-of date) but how much
+    # of the whole way is behind: 0 % for a bridge not yet built, whatever the plan expects.
     progress = tables.Column(
-        verbose_name=_("Progress"), accessor="latest_assessment__ratio",
-        order_by=("latest_assessment__ratio",),
+        verbose_name=_("Progress"), accessor="latest_assessment__share",
+        order_by=("latest_assessment__share",),
+        attrs={"th": {"title": SHARE_MEANING}},
     )
     actual = tables.Column(
         verbose_name=_("Actual"), accessor="latest_assessment__actual", attrs=NUMBER
     )
+    as_of = tables.Column(
+        verbose_name=_("As of"), accessor="latest_assessment__as_of", visible=False,
+    )
     expected = tables.Column(
-        verbose_name=_("Expected now"), accessor="latest_assessment__expected", attrs=NUMBER
+        verbose_name=_("Expected as of report"), accessor="latest_assessment__expected",
+        attrs=NUMBER,
+    )
+    expected_now = tables.Column(
+        verbose_name=_("Expected now"), accessor="latest_assessment__expected_now",
+        attrs={"th": {"class": "text-end d-none d-md-table-cell"},
+               "td": {"class": "num text-end d-none d-md-table-cell"}},
     )
     target_value = tables.Column(verbose_name=_("Target value"), attrs=NUMBER)
     measure = tables.Column(verbose_name=_("Unit of measure"), attrs=SMALL_SCREEN_HIDDEN)
@@ -84,8 +107,9 @@ class StatusTable(tables.Table):
         fields = ()
         # Status and progress next to the code, so that a phone shows them without scrolling.
         sequence = (
-            "code", "status", "progress", "name", "actual", "expected", "target_value",
-            "measure", "due_date", "reporting", "forecast", "last_entry", "plan", "area", "unit",
+            "code", "status", "reason", "progress", "name", "actual", "as_of", "expected",
+            "expected_now", "target_value", "measure", "due_date", "reporting", "forecast",
+            "last_entry", "plan", "area", "unit",
         )
         attrs = {"class": "table table-sm table-hover align-middle status-table"}
         order_by = ("code",)
@@ -102,8 +126,14 @@ class StatusTable(tables.Table):
         url = reverse("targets:target", args=[record.code])
         return format_html('<a href="{}" class="fw-semibold text-nowrap">{}</a>', url, record.code)
 
-    def render_status(self, value: str) -> str:
-        return _badge(value, STATUS_LABELS.get(value, value))
+    def render_status(self, value: str, record: Target) -> str:
+        assessment = record.latest_assessment
+        if assessment is not None and assessment.error:
+            return _badge("", _("Not judged"), verdicts.assessment_sentence(record, assessment))
+        # Built from the row's own target and assessment: no query per row.
+        return _badge(
+            value, STATUS_LABELS.get(value, value), verdicts.assessment_sentence(record, assessment)
+        )
 
     def render_reporting(self, record: Target) -> str:
         # Not ``value``: for a field with choices django-tables2 passes the display label.
@@ -111,19 +141,37 @@ class StatusTable(tables.Table):
         return _badge(state, REPORTING_LABELS.get(state, state))
 
     def render_progress(self, value: Decimal, record: Target) -> str:
-        width = max(0, min(100, float(value) * 100))
+        width = round(max(0, min(100, float(value) * 100)))
         label = format_percent(value)
         return format_html(
-            '<div class="progress" role="progressbar" aria-label="{}" aria-valuenow="{}" '
-            'aria-valuemin="0" aria-valuemax="100" style="min-width:5rem">'
-            '<div class="progress-bar bg-{}" style="width:{}%">{}</div></div>',
-            _("Progress"), round(width), colour(record.current_status), round(width), label,
+            '<div class="d-flex align-items-center gap-1" title="{}: {}">'
+            '<div class="progress flex-grow-1" role="progressbar" aria-label="{}" '
+            'aria-valuenow="{}" aria-valuemin="0" aria-valuemax="100">'
+            '<div class="progress-bar bg-{}" style="width:{}%"></div></div>'
+            '<span class="small num share">{}</span></div>',
+            SHARE_MEANING, label, SHARE_MEANING, width, colour(record.current_status), width,
+            label,
         )
 
-    def render_actual(self, value) -> str:
-        return format_number(value)
+    def render_actual(self, value, record: Target) -> str:
+        assessment = record.latest_assessment
+        if assessment.as_of is not None:
+            note = as_of_text(assessment.as_of)
+        elif assessment.status == Status.NO_DATA:  # no approved report: the baseline
+            note = _("baseline")
+        else:  # an assessment made before as-of dates were kept
+            return format_number(value)
+        return format_html(
+            '{}<div class="small text-body-secondary as-of">{}</div>', format_number(value), note
+        )
 
-    def render_expected(self, value) -> str:
+    def render_expected(self, value, record: Target) -> str:
+        # Without a report there is no as-of date to expect anything at.
+        if record.latest_assessment.as_of is None:
+            return "—"
+        return format_number(value, 2)
+
+    def render_expected_now(self, value) -> str:
         return format_number(value, 2)
 
     def render_target_value(self, value) -> str:
@@ -133,7 +181,7 @@ class StatusTable(tables.Table):
         return _short_date(value)
 
     def render_forecast(self, record: Target) -> str:
-        return forecast_text(record)
+        return forecast_text(record.latest_assessment) or "—"
 
     def render_last_entry(self, record: Target) -> str:
         status = record.last_entry_status
@@ -148,8 +196,14 @@ class StatusTable(tables.Table):
     def value_code(self, record: Target) -> str:
         return record.code
 
-    def value_status(self, value: str) -> str:
+    def value_status(self, value: str, record: Target) -> str:
+        assessment = record.latest_assessment
+        if assessment is not None and assessment.error:
+            return str(_("Not judged"))
         return str(STATUS_LABELS.get(value, value))
+
+    def value_reason(self, record: Target) -> str:
+        return verdicts.assessment_sentence(record, record.latest_assessment)
 
     def value_reporting(self, record: Target) -> str:
         state = record.latest_assessment.reporting if record.latest_assessment else ""
@@ -158,30 +212,31 @@ class StatusTable(tables.Table):
     def value_progress(self, value) -> str | Decimal:
         if value is None:
             return ""
-        ratio = round(Decimal(str(value)), 4)
-        return ratio if self.typed_values else str(ratio)
+        share = round(Decimal(str(value)), 4)
+        return share if self.typed_values else str(share)
 
     def value_actual(self, value) -> str | Decimal:
         return self._number(value)
 
-    def value_expected(self, value) -> str | Decimal:
+    def value_as_of(self, value) -> str | date:
+        return self._date(value)
+
+    def value_expected(self, value, record: Target) -> str | Decimal:
+        if record.latest_assessment.as_of is None:
+            return ""
+        return self._number(value)
+
+    def value_expected_now(self, value) -> str | Decimal:
         return self._number(value)
 
     def value_target_value(self, value) -> str | Decimal:
         return self._number(value)
 
     def value_due_date(self, value) -> str | date:
-        if not value:
-            return ""
-        return value if self.typed_values else value.isoformat()
+        return self._date(value)
 
     def value_forecast(self, record: Target) -> str:
-        assessment = record.latest_assessment
-        if assessment is None:
-            return ""
-        if assessment.forecast_never:
-            return str(_("never on the current pace"))
-        return assessment.forecast_label or ""
+        return forecast_text(record.latest_assessment, iso=True)
 
     def value_last_entry(self, record: Target) -> str:
         if not record.last_entry_period:
@@ -194,17 +249,10 @@ class StatusTable(tables.Table):
             return tidy_decimal(Decimal(str(value)))
         return _plain(value)
 
-
-def forecast_text(record: Target) -> str:
-    assessment = record.latest_assessment
-    if assessment is None:
-        return "—"
-    if assessment.forecast_never:
-        return str(_("never on the current pace"))
-    if assessment.forecast_reached_on:
-        return str(_("reached %(date)s") % {
-            "date": date_format(assessment.forecast_reached_on, "SHORT_DATE_FORMAT")})
-    return "—"
+    def _date(self, value) -> str | date:
+        if not value:
+            return ""
+        return value if self.typed_values else value.isoformat()
 
 
 def _plain(value) -> str:

@@ -28,8 +28,9 @@ def evaluate(on: date, rules: AlertSettings = RULES) -> EvaluationRun:
 
 def lagging_occupancy(people) -> None:
     """BX-OCC (linear 20 → 80 %, 2025-06-30 → 2030-12-31, quarterly, grace 15) fully reported
-    to 2026-Q3 and far behind: at 2026-11-24 expected = 20 + 60 × 512/2010 = 35.2836, actual 22,
-    ratio = 2 / 15.2836 = 0.1309 < 0.8 → lagging. Owner: the department's staff member."""
+    to 2026-Q3 and far behind: the actual 22 speaks for 2026-09-30 (457 days in), when
+    20 + 60 × 457/2010 = 33.6418 was expected: ratio = 2 / 13.6418 = 0.1466 < 0.8 → lagging.
+    Owner: the department's staff member."""
     Target.objects.filter(code="BX-OCC").update(owner=people["dept_staff"])
     for period, value in [
         ("2025-Q3", 20), ("2025-Q4", 20), ("2026-Q1", 21), ("2026-Q2", 21), ("2026-Q3", 22),

@@ -36,15 +36,23 @@ def test_english_digest_lists_each_alert_with_a_link(two_readers):
     assert message.to == ["ind.staff@example.org"]
     assert message.from_email == FROM
     assert message.subject == "[Target Tracker] 1 new alert (11/24/2026)"
-    assert "Status worsened from No data to Lagging (actual 22, expected now 35.28)." in (
-        message.body
-    )
+    # What happened, and on the next line why (rule 8): 22 % reported for 2026-Q3 against
+    # 20 + 60 × 457/2010 = 33.64 expected at 2026-09-30, a ratio of 2 / 13.64 = 15 %.
+    assert (
+        "  Status worsened: Status worsened from No data to Lagging.\n"
+        "  Lagging: 22 against 33.64 expected as of 09/30/2026 "
+        "(15 % of the planned progress, below 80 %).\n"
+    ) in message.body
     assert f"{SITE}/targets/BX-OCC/" in message.body
     assert f"{SITE}/alerts/" in message.body
     assert "The evaluation of 11/24/2026 found 1 new alert for you:" in message.body
     [(html, mimetype)] = message.alternatives
     assert mimetype == "text/html"
     assert f'<a href="{SITE}/targets/BX-OCC/"><strong>BX-OCC</strong>' in html
+    assert (
+        '<span class="reason" style="color: #444">Lagging: 22 against 33.64 expected as of '
+        "09/30/2026 (15 % of the planned progress, below 80 %).</span>"
+    ) in html
 
 
 def test_vietnamese_digest_for_a_vietnamese_reader(two_readers):
@@ -56,6 +64,10 @@ def test_vietnamese_digest_for_a_vietnamese_reader(two_readers):
     assert message.body.count(f"{SITE}/targets/BX-IP/") == 5
     html = message.alternatives[0][0]
     assert "Đợt đánh giá ngày" in html and f'href="{SITE}/targets/BX-IP/"' in html
+    # Each overdue report carries the verdict it was recorded with, in Vietnamese.
+    no_report = "Chưa có số liệu: chưa có báo cáo nào được duyệt."
+    assert message.body.count(f"\n  {no_report}\n") == 5
+    assert html.count(f'<span class="reason" style="color: #444">{no_report}</span>') == 5
 
 
 def test_the_message_id_is_stable_across_attempts(two_readers):
@@ -81,8 +93,14 @@ def test_each_kind_reads_well_in_both_languages(people):
     worsened = Alert.objects.get(key="BX-OCC:worsened:2026-11-24:lagging")
     with translation.override("vi"):
         assert alert_message(worsened) == (
-            "Tình trạng xấu đi từ Chưa có số liệu thành Chậm tiến độ "
-            "(thực tế 22, kế hoạch đến nay 35,28)."
+            "Tình trạng xấu đi từ Chưa có số liệu thành Chậm tiến độ. "
+            "Chậm tiến độ: thực tế 22 so với kế hoạch 33,64 tính đến 30-09-2026 "
+            "(đạt 15 % tiến độ kế hoạch, dưới 80 %)."
+        )
+    with translation.override("en"):
+        assert alert_message(worsened) == (
+            "Status worsened from No data to Lagging. Lagging: 22 against 33.64 expected as "
+            "of 09/30/2026 (15 % of the planned progress, below 80 %)."
         )
     alert = Alert.objects.get(key="BX-OCC:escalated:2026-11-24")
     with translation.override("en"):
@@ -94,6 +112,55 @@ def test_each_kind_reads_well_in_both_languages(people):
         assert alert_message(alert) == (
             "Vẫn Chậm tiến độ sau 30 ngày kể từ cảnh báo đầu tiên (24-11-2026): "
             "chuyển lãnh đạo đơn vị cấp trên."
+        )
+
+
+def test_an_alert_recorded_before_verdicts_were_kept_still_reads_well(people):
+    """Alerts recorded by version 1 kept only the actual and the value expected on the day."""
+    lagging_occupancy(people)
+    evaluate(date(2026, 11, 24))
+    worsened = Alert.objects.get(key="BX-OCC:worsened:2026-11-24:lagging")
+    worsened.params = {"actual": "22", "expected": "35.28"}
+    worsened.save(update_fields=["params"])
+    overdue = Alert.objects.filter(kind="overdue").first()
+    overdue.params = {"period": "2026-Q3", "deadline": "2026-10-15"}
+    overdue.save(update_fields=["params"])
+    with translation.override("en"):
+        assert alert_message(worsened) == (
+            "Status worsened from No data to Lagging (actual 22, expected 35.28 on 11/24/2026)."
+        )
+        assert alert_message(overdue) == (
+            "The report for 2026-Q3 is overdue (it was due by 10/15/2026)."
+        )
+    with translation.override("vi"):
+        assert alert_message(worsened) == (
+            "Tình trạng xấu đi từ Chưa có số liệu thành Chậm tiến độ "
+            "(thực tế 22, kế hoạch 35,28 tại ngày 24-11-2026)."
+        )
+
+
+def test_a_recovery_and_a_missed_milestone_say_why(people):
+    from targets.models import Target
+    from tests.alerting import report
+
+    # BX-IP (step, 1 by 2027-12-31) reported 0 to 2027-Q4: the milestone is missed.
+    periods = [p.key for p in Target.objects.get(code="BX-IP").reporting_periods()][:10]
+    for period in periods:
+        report("BX-IP", period, 0, author=people["staff"], reviewer=people["manager"])
+    evaluate(date(2028, 1, 20))
+    missed = Alert.objects.get(key="BX-IP:milestone_missed:2027-12-31")
+    with translation.override("en"):
+        assert alert_message(missed) == (
+            "The milestone of 12/31/2027 was missed. Lagging: 0 against 1 expected as of "
+            "12/31/2027 (0 % of the planned progress, below 80 %)."
+        )
+    report("BX-IP", "2028-Q1", 2, author=people["staff"], reviewer=people["manager"])
+    evaluate(date(2028, 4, 20))
+    recovered = Alert.objects.get(kind="recovered", target__code="BX-IP")
+    with translation.override("en"):
+        assert alert_message(recovered) == (
+            "Recovered: the status is now Achieved (it was Lagging). "
+            "Achieved: 2 reached the target of 2 (as of 03/31/2028)."
         )
 
 

@@ -6,6 +6,7 @@ out by hand from DESIGN.md; the arithmetic is in the comment next to it.
 
 from datetime import date
 from decimal import Decimal
+from fractions import Fraction
 
 from targets.rules import (
     NO_FORECAST,
@@ -17,21 +18,32 @@ from targets.rules import (
     Observation,
     Period,
     Point,
+    Reason,
     Reporting,
     Status,
     TargetSpec,
     Trajectory,
+    Transition,
     actual_at,
+    add_days,
     assess,
+    clamp_percent,
     expected_at,
     find_period,
     forecast,
+    is_problem,
     judge_status,
     milestones_missed,
+    off_pace,
     overdue_periods,
+    period_count,
     progress_ratio,
+    reminder_due,
+    report_deadline,
     reporting_periods,
     reporting_state,
+    share_of_way,
+    transition,
 )
 
 D = Decimal
@@ -300,14 +312,22 @@ def test_at_most_achieved_when_actual_at_or_below_target():
 
 
 def test_status_boundaries_from_real_numbers_via_assess():
-    # 100-day target, d = 2025-02-20 = day 50 → expected 50 (see HUNDRED_DAYS)
+    # 100-day target (see HUNDRED_DAYS): the one entry ends 02-10 = day 40, so as_of is
+    # 02-10 and the ratio is taken against expected(as_of) = 40, not against
+    # expected(d) = 50 on d = 2025-02-20 (day 50). One entry → no forecast, no pace rule.
     spec = make_spec(**HUNDRED_DAYS)
     d = date(2025, 2, 20)
     e = date(2025, 2, 10)
-    assert assess(spec, [ob(e, 45)], [], d).status == Status.ON_TRACK  # 45/50 = 0.9
-    assert assess(spec, [ob(e, "44.99")], [], d).status == Status.AT_RISK  # 0.8998
-    assert assess(spec, [ob(e, 40)], [], d).status == Status.AT_RISK  # 40/50 = 0.8
-    assert assess(spec, [ob(e, "39.99")], [], d).status == Status.LAGGING  # 0.7998
+    j = assess(spec, [ob(e, 36)], [], d)
+    assert j.as_of == e
+    assert j.expected == D(40)
+    assert j.expected_now == D(50)
+    assert j.ratio == D("0.9")  # 36/40
+    assert j.status == Status.ON_TRACK  # 0.9 ≥ 1 − 0.1
+    assert j.reason == Reason.RATIO
+    assert assess(spec, [ob(e, "35.99")], [], d).status == Status.AT_RISK  # 35.99/40 = 0.89975
+    assert assess(spec, [ob(e, 32)], [], d).status == Status.AT_RISK  # 32/40 = 0.8 ≥ 1 − 0.2
+    assert assess(spec, [ob(e, "31.99")], [], d).status == Status.LAGGING  # 0.79975 < 0.8
 
 
 def test_severity_orders_statuses():
@@ -330,41 +350,62 @@ def _milestone_target(**overrides) -> TargetSpec:
     return make_spec(**fields)
 
 
-def test_milestone_judged_by_actual_as_of_its_date_later_entry_does_not_rescue():
+def test_milestone_judged_by_actual_as_of_end_of_its_period_later_entry_does_not_rescue():
     spec = _milestone_target()
     entries = [ob(date(2025, 3, 31), 25), ob(date(2025, 6, 30), 40), ob(date(2025, 9, 30), 60)]
-    # 03-31: actual as of 03-31 = 25 ≥ 20 → met.  06-30: as of 06-30 = 40 < 50 → missed,
-    # although 60 ≥ 50 arrives on 09-30.
+    # Quarterly: the milestones sit on the last days of 2025-Q1 and 2025-Q2, whose own entries
+    # have spoken. 03-31: actual as of the end of Q1 = 25 ≥ 20 → met.  06-30: as of the end
+    # of Q2 = 40 < 50 → missed, although 60 ≥ 50 arrives for Q3 (09-30).
     assert milestones_missed(spec, entries, date(2025, 10, 15)) == [date(2025, 6, 30)]
 
 
 def test_milestone_met_by_entry_ending_before_the_milestone_date():
     spec = _milestone_target()
     entries = [ob(date(2025, 2, 28), 55)]
-    # as of 03-31 and as of 06-30 the actual is 55 ≥ 20 and ≥ 50 → nothing missed
+    # grace 0: on 10-15, Q1 (03-31 < 10-15) and Q2 (06-30 < 10-15) are past their deadlines,
+    # so both milestones are judged; as of the end of Q1 and of Q2 the actual is 55 ≥ 20 and
+    # ≥ 50 → nothing missed
     assert milestones_missed(spec, entries, date(2025, 10, 15)) == []
 
 
 def test_milestones_after_evaluation_date_are_not_reported():
     spec = _milestone_target()
     entries = [ob(date(2025, 3, 31), 10)]
-    # 03-31 is missed (10 < 20); 06-30 is after d
+    # 03-31 is judged by Q1's own entry and missed (10 < 20); 06-30 is after d
     assert milestones_missed(spec, entries, date(2025, 5, 1)) == [date(2025, 3, 31)]
 
 
 def test_milestone_on_evaluation_date_is_judged():
     spec = _milestone_target()
-    entries = [ob(date(2025, 3, 31), 10)]
+    # Q2's entry ends on the milestone date 06-30 = d: it counts (period ended on or before d),
+    # so the period holding the milestone has spoken: 40 < 50 → missed on 06-30 itself.
+    entries = [ob(date(2025, 3, 31), 10), ob(date(2025, 6, 30), 40)]
     assert milestones_missed(spec, entries, date(2025, 6, 30)) == [
         date(2025, 3, 31),
         date(2025, 6, 30),
     ]
+    # the day before, 06-30 is still ahead (m > d) and the Q2 entry does not count yet
     assert milestones_missed(spec, entries, date(2025, 6, 29)) == [date(2025, 3, 31)]
+
+
+def test_milestone_on_evaluation_date_without_its_entry_waits_for_the_deadline():
+    spec = _milestone_target()  # grace 0
+    entries = [ob(date(2025, 3, 31), 10)]
+    # on 06-30 no entry ends on or after 06-30, and Q2's deadline 06-30 + 0 = 06-30 is not
+    # < 06-30 → Q2 has not spoken, 06-30 is not judged yet
+    assert milestones_missed(spec, entries, date(2025, 6, 30)) == [date(2025, 3, 31)]
+    # on 07-01 the deadline has passed (06-30 < 07-01): judged with the actual as of the end of
+    # Q2 = 10 (the Q1 entry) < 50 → missed
+    assert milestones_missed(spec, entries, date(2025, 7, 1)) == [
+        date(2025, 3, 31),
+        date(2025, 6, 30),
+    ]
 
 
 def test_milestones_missed_without_any_entry_use_baseline():
     spec = _milestone_target()
-    # baseline 0 < 20 and < 50
+    # grace 0: on 07-01 both Q1 (03-31 < 07-01) and Q2 (06-30 < 07-01) are past their
+    # deadlines, so both milestones are judged; no entry → the baseline 0 < 20 and < 50
     assert milestones_missed(spec, [], date(2025, 7, 1)) == [date(2025, 3, 31), date(2025, 6, 30)]
 
 
@@ -379,12 +420,13 @@ def test_at_most_milestone_met_at_or_below_its_value():
     d = date(2025, 8, 15)
     assert milestones_missed(spec, [ob(date(2025, 6, 30), 70)], d) == []  # 70 ≤ 70
     assert milestones_missed(spec, [ob(date(2025, 6, 30), 65)], d) == []
-    # 71 > 70 → missed; 60 on 07-31 comes after the milestone date and does not rescue it
+    # 71 > 70 → missed; 60 on 07-31 comes after the end of Q2 (the period holding the
+    # milestone) and does not rescue it
     late = [ob(date(2025, 6, 30), 71), ob(date(2025, 7, 31), 60)]
     assert milestones_missed(spec, late, d) == [date(2025, 6, 30)]
 
 
-def test_sum_milestone_uses_cumulative_actual_as_of_milestone_date():
+def test_sum_milestone_uses_cumulative_actual_as_of_end_of_its_period():
     spec = make_spec(
         baseline_value=D(10),
         aggregation=Aggregation.SUM,
@@ -392,9 +434,9 @@ def test_sum_milestone_uses_cumulative_actual_as_of_milestone_date():
         milestones=(Point(date(2025, 6, 30), D(50)),),
     )
     d = date(2025, 9, 1)
-    # 10 + 20 + 20 = 50 ≥ 50 → met
+    # actual as of the end of Q2 (06-30, which holds the milestone): 10 + 20 + 20 = 50 ≥ 50 → met
     assert milestones_missed(spec, [ob(date(2025, 3, 31), 20), ob(date(2025, 6, 30), 20)], d) == []
-    # 10 + 20 + 19 = 49 < 50 → missed; the +100 on 07-31 is after the milestone date
+    # 10 + 20 + 19 = 49 < 50 → missed; the +100 on 07-31 is after the end of Q2
     short = [ob(date(2025, 3, 31), 20), ob(date(2025, 6, 30), 19), ob(date(2025, 7, 31), 100)]
     assert milestones_missed(spec, short, d) == [date(2025, 6, 30)]
 
@@ -775,26 +817,29 @@ STALL = [ob(date(2025, 1, 21), 38), ob(date(2025, 1, 31), 39), ob(date(2025, 2, 
 def test_stall_turns_on_track_linear_target_lagging():
     spec = make_spec(**HUNDRED_DAYS)
     j = assess(spec, STALL, [], date(2025, 2, 10))
-    # rule 4: d = day 40 → expected 40; actual 40 → ratio 1 → on_track.
+    # rule 4: as_of = 02-10 = d = day 40 → expected(as_of) 40; actual 40 → ratio 1 → on_track.
     # trend: x from 01-21 = 0, 10, 20; slope 0.1, intercept 38; due 04-11 is x = 80
-    # → projected 38 + 8 = 46; projected ratio 46/100 = 0.46 < 0.9 → lagging
+    # → projected 38 + 8 = 46; projected ratio 46/100 = 0.46 < 0.9 → lagging (rule 7: pace)
+    assert j.as_of == date(2025, 2, 10)
     assert j.expected == D(40)
     assert j.ratio == D(1)
     assert j.forecast.projected == D(46)
     # 100 at x = 62/0.1 = 620 → 01-21 + 365 = 2026-01-21, + 255 = 2026-10-03
     assert j.forecast.label == "2026-10-03"
     assert j.status == Status.LAGGING
+    assert j.reason == Reason.PACE
 
 
 def test_stall_does_not_change_a_step_target():
     spec = make_spec(trajectory=Trajectory.STEP, **HUNDRED_DAYS)
     j = assess(spec, STALL, [], date(2025, 2, 10))
-    # step, no milestones: expected on 02-10 = baseline 0 → ratio 1 → on_track; same
-    # projection 46, but rule 7 applies to linear trajectories only
+    # step, no milestones: expected(as_of 02-10) = baseline 0 → ratio 1 (rule 3) → on_track;
+    # same projection 46, but rule 7 applies to linear trajectories only
     assert j.expected == D(0)
     assert j.ratio == D(1)
     assert j.forecast.projected == D(46)
     assert j.status == Status.ON_TRACK
+    assert j.reason == Reason.RATIO
 
 
 def test_stall_turns_at_risk_linear_target_lagging():
@@ -877,30 +922,39 @@ def test_stall_does_not_turn_missed_or_achieved_into_lagging():
 
 # --- assess(): one full example per status ------------------------------------------------
 # HUNDRED_DAYS target: quarterly periods 2025-Q1 (ends 03-31) and 2025-Q2 (starts 04-01 ≤
-# due 04-11); grace 15 days; tolerance 0.10. d = 2025-02-20 is day 50 → expected 50.
+# due 04-11); grace 15 days; tolerance 0.10. d = 2025-02-20 is day 50 → expected_now 50;
+# the latest entry ends 2025-02-10 (day 40), so as_of = 02-10 and expected(as_of) = 40 is what
+# the actual is measured against (version 2; version 1 used 50).
 
 
 def test_assess_on_track():
     spec = make_spec(**HUNDRED_DAYS)
-    j = assess(spec, [ob(date(2025, 1, 31), 30), ob(date(2025, 2, 10), 46)], [], date(2025, 2, 20))
+    j = assess(spec, [ob(date(2025, 1, 31), 30), ob(date(2025, 2, 10), 37)], [], date(2025, 2, 20))
     assert j.evaluated_on == date(2025, 2, 20)
-    assert j.actual == D(46)
-    assert j.expected == D(50)
-    assert j.ratio == D("0.92")  # 46/50
+    assert j.actual == D(37)
+    assert j.as_of == date(2025, 2, 10)
+    assert j.expected == D(40)
+    assert j.expected_now == D(50)
+    assert j.ratio == D("0.925")  # 37/40 ≥ 0.9 (against expected_now: 37/50 = 0.74)
     assert j.status == Status.ON_TRACK
+    assert j.reason == Reason.RATIO
     assert j.reporting == Reporting.OK  # no period has ended
     assert j.overdue_periods == []
     assert j.milestones_missed == []
     assert j.forecast == NO_FORECAST  # two entries only
+    assert j.share == D("0.37")  # 37 of the way 0 → 100
 
 
 def test_assess_at_risk():
     spec = make_spec(**HUNDRED_DAYS)
-    j = assess(spec, [ob(date(2025, 1, 31), 30), ob(date(2025, 2, 10), 42)], [], date(2025, 2, 20))
-    assert j.actual == D(42)
-    assert j.expected == D(50)
-    assert j.ratio == D("0.84")  # 42/50, between 0.8 and 0.9
+    j = assess(spec, [ob(date(2025, 1, 31), 30), ob(date(2025, 2, 10), 34)], [], date(2025, 2, 20))
+    assert j.actual == D(34)
+    assert j.as_of == date(2025, 2, 10)
+    assert j.expected == D(40)
+    assert j.expected_now == D(50)
+    assert j.ratio == D("0.85")  # 34/40, between 0.8 and 0.9
     assert j.status == Status.AT_RISK
+    assert j.reason == Reason.RATIO
     assert j.forecast.label is None
 
 
@@ -908,9 +962,12 @@ def test_assess_lagging():
     spec = make_spec(**HUNDRED_DAYS)
     j = assess(spec, [ob(date(2025, 2, 10), 30)], [], date(2025, 2, 20))
     assert j.actual == D(30)
-    assert j.expected == D(50)
-    assert j.ratio == D("0.6")  # 30/50 < 0.8
+    assert j.as_of == date(2025, 2, 10)
+    assert j.expected == D(40)
+    assert j.expected_now == D(50)
+    assert j.ratio == D("0.75")  # 30/40 < 0.8
     assert j.status == Status.LAGGING
+    assert j.reason == Reason.RATIO
 
 
 def test_assess_no_data():
@@ -918,38 +975,50 @@ def test_assess_no_data():
     # an entry ending after d does not count
     j = assess(spec, [ob(date(2025, 3, 31), 60)], [], date(2025, 2, 20))
     assert j.actual == D(0)  # the baseline
-    assert j.expected == D(50)
+    assert j.as_of is None
+    assert j.expected == D(50)  # no approved entry: expected at d (day 50)
+    assert j.expected_now == D(50)
     assert j.ratio is None
     assert j.status == Status.NO_DATA
+    assert j.reason == Reason.NO_DATA
     assert j.reporting == Reporting.OK
     assert j.forecast == NO_FORECAST
 
 
 def test_assess_achieved_with_report_due():
     spec = make_spec(**HUNDRED_DAYS)
-    j = assess(spec, [ob(date(2025, 3, 31), 108)], [], date(2025, 4, 1))
-    # d = day 90 → expected 90; 108 ≥ 100 → achieved; ratio 108/90 = 1.2
+    j = assess(spec, [ob(date(2025, 3, 31), "106.8")], [], date(2025, 4, 1))
+    # as_of 03-31 = day 89 (Jan 31 + Feb 28 + 30) → expected 89; d 04-01 = day 90
+    # 106.8 ≥ 100 with an approved entry → achieved; ratio 106.8/89 = 1.2
     # 2025-Q1 ended 03-31 < 04-01, unreported, within grace (04-15) → due
-    assert j.actual == D(108)
-    assert j.expected == D(90)
+    assert j.actual == D("106.8")
+    assert j.as_of == date(2025, 3, 31)
+    assert j.expected == D(89)
+    assert j.expected_now == D(90)
     assert j.ratio == D("1.2")
     assert j.status == Status.ACHIEVED
+    assert j.reason == Reason.ACHIEVED
     assert j.reporting == Reporting.DUE
     assert j.overdue_periods == []
 
 
 def test_assess_missed_with_overdue_period():
     spec = make_spec(**HUNDRED_DAYS)
-    j = assess(spec, [ob(date(2025, 3, 31), 80)], [], date(2025, 5, 1))
-    # after the due date: expected clamped to 100; 80 < 100 → missed; ratio 80/100
-    # 2025-Q1: 03-31 + 15 = 04-15 < 05-01, not reported → overdue; Q2 not ended
-    assert j.actual == D(80)
-    assert j.expected == D(100)
-    assert j.ratio == D("0.8")
+    j = assess(spec, [ob(date(2025, 3, 31), 89)], [], date(2025, 5, 1))
+    # as_of 03-31 = day 89 → expected(as_of) 89 → ratio 89/89 = 1: on plan when it spoke,
+    # but d = 05-01 is after the due date 04-11 and 89 < 100 → missed (rule 4, before the
+    # ratio); expected_now is clamped to the target 100.
+    # 2025-Q1: 03-31 + 15 = 04-15 < 05-01, not reported → overdue; Q2 (ends 06-30) not ended
+    assert j.actual == D(89)
+    assert j.as_of == date(2025, 3, 31)
+    assert j.expected == D(89)
+    assert j.expected_now == D(100)
+    assert j.ratio == D(1)
     assert j.status == Status.MISSED
+    assert j.reason == Reason.MISSED
     assert j.reporting == Reporting.OVERDUE
     assert j.overdue_periods == ["2025-Q1"]
-    j = assess(spec, [ob(date(2025, 3, 31), 80)], ["2025-Q1"], date(2025, 5, 1))
+    j = assess(spec, [ob(date(2025, 3, 31), 89)], ["2025-Q1"], date(2025, 5, 1))
     assert j.reporting == Reporting.OK
     assert j.overdue_periods == []
 
@@ -958,30 +1027,37 @@ def test_assess_missed_without_data_past_due():
     spec = make_spec(**HUNDRED_DAYS)
     j = assess(spec, [], [], date(2025, 4, 12))
     assert j.actual == D(0)
+    assert j.as_of is None
     assert j.expected == D(100)
     assert j.ratio is None
     assert j.status == Status.MISSED
+    assert j.reason == Reason.MISSED
 
 
 def test_assess_on_track_with_milestone_missed_and_forecast():
-    # points (01-01, 0), (01-21, 30), (04-11, 100): 01-21 → 04-11 is 80 days
-    spec = make_spec(milestones=(Point(date(2025, 1, 21), D(30)),), **HUNDRED_DAYS)
+    # points (01-01, 0), (01-31, 36), (04-11, 100): 01-31 is day 30, 01-31 → 04-11 is 70 days
+    spec = make_spec(milestones=(Point(date(2025, 1, 31), D(36)),), **HUNDRED_DAYS)
     entries = [ob(date(2025, 1, 11), 18), ob(date(2025, 1, 21), 28), ob(date(2025, 1, 31), 35)]
     j = assess(spec, entries, [], date(2025, 1, 31))
-    # expected 01-31: 30 + 70 × 10/80 = 38.75; ratio 35/38.75 = 0.9032… → on_track
-    # milestone 01-21: actual as of 01-21 = 28 < 30 → missed
+    # as_of 01-31 = d: expected(as_of) = the milestone 36; ratio 35/36 = 0.9722… → on_track
+    # milestone 01-31 lies in 2025-Q1; the entry ending 01-31 (on or after the milestone,
+    # on or before d) means Q1 has spoken; actual as of the end of Q1 over the entries
+    # counted at d = 35 < 36 → missed
     # trend: x = 0, 10, 20; y = 18, 28, 35 → mean x 10, mean y 27;
     # Sxy = (−10)(−9) + 0 + 10 × 8 = 170; Sxx = 200 → slope 0.85, intercept 27 − 8.5 = 18.5
     # due 04-11 is x = 90 → projected 18.5 + 76.5 = 95 → 0.95 ≥ 0.9, no stall
     # 100 at x = 81.5/0.85 = 95.88… → first whole day 96 → 01-11 + 96 = 2025-04-17
     assert j.evaluated_on == date(2025, 1, 31)
     assert j.actual == D(35)
-    assert j.expected == D("38.75")
-    assert D("0.903") < j.ratio < D("0.904")
+    assert j.as_of == date(2025, 1, 31)
+    assert j.expected == D(36)
+    assert j.expected_now == D(36)
+    assert D("0.972") < j.ratio < D("0.973")
     assert j.status == Status.ON_TRACK
+    assert j.reason == Reason.RATIO
     assert j.reporting == Reporting.OK
     assert j.overdue_periods == []
-    assert j.milestones_missed == [date(2025, 1, 21)]
+    assert j.milestones_missed == [date(2025, 1, 31)]
     assert j.forecast.projected == D(95)
     assert j.forecast.reached_on == date(2025, 4, 17)
     assert j.forecast.label == "2025-04-17"
@@ -1020,7 +1096,7 @@ def test_reach_date_is_exact_for_thirty_day_spacing_with_slope_one_third():
 def test_projected_ratio_exactly_at_tolerance_with_slope_one_third_keeps_on_track():
     spec = make_spec(**HUNDRED_DAYS)
     entries = [ob(date(2025, 1, 11), 60), ob(date(2025, 1, 14), 61), ob(date(2025, 1, 17), 62)]
-    # rule 4: d = 01-17 is day 16 → expected 16, actual 62 → on_track.
+    # rule 4: as_of = d = 01-17 is day 16 → expected(as_of) 16, actual 62 → on_track.
     # trend: x = 0, 3, 6 → slope 1/3, intercept 60; due 04-11 is x = 90 → projected 90
     # → projected ratio exactly 0.9, not below → on_track.  100 at x = 120 → 2025-05-11.
     j = assess(spec, entries, [], date(2025, 1, 17))
@@ -1060,3 +1136,519 @@ def test_interpolated_ratio_just_below_0_8_is_lagging():
     on = date(2025, 2, 8)
     assert assess(spec, [ob(on, "3.7333")], [], on).status == Status.LAGGING
     assert assess(spec, [ob(on, "3.7334")], [], on).status == Status.AT_RISK
+
+
+# =========================================================================================
+# Version 2 of DESIGN §3, rule by rule
+# =========================================================================================
+
+# A four-year quarterly plan whose linear expectation is the day count: baseline 0 on
+# 2025-12-31, target 1461 on 2029-12-31 (365 + 365 + 366 + 365 = 1461 days), grace 30 days.
+# So expected(t) = days since 2025-12-31: 2026-03-31 → 90 (31 + 28 + 31), 2026-05-15 → 135
+# (90 + 30 + 15), 2026-06-30 → 181 (90 + 30 + 31 + 30), 2026-07-20 → 201, 2026-07-31 → 212.
+FOUR_YEARS = {
+    "baseline_date": date(2025, 12, 31),
+    "due_date": date(2029, 12, 31),
+    "target_value": D(1461),
+    "grace_days": 30,
+}
+
+
+# --- rule 3 (v2): the ratio is taken at the as-of date -------------------------------------
+
+
+def test_linear_target_on_plan_at_its_last_report_stays_on_track_weeks_later():
+    spec = make_spec(**FOUR_YEARS)
+    entries = [ob(date(2026, 3, 31), 90)]  # exactly on plan for 2026-Q1
+    j = assess(spec, entries, ["2026-Q1"], date(2026, 5, 15))
+    # as_of 03-31 → expected(as_of) 90 → ratio 90/90 = 1; expected_now has moved on to 135
+    # (version 1: 90/135 = 0.67 → lagging)
+    assert j.as_of == date(2026, 3, 31)
+    assert j.expected == D(90)
+    assert j.expected_now == D(135)
+    assert j.ratio == D(1)
+    assert j.status == Status.ON_TRACK
+    assert j.reason == Reason.RATIO
+    assert j.reporting == Reporting.OK
+    # at the end of Q2 (day 181) the same report is still judged against 90
+    j = assess(spec, entries, ["2026-Q1"], date(2026, 6, 30))
+    assert (j.expected, j.expected_now, j.ratio, j.status) == (
+        D(90),
+        D(181),
+        D(1),
+        Status.ON_TRACK,
+    )
+
+
+def test_missing_report_is_overdue_not_lagging():
+    spec = make_spec(**FOUR_YEARS)
+    entries = [ob(date(2026, 3, 31), 90)]
+    # 07-20 (day 201): Q2 ended 06-30 unreported, deadline 06-30 + 30 = 07-30 → due
+    j = assess(spec, entries, ["2026-Q1"], date(2026, 7, 20))
+    assert j.reporting == Reporting.DUE
+    assert j.status == Status.ON_TRACK  # 90/90
+    # 07-31 (day 212): 07-30 < 07-31 → Q2 overdue; still judged on the Q1 report → on_track
+    j = assess(spec, entries, ["2026-Q1"], date(2026, 7, 31))
+    assert j.expected_now == D(212)
+    assert j.reporting == Reporting.OVERDUE
+    assert j.overdue_periods == ["2026-Q2"]
+    assert j.ratio == D(1)
+    assert j.status == Status.ON_TRACK
+
+
+def test_at_most_target_on_plan_at_its_last_report_stays_on_track():
+    # 1461 → 0 over the four years: expected(t) = 1461 − days
+    spec = make_spec(
+        **{**FOUR_YEARS, "baseline_value": D(1461), "target_value": D(0)},
+        direction=Direction.AT_MOST,
+    )
+    j = assess(spec, [ob(date(2026, 3, 31), 1371)], ["2026-Q1"], date(2026, 5, 15))
+    # expected(03-31) = 1461 − 90 = 1371; ratio (1461 − 1371)/(1461 − 1371) = 1
+    # expected_now = 1461 − 135 = 1326
+    assert j.expected == D(1371)
+    assert j.expected_now == D(1326)
+    assert j.ratio == D(1)
+    assert j.status == Status.ON_TRACK
+
+
+def test_later_report_short_of_plan_at_its_own_date_lowers_the_ratio():
+    spec = make_spec(**FOUR_YEARS)
+    entries = [ob(date(2026, 3, 31), 90), ob(date(2026, 6, 30), 150)]
+    # as_of 06-30 → expected 181; 150/181 = 0.8287… → at_risk
+    j = assess(spec, entries, ["2026-Q1", "2026-Q2"], date(2026, 7, 20))
+    assert j.as_of == date(2026, 6, 30)
+    assert j.expected == D(181)
+    assert D("0.828") < j.ratio < D("0.829")
+    assert j.status == Status.AT_RISK
+
+
+# --- rule 3: ratio 1 when expected(as_of) is the baseline --------------------------------
+
+# A count-like plan: 0 parks on 2025-12-31, 1 by 2027-12-31, 2 by 2029-12-31, step.
+PARKS = {
+    **FOUR_YEARS,
+    "target_value": D(2),
+    "trajectory": Trajectory.STEP,
+    "milestones": (Point(date(2027, 12, 31), D(1)),),
+}
+
+
+def test_step_target_before_its_first_step_has_ratio_one():
+    spec = make_spec(**PARKS)
+    entries = [ob(date(2026, 3, 31), 0), ob(date(2027, 6, 30), 0), ob(date(2027, 9, 30), 0)]
+    j = assess(spec, entries, [], date(2028, 1, 10))
+    # as_of 2027-09-30: expected(as_of) = 0 = baseline → ratio 1 → on_track, although the
+    # plan expects 1 park now (2028-01-10 ≥ 2027-12-31); the Q4 report is not in yet
+    assert j.expected == D(0)
+    assert j.expected_now == D(1)
+    assert j.ratio == D(1)
+    assert j.status == Status.ON_TRACK
+    assert j.reason == Reason.RATIO
+    # when 2027-Q4 reports 0, expected(as_of 2027-12-31) = 1: ratio (0 − 0)/(1 − 0) = 0
+    j = assess(spec, [*entries, ob(date(2027, 12, 31), 0)], [], date(2028, 1, 20))
+    assert j.expected == D(1)
+    assert j.ratio == D(0)
+    assert j.status == Status.LAGGING
+
+
+def test_ratio_is_one_whatever_the_actual_when_expected_as_of_is_the_baseline():
+    # at_most step 5 → 3 (2027-12-31) → 1: as of 2026-06-30 the plan still expects 5; an
+    # actual of 6 (the wrong way) still gives ratio 1 by rule 3 (the difference is divided
+    # by nothing); the target is not achieved (6 > 1)
+    spec = make_spec(
+        **{
+            **PARKS,
+            "baseline_value": D(5),
+            "target_value": D(1),
+            "milestones": (Point(date(2027, 12, 31), D(3)),),
+        },
+        direction=Direction.AT_MOST,
+    )
+    j = assess(spec, [ob(date(2026, 6, 30), 6)], [], date(2026, 7, 10))
+    assert j.expected == D(5)
+    assert j.ratio == D(1)
+    assert j.status == Status.ON_TRACK
+
+
+# --- rule 4 (v2): achieved needs an approved entry ----------------------------------------
+
+
+def test_baseline_already_meeting_target_without_entry_is_no_data():
+    # baseline 120 ≥ target 100 (at_least), but nothing has been reported
+    spec = make_spec(
+        baseline_value=D(120), baseline_date=date(2025, 12, 31), due_date=date(2026, 12, 31)
+    )
+    j = assess(spec, [], [], date(2026, 5, 1))
+    assert j.actual == D(120)
+    assert j.as_of is None
+    assert j.ratio is None
+    assert j.status == Status.NO_DATA
+    assert j.reason == Reason.NO_DATA
+
+
+def test_baseline_already_meeting_target_without_entry_after_due_is_missed():
+    spec = make_spec(
+        baseline_value=D(120), baseline_date=date(2025, 12, 31), due_date=date(2026, 12, 31)
+    )
+    j = assess(spec, [], [], date(2027, 1, 1))
+    assert j.actual == D(120)
+    assert j.status == Status.MISSED
+    assert j.reason == Reason.MISSED
+
+
+def test_baseline_meeting_target_is_achieved_once_an_entry_says_so():
+    spec = make_spec(
+        baseline_value=D(120), baseline_date=date(2025, 12, 31), due_date=date(2026, 12, 31)
+    )
+    j = assess(spec, [ob(date(2026, 3, 31), 120)], [], date(2026, 5, 1))
+    # 120 ≥ 100 → achieved (first match). The ratio is still computed: expected(03-31) =
+    # 120 − 20 × 90/365; ratio (120 − 120)/(expected − 120) = 0
+    assert j.status == Status.ACHIEVED
+    assert j.reason == Reason.ACHIEVED
+    assert j.ratio == D(0)
+
+
+def test_at_most_baseline_already_below_target_without_entry_is_no_data():
+    spec = make_spec(baseline_value=D(30), target_value=D(40), direction=Direction.AT_MOST)
+    assert assess(spec, [], [], date(2025, 1, 5)).status == Status.NO_DATA  # 30 ≤ 40, no entry
+    assert assess(spec, [ob(date(2025, 1, 5), 30)], [], date(2025, 1, 5)).status == (
+        Status.ACHIEVED
+    )
+
+
+# --- rule 5 (v2): a milestone waits for the period that holds it -------------------------
+
+
+# Baseline 0 on 2025-12-31, 100 by 2026-12-31, quarterly, grace 15; milestone 30 on
+# 2026-02-15, which lies in 2026-Q1 (01-01 … 03-31, deadline 03-31 + 15 = 04-15).
+def _mid_quarter_milestone(**overrides) -> TargetSpec:
+    fields = {
+        "baseline_date": date(2025, 12, 31),
+        "due_date": date(2026, 12, 31),
+        "grace_days": 15,
+        "milestones": (Point(date(2026, 2, 15), D(30)),),
+    }
+    fields.update(overrides)
+    return make_spec(**fields)
+
+
+def test_milestone_is_not_judged_before_its_period_has_spoken():
+    spec = _mid_quarter_milestone()
+    # 02-20: the milestone date has passed but Q1 has neither ended nor been reported
+    assert milestones_missed(spec, [], date(2026, 2, 20)) == []
+    # 04-15: Q1 has ended, but its deadline 04-15 is not < 04-15 → still waiting
+    assert milestones_missed(spec, [], date(2026, 4, 15)) == []
+    # 04-16: 04-15 < 04-16 → Q1 is overdue and has spoken; baseline 0 < 30 → missed
+    assert milestones_missed(spec, [], date(2026, 4, 16)) == [date(2026, 2, 15)]
+    j = assess(spec, [], [], date(2026, 4, 16))
+    assert j.milestones_missed == [date(2026, 2, 15)]
+    assert j.overdue_periods == ["2026-Q1"]
+
+
+def test_milestone_is_judged_by_the_actual_at_the_end_of_the_period_holding_it():
+    spec = _mid_quarter_milestone()
+    # Q1's report 35 (period end 03-31 ≥ 02-15): actual as of 03-31 = 35 ≥ 30 → met,
+    # although on 02-15 itself nothing had been reported (version 1: baseline 0 → missed)
+    assert milestones_missed(spec, [ob(date(2026, 3, 31), 35)], date(2026, 3, 31)) == []
+    # a Q1 report of 25 < 30 → missed as soon as it counts (on 03-31)
+    short = [ob(date(2026, 3, 31), 25)]
+    assert milestones_missed(spec, short, date(2026, 3, 31)) == [date(2026, 2, 15)]
+    # the day before, the report has not ended and Q1 has not spoken
+    assert milestones_missed(spec, short, date(2026, 3, 30)) == []
+
+
+def test_milestone_is_judged_via_a_later_entry_when_its_own_period_has_none():
+    # milestone 50 on 2026-06-30 (end of Q2); grace 120 → Q2's deadline is 06-30 + 120 =
+    # 10-28 (31 + 31 + 30 = 92 days to 09-30, + 28)
+    spec = _mid_quarter_milestone(grace_days=120, milestones=(Point(date(2026, 6, 30), D(50)),))
+    entries = [ob(date(2026, 3, 31), 40), ob(date(2026, 9, 30), 70)]
+    # 10-15: no Q2 entry and Q2 not overdue, but the Q3 entry ends 09-30 ≥ 06-30 → spoken;
+    # actual as of the end of Q2 = the Q1 value 40 < 50 → missed (70 on 09-30 is too late)
+    assert milestones_missed(spec, entries, date(2026, 10, 15)) == [date(2026, 6, 30)]
+    # without the Q3 entry, Q2 has not spoken on 10-15 …
+    assert milestones_missed(spec, entries[:1], date(2026, 10, 15)) == []
+    # … and has on 10-29 (10-28 < 10-29)
+    assert milestones_missed(spec, entries[:1], date(2026, 10, 29)) == [date(2026, 6, 30)]
+    # a Q1 value of 55 ≥ 50 carries the milestone through the unreported Q2
+    met = [ob(date(2026, 3, 31), 55), ob(date(2026, 9, 30), 70)]
+    assert milestones_missed(spec, met, date(2026, 10, 15)) == []
+
+
+# --- rule 7 (v2): "never" past the calendar, a due date of 9999-12-31, linear only -------
+
+
+def test_forecast_is_never_when_the_line_reaches_the_target_only_after_9999():
+    spec = make_spec(baseline_date=date(2024, 12, 31), due_date=date(2026, 12, 31))
+    entries = [
+        ob(date(2025, 3, 31), 10),
+        ob(date(2025, 6, 30), 10),
+        ob(date(2025, 9, 30), "10.0001"),
+    ]
+    f = forecast(spec, entries, date(2025, 10, 1))
+    # x from 03-31 = 0, 91, 183 (30 + 31 + 30; + 31 + 31 + 30); mean x 274/3; y mean
+    # 30.0001/3 = 10.0000333…
+    # Sxy = Σ (x − x̄)·y = (−274·10 − 1·10 + 275·10.0001)/3 = 0.0275/3
+    # Sxx = (274² + 1² + 275²)/9 = (75076 + 1 + 75625)/9 = 150702/9
+    # slope = 0.0825/150702 ≈ 5.474e-7 per day (rising, toward 100 → not "never" for that)
+    # intercept = 10.0000333 − 5.474e-7 × 91.33 ≈ 9.99998
+    # 100 at x ≈ 90.00002 / 5.474e-7 ≈ 1.644e8 days (≈ 450 000 years), while 9999-12-31 is
+    # only ≈ 7975 × 365.2425 ≈ 2.913e6 days after 2025-03-31 → "never"
+    # projected at the due date (x = 275 + 365 = 640): 10.0000333 + 5.474e-7 × (640 − 91.33)
+    # = 10.0000333 + 0.0003004 = 10.0003337
+    assert f.never is True
+    assert f.reached_on is None
+    assert f.label == "never"
+    assert D("10.00033") < f.projected < D("10.00034")
+
+
+def test_due_date_9999_12_31_is_assessed_without_raising():
+    # baseline 9998-12-31 → due 9999-12-31 (365 days; 9999 is not a leap year), target 100,
+    # quarterly, grace 30, milestone 40 on 9999-06-30
+    spec = make_spec(
+        baseline_date=date(9998, 12, 31),
+        due_date=date(9999, 12, 31),
+        grace_days=30,
+        milestones=(Point(date(9999, 6, 30), D(40)),),
+    )
+    periods = reporting_periods(Frequency.QUARTERLY, spec.baseline_date, spec.due_date)
+    assert _keys(periods) == ["9999-Q1", "9999-Q2", "9999-Q3", "9999-Q4"]
+    assert periods[-1] == Period("9999-Q4", date(9999, 10, 1), date(9999, 12, 31))
+    entries = [ob(date(9999, 3, 31), 20), ob(date(9999, 6, 30), 45), ob(date(9999, 9, 30), 70)]
+    j = assess(spec, entries, [], date.max)
+    # linear through (06-30, 40): 06-30 → 12-31 is 184 days (31+31+30+31+30+31), 06-30 →
+    # 09-30 is 92 → expected(as_of 09-30) = 40 + 60 × 92/184 = 70; ratio 70/70 = 1 → on_track
+    # (d = the due date, which is not after it)
+    assert j.as_of == date(9999, 9, 30)
+    assert j.expected == D(70)
+    assert j.expected_now == D(100)
+    assert j.ratio == D(1)
+    assert j.status == Status.ON_TRACK
+    # overdue: Q1–Q3 unreported, deadlines 04-30, 07-30, 10-30 < 12-31; Q4's 12-31 + 30 days
+    # saturates at 9999-12-31, not < 9999-12-31 → not overdue
+    assert j.overdue_periods == ["9999-Q1", "9999-Q2", "9999-Q3"]
+    assert j.milestones_missed == []  # 45 ≥ 40 as of the end of Q2
+    # trend: x = 0, 91, 183; y = 20, 45, 70; x̄ = 274/3, ȳ = 45
+    # Sxy = (−274·20 − 1·45 + 275·70)/3 = (−5480 − 45 + 19250)/3 = 4575; Sxx = 150702/9
+    # slope = 41175/150702 = 0.27322…, intercept = 45 − 0.27322 × 91.33 = 20.0457
+    # 100 at x = 79.954/0.27322 = 292.6 → day 293, but 9999-03-31 + 275 is 9999-12-31 → never
+    # projected at x = 275: 20.0457 + 75.137 = 95.18 → 0.95 ≥ 0.9, no pace override
+    assert j.forecast.never is True
+    assert j.forecast.label == "never"
+    assert D("95.18") < j.forecast.projected < D("95.19")
+    assert j.reason == Reason.RATIO
+
+
+def test_due_date_9999_12_31_from_2025_lists_every_quarter_to_the_end_of_the_calendar():
+    spec = make_spec(**{**FOUR_YEARS, "due_date": date(9999, 12, 31)})
+    periods = reporting_periods(Frequency.QUARTERLY, spec.baseline_date, spec.due_date)
+    # 2026-Q1 … 9999-Q4: 4 × (9999 − 2026 + 1) = 4 × 7974 = 31896 quarters
+    assert len(periods) == 31896
+    assert period_count(Frequency.QUARTERLY, spec.baseline_date, spec.due_date) == 31896
+    assert periods[-1] == Period("9999-Q4", date(9999, 10, 1), date(9999, 12, 31))
+    j = assess(spec, [ob(date(2026, 3, 31), 1)], ["2026-Q1"], date.max)
+    # all but 2026-Q1 are unreported; 9999-Q4's deadline saturates at 9999-12-31 → 31894
+    assert len(j.overdue_periods) == 31894
+    assert j.overdue_periods[0] == "2026-Q2"
+    assert j.overdue_periods[-1] == "9999-Q3"
+    # 2025-12-31 → 9999-12-31: 7974 years × 365 + 1933 leap days (1993 multiples of 4 from
+    # 2028 to 9996, less the 60 centuries 2100 … 9900 not divisible by 400) = 2912443 days;
+    # expected(2026-03-31) = 1461 × 90/2912443 = 0.0451…; ratio 1/0.0451… = 2912443/131490
+    # = 22.15 → on_track on the due date itself
+    assert D("22.14") < j.ratio < D("22.16")
+    assert j.status == Status.ON_TRACK
+
+
+def test_pace_override_applies_to_linear_only_not_smooth_or_step():
+    # STALL on the 100-day plan: actual 40 on 02-10 = expected 40 → ratio 1 → on_track by
+    # rule 4; projected 46 → 0.46 < 0.9 (see test_stall_turns_on_track_linear_target_lagging)
+    linear = assess(make_spec(**HUNDRED_DAYS), STALL, [], date(2025, 2, 10))
+    assert (linear.status, linear.reason) == (Status.LAGGING, Reason.PACE)
+    # smooth without milestones is the same straight line: expected(02-10) = 40, ratio 1,
+    # projected 46 — but the pace rule is never for smooth
+    smooth = assess(
+        make_spec(trajectory=Trajectory.SMOOTH, **HUNDRED_DAYS), STALL, [], date(2025, 2, 10)
+    )
+    assert smooth.expected == D(40)
+    assert smooth.forecast.projected == D(46)
+    assert (smooth.status, smooth.reason) == (Status.ON_TRACK, Reason.RATIO)
+    # step: expected(02-10) = 0 = baseline → ratio 1; never overridden either
+    step = assess(
+        make_spec(trajectory=Trajectory.STEP, **HUNDRED_DAYS), STALL, [], date(2025, 2, 10)
+    )
+    assert step.forecast.projected == D(46)
+    assert (step.status, step.reason) == (Status.ON_TRACK, Reason.RATIO)
+
+
+def test_off_pace_is_false_for_smooth_and_step_with_the_same_forecast():
+    for trajectory, expected in (
+        (Trajectory.LINEAR, True),
+        (Trajectory.SMOOTH, False),
+        (Trajectory.STEP, False),
+    ):
+        spec = make_spec(trajectory=trajectory, **HUNDRED_DAYS)
+        # projected 46 of 100 → 0.46 < 0.9
+        assert off_pace(spec, forecast(spec, STALL, date(2025, 2, 10))) is expected
+
+
+# --- rule 8: every judgement names the rule that decided it ------------------------------
+
+
+def test_reason_achieved():
+    j = assess(make_spec(**HUNDRED_DAYS), [ob(date(2025, 2, 10), 100)], [], date(2025, 2, 20))
+    assert (j.status, j.reason) == (Status.ACHIEVED, Reason.ACHIEVED)  # 100 ≥ 100
+
+
+def test_reason_missed():
+    # d 04-12 is after the due date 04-11, 99 < 100
+    j = assess(make_spec(**HUNDRED_DAYS), [ob(date(2025, 3, 31), 99)], [], date(2025, 4, 12))
+    assert (j.status, j.reason) == (Status.MISSED, Reason.MISSED)
+
+
+def test_reason_no_data():
+    j = assess(make_spec(**HUNDRED_DAYS), [], [], date(2025, 2, 20))
+    assert (j.status, j.reason) == (Status.NO_DATA, Reason.NO_DATA)
+
+
+def test_reason_ratio_for_each_ratio_status():
+    spec = make_spec(**HUNDRED_DAYS)
+    e, d = date(2025, 2, 10), date(2025, 2, 20)  # expected(as_of 02-10) = 40
+    j = assess(spec, [ob(e, 40)], [], d)  # 40/40 = 1
+    assert (j.status, j.reason) == (Status.ON_TRACK, Reason.RATIO)
+    j = assess(spec, [ob(e, 33)], [], d)  # 33/40 = 0.825
+    assert (j.status, j.reason) == (Status.AT_RISK, Reason.RATIO)
+    j = assess(spec, [ob(e, 20)], [], d)  # 20/40 = 0.5
+    assert (j.status, j.reason) == (Status.LAGGING, Reason.RATIO)
+
+
+def test_reason_pace():
+    # rule 4 says on_track (ratio 1), rule 7 turns it lagging (projected 46 of 100)
+    j = assess(make_spec(**HUNDRED_DAYS), STALL, [], date(2025, 2, 10))
+    assert (j.status, j.reason) == (Status.LAGGING, Reason.PACE)
+
+
+def test_lagging_by_ratio_keeps_reason_ratio_even_when_also_off_pace():
+    # 10, 11, 12 on 01-21, 01-31, 02-10: ratio 12/40 = 0.3 → lagging by rule 4 already;
+    # trend slope 0.1 → projected 10 + 8 = 18 (off pace too), but rule 7 only turns
+    # on_track / at_risk into lagging, so the deciding rule is the ratio
+    entries = [ob(date(2025, 1, 21), 10), ob(date(2025, 1, 31), 11), ob(date(2025, 2, 10), 12)]
+    j = assess(make_spec(**HUNDRED_DAYS), entries, [], date(2025, 2, 10))
+    assert j.forecast.projected == D(18)
+    assert (j.status, j.reason) == (Status.LAGGING, Reason.RATIO)
+
+
+# --- DESIGN §7: period_count agrees with the listed periods ---------------------------------
+
+
+def test_period_count_equals_the_number_of_listed_periods():
+    cases = [
+        # (frequency, baseline, due, hand count)
+        (Frequency.MONTHLY, date(2025, 12, 15), date(2026, 3, 10), 4),  # 2025-12 … 2026-03
+        (Frequency.MONTHLY, date(2025, 12, 31), date(2026, 3, 1), 3),  # 2026-01 … 2026-03
+        (Frequency.QUARTERLY, date(2025, 6, 30), date(2030, 12, 31), 22),  # 2 + 5 × 4
+        (Frequency.QUARTERLY, date(2025, 5, 15), date(2026, 4, 1), 5),  # 2025-Q2 … 2026-Q2
+        (Frequency.HALF_YEARLY, date(2025, 6, 30), date(2027, 3, 31), 4),  # 2025-H2 … 2027-H1
+        (Frequency.HALF_YEARLY, date(2025, 7, 1), date(2026, 6, 30), 2),  # 2025-H2, 2026-H1
+        (Frequency.YEARLY, date(2025, 6, 30), date(2030, 1, 1), 6),  # 2025 … 2030
+        (Frequency.YEARLY, date(2025, 12, 31), date(2030, 12, 31), 5),  # 2026 … 2030
+        (Frequency.MONTHLY, date(1, 1, 1), date(1, 3, 1), 3),  # 0001-01 … 0001-03
+        (Frequency.YEARLY, date(9998, 12, 31), date(9999, 12, 31), 1),  # 9999
+    ]
+    for frequency, baseline, due, count in cases:
+        assert len(reporting_periods(frequency, baseline, due)) == count, (frequency, baseline)
+        assert period_count(frequency, baseline, due) == count, (frequency, baseline)
+
+
+def test_period_count_is_zero_when_due_is_not_after_baseline():
+    assert period_count(Frequency.QUARTERLY, date(2026, 1, 1), date(2026, 1, 1)) == 0
+    assert period_count(Frequency.YEARLY, date(2026, 1, 1), date(2025, 1, 1)) == 0
+
+
+# --- dates saturate at the ends of the calendar -------------------------------------------
+
+
+def test_add_days_saturates_at_the_ends_of_the_calendar():
+    assert add_days(date(2026, 1, 1), 0) == date(2026, 1, 1)
+    assert add_days(date(2026, 1, 1), 31) == date(2026, 2, 1)
+    assert add_days(date(9999, 12, 1), 30) == date(9999, 12, 31)  # exactly the last day
+    assert add_days(date(9999, 12, 1), 31) == date.max  # one past it
+    assert add_days(date(9999, 12, 1), 10**9) == date.max
+    assert add_days(date.max, 1) == date.max
+    assert add_days(date(1, 1, 10), -9) == date(1, 1, 1)
+    assert add_days(date(1, 1, 10), -10) == date.min
+    assert add_days(date.min, -(10**9)) == date.min
+
+
+def test_report_deadline_saturates_at_9999_12_31():
+    q3 = Period("9999-Q3", date(9999, 7, 1), date(9999, 9, 30))
+    assert report_deadline(q3, 91) == date(9999, 12, 30)  # 31 + 30 + 30 = 91 → 12-30
+    assert report_deadline(q3, 92) == date(9999, 12, 31)
+    assert report_deadline(q3, 32767) == date.max
+    q4 = Period("9999-Q4", date(9999, 10, 1), date(9999, 12, 31))
+    assert report_deadline(q4, 0) == date.max
+    assert report_deadline(q4, 32767) == date.max
+    q1 = Period("2026-Q1", date(2026, 1, 1), date(2026, 3, 31))
+    assert report_deadline(q1, 15) == date(2026, 4, 15)
+
+
+# --- DESIGN §4: transitions between statuses, and the helpers around alerts ---------------
+
+
+def test_a_higher_severity_is_a_worsening():
+    # severities: on_track/achieved/no_data 0 < at_risk 1 < lagging 2 < missed 3
+    assert transition(Status.ON_TRACK, Status.AT_RISK) == Transition.WORSENED  # 0 → 1
+    assert transition(Status.AT_RISK, Status.LAGGING) == Transition.WORSENED  # 1 → 2
+    assert transition(Status.LAGGING, Status.MISSED) == Transition.WORSENED  # 2 → 3
+    assert transition(Status.ACHIEVED, Status.LAGGING) == Transition.WORSENED  # 0 → 2
+
+
+def test_a_first_assessment_is_compared_with_no_data():
+    assert transition(None, Status.AT_RISK) == Transition.WORSENED  # 0 → 1
+    assert transition(None, Status.MISSED) == Transition.WORSENED  # 0 → 3
+    assert transition(None, Status.ON_TRACK) is None  # 0 → 0
+    assert transition(None, Status.NO_DATA) is None
+
+
+def test_back_to_severity_zero_from_one_or_more_is_a_recovery():
+    assert transition(Status.AT_RISK, Status.ON_TRACK) == Transition.RECOVERED  # 1 → 0
+    assert transition(Status.MISSED, Status.ACHIEVED) == Transition.RECOVERED  # 3 → 0
+    assert transition(Status.LAGGING, Status.NO_DATA) == Transition.RECOVERED  # 2 → 0
+
+
+def test_same_severity_or_better_but_not_zero_is_no_transition():
+    assert transition(Status.LAGGING, Status.AT_RISK) is None  # 2 → 1
+    assert transition(Status.MISSED, Status.LAGGING) is None  # 3 → 2
+    assert transition(Status.AT_RISK, Status.AT_RISK) is None  # 1 → 1
+    assert transition(Status.ON_TRACK, Status.ACHIEVED) is None  # 0 → 0
+    assert transition(Status.NO_DATA, Status.ON_TRACK) is None  # 0 → 0
+
+
+def test_only_lagging_and_missed_are_problems():
+    assert {s for s in Status if is_problem(s)} == {Status.LAGGING, Status.MISSED}
+
+
+def test_reminder_is_due_in_the_days_before_the_deadline_inclusive():
+    q1 = Period("2026-Q1", date(2026, 1, 1), date(2026, 3, 31))
+    # deadline 03-31 + 15 = 04-15; 5 reminder days → 04-10 … 04-15
+    assert reminder_due(q1, 15, date(2026, 4, 9), 5) is False
+    assert reminder_due(q1, 15, date(2026, 4, 10), 5) is True
+    assert reminder_due(q1, 15, date(2026, 4, 15), 5) is True
+    assert reminder_due(q1, 15, date(2026, 4, 16), 5) is False
+    q4 = Period("9999-Q4", date(9999, 10, 1), date(9999, 12, 31))
+    # deadline saturates at 9999-12-31; 3 reminder days → 12-28 … 12-31
+    assert reminder_due(q4, 30, date(9999, 12, 27), 3) is False
+    assert reminder_due(q4, 30, date(9999, 12, 28), 3) is True
+    assert reminder_due(q4, 30, date.max, 3) is True
+
+
+def test_clamp_percent_keeps_a_percentage_within_0_and_100():
+    assert clamp_percent(D(-5)) == D(0)
+    assert clamp_percent(D("55.5")) == D("55.5")
+    assert clamp_percent(D(123)) == D(100)
+
+
+def test_share_of_way_is_the_part_of_the_way_from_baseline_to_target():
+    up = make_spec(baseline_value=D(20), target_value=D(70))
+    assert share_of_way(up, D(45)) == Fraction(1, 2)  # (45 − 20)/(70 − 20)
+    down = make_spec(baseline_value=D(100), target_value=D(40), direction=Direction.AT_MOST)
+    assert share_of_way(down, D(70)) == Fraction(1, 2)  # (100 − 70)/(100 − 40)
+    assert share_of_way(down, D(106)) == Fraction(-1, 10)  # (100 − 106)/60

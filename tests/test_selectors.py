@@ -1,13 +1,16 @@
 """The reads behind the screens: scoping, annotations, counts, history, chart series."""
 
+from datetime import date
 from decimal import Decimal
+from itertools import pairwise
 
 import pytest
 
 from targets import selectors
 from targets.models import EntryStatus, Status, Target
 from targets.services import entries as workflow
-from targets.services.evaluation import targets_reassess
+from targets.services.evaluation import targets_evaluate, targets_reassess
+from targets.services.plans import load_located, plan_import
 from tests.conftest import TODAY, submitted_entry
 
 pytestmark = pytest.mark.django_db
@@ -90,6 +93,87 @@ def test_chart_data_has_the_expected_line_actuals_and_forecast(people):
     assert step["stepped"] is True
     assert step["milestones"] == [{"x": "2027-12-31", "y": 1.0}]
     assert step["forecast"] == []
+
+
+SMOOTH_PLAN = """
+plans:
+  - code: SMOOTH
+    name: "A plan that starts slowly"
+    unit: LC-BATXAT
+    start: 2025-07-01
+    end: 2030-12-31
+    areas:
+      - {code: misc, name: "Miscellaneous"}
+    targets:
+      - code: S-CURVE
+        name: "Workers attracted"
+        area: misc
+        responsible_unit: LC-BATXAT
+        measure: "workers"
+        value_type: integer
+        trajectory: smooth
+        baseline: {value: 0, date: 2026-01-01}
+        target: {value: 30, date: 2026-07-20}
+        frequency: monthly
+        milestones:
+          - {date: 2026-04-11, value: 10}
+"""
+
+
+def test_chart_data_draws_a_smooth_plan_as_its_sampled_curve(people):
+    """Points 100 days apart: (0, 0), (100, 10), (200, 30). The secants are 0.1 and 0.2 a day;
+    Fritsch–Carlson gives the slopes 0.05, 2/15 and 0.25 a day, and a Hermite cubic at the
+    middle of an interval is (y0 + y1) / 2 + h × (d0 − d1) / 8: 5 − 25/24 on day 50 and
+    20 − 35/24 on day 150 — below the straight lines, as a plan that speeds up should be."""
+    plan_import(data=load_located(SMOOTH_PLAN), filename="smooth.yaml")
+    data = selectors.chart_data(target=Target.objects.get(code="S-CURVE"), today=TODAY)
+    assert data["stepped"] is False
+    curve = {point["x"]: point["y"] for point in data["expected"]}
+    # 47 samples between the ends, one of them on the milestone, and the three points.
+    assert len(data["expected"]) == 49
+    assert list(curve) == sorted(curve)
+    # Through the baseline, the milestone and the target exactly.
+    assert curve["2026-01-01"] == 0.0
+    assert curve["2026-04-11"] == 10.0
+    assert curve["2026-07-20"] == 30.0
+    assert curve["2026-02-20"] == pytest.approx(5 - 25 / 24, abs=1e-9)
+    assert curve["2026-05-31"] == pytest.approx(20 - 35 / 24, abs=1e-9)
+    # Monotone: it never dips or overshoots between two points.
+    values = list(curve.values())
+    assert all(a <= b for a, b in pairwise(values))
+    assert data["milestones"] == [{"x": "2026-04-11", "y": 10.0}]
+
+
+def test_chart_data_marks_the_latest_reports_as_of_point(people):
+    p = people
+    target = Target.objects.get(code="BX-OCC")
+    assert selectors.chart_data(target=target, today=TODAY)["as_of"] is None  # never assessed
+    for period, value in [("2025-Q3", "22"), ("2025-Q4", "24"), ("2026-Q1", "26")]:
+        entry = submitted_entry(p["dept_staff"], "BX-OCC", period, value)
+        workflow.entry_approve(user=p["manager"], entry=entry)
+    targets_evaluate(on=TODAY)
+    target = Target.objects.select_related("latest_assessment").get(code="BX-OCC")
+    data = selectors.chart_data(target=target, today=TODAY)
+    # 2026-03-31 is 274 days after the baseline: expected 20 + 60 × 274/2010 = 28.179104.
+    assert data["as_of"] == {"x": "2026-03-31", "y": 26.0, "expected": pytest.approx(28.179104)}
+
+
+def test_a_falling_percent_forecast_stops_at_0(people):
+    """BX-OCC reported 60, 40, 20 on days 0, 92 and 182 after 2025-09-30: least squares give
+    60.072 − 0.21977 a day (sxy = −3640, sxx = 16562.67), about −300 % by the due date; drawn,
+    the line meets 0 and stays there."""
+    p = people
+    target = Target.objects.get(code="BX-OCC")
+    for period, value in [("2025-Q3", "60"), ("2025-Q4", "40"), ("2026-Q1", "20")]:
+        entry = submitted_entry(p["dept_staff"], "BX-OCC", period, value)
+        workflow.entry_approve(user=p["manager"], entry=entry)
+    forecast = selectors.chart_data(target=target, today=TODAY)["forecast"]
+    assert all(0 <= point["y"] <= 100 for point in forecast)
+    start, crossing, end = forecast
+    assert start["x"] == "2025-09-30" and start["y"] == pytest.approx(60, abs=0.2)
+    assert crossing["y"] == 0 and end == {"x": "2030-12-31", "y": 0.0}
+    # 60.072 / 0.21977 = 273.3: the nearest whole day is day 273, 2026-06-30.
+    assert date.fromisoformat(crossing["x"]) == date(2026, 6, 30)
 
 
 def test_review_list_is_the_managers_subtree(people):

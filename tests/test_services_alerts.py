@@ -58,8 +58,16 @@ def test_first_assessment_is_compared_with_no_data(people):
     assert (alert.kind, alert.previous_status, alert.status, alert.severity) == (
         AlertKind.WORSENED, "no_data", "lagging", 2,
     )
-    # expected = 20 + 60·512/2010 = 35.2836 → shown to 2 places
-    assert alert.params == {"actual": "22", "expected": "35.28"}
+    # The verdict is kept with the alert, for its email to say why: the actual 22 as of
+    # 2026-09-30, when 20 + 60·457/2010 = 33.6418 was expected (shown to 2 places);
+    # ratio 2/13.6418 = 0.146608… (stored to 6 places by the assessment, here in full).
+    params = alert.params
+    assert (params["status"], params["reason"], params["actual"], params["as_of"]) == (
+        "lagging", "ratio", "22", "2026-09-30"
+    )
+    assert params["expected"] == "33.64"
+    assert params["ratio"].startswith("0.14660831")
+    assert (params["target"], params["due"], params["tolerance"]) == ("80", "2030-12-31", "0.1")
 
 
 def test_alert_goes_to_owner_and_managers_of_the_responsible_unit(people):
@@ -92,16 +100,21 @@ def test_recipient_without_email_gets_the_alert_in_the_app_only(people):
 
 def test_a_later_worsening_is_a_new_event(people):
     report_bx_ip_until_q3(people)
-    # 2026-Q4 of BX-OCC: at 2027-01-05 expected = 20 + 60 × 554/2010 = 36.5373.
     lagging_occupancy(people)
     evaluate(D0)
     report("BX-OCC", "2026-Q4", 40, author=people["dept_staff"], reviewer=people["manager"])
-    # actual 40 → ratio 20 / 16.5373 = 1.21 → on_track: a recovery.
+    # 2026-Q4 = 40 speaks for 2026-12-31 (549 days): expected 20 + 60 × 549/2010 = 36.3881,
+    # ratio = 20 / 16.3881 = 1.22 → on_track: a recovery.
     recovered = evaluate(date(2027, 1, 5))
     assert "BX-OCC:recovered:2027-01-05:on_track" in keys()
     assert recovered.alerts_created == 1
-    # Later the target slips again: a new worsening with its own key. At 2027-09-01 (793 days)
-    # expected = 20 + 60 × 793/2010 = 43.672, ratio = 20 / 23.672 = 0.845 → at_risk.
+    # Without a new report nothing changes (2027-Q1 is overdue, which is its own alert) …
+    evaluate(date(2027, 5, 1))
+    assert not {k for k in keys() if ":worsened:2027" in k}
+    # … until a report shows the slip: 2027-Q2 = 38 speaks for 2027-06-30 (730 days), when
+    # 20 + 60 × 730/2010 = 41.7910 was expected: ratio = 18 / 21.7910 = 0.826 → at_risk, a new
+    # worsening with its own key. (The trend through 21, 22, 40, 38 projects about 109 ≥ 80.)
+    report("BX-OCC", "2027-Q2", 38, author=people["dept_staff"], reviewer=people["manager"])
     evaluate(date(2027, 9, 1))
     assert {k for k in keys() if ":worsened:" in k} == {
         "BX-OCC:worsened:2026-11-24:lagging",
@@ -320,21 +333,26 @@ def test_statements_stay_small_whatever_the_number_of_targets(people):
 
 
 def test_a_second_assessment_the_same_day_is_compared_with_the_first(people):
-    # BX-IP (step: 0 until the milestone 1 on 2027-12-31) reported 0 up to 2027-Q3.
-    quarters = ["2025-Q3", "2025-Q4", "2026-Q1", "2026-Q2", "2026-Q3", "2026-Q4",
-                "2027-Q1", "2027-Q2", "2027-Q3"]
-    for period in quarters:
-        report("BX-IP", period, 0, author=people["staff"], reviewer=people["manager"])
-    evaluate(date(2027, 12, 30))  # expected 0 → ratio 1 → on_track
-    evaluate(date(2028, 1, 5))  # expected 1, actual 0 → ratio 0 → lagging
-    assert "BX-IP:worsened:2028-01-05:lagging" in keys()
-    # The same day, 2027-Q4 = 1 is approved and the target re-assessed: on_track again. It is
-    # compared with that morning's lagging (not with 2027-12-30's on_track): a recovery.
-    report("BX-IP", "2027-Q4", 1, author=people["staff"], reviewer=people["manager"])
-    run = evaluate(date(2028, 1, 5))
+    # BX-OCC (linear 20 → 80 over 2010 days from 2025-06-30) reported on plan to 2026-Q2:
+    # 31 speaks for 2026-06-30 (365 days), when 20 + 60 × 365/2010 = 30.8955 was expected:
+    # ratio 11 / 10.8955 = 1.0096 → on_track.
+    for period, value in [("2025-Q3", 23), ("2025-Q4", 26), ("2026-Q1", 29), ("2026-Q2", 31)]:
+        report("BX-OCC", period, value, author=people["dept_staff"], reviewer=people["manager"])
+    evaluate(date(2026, 9, 1))
+    # 2026-Q3 = 22 (as of 2026-09-30: 2 / 13.6418 = 0.1466) → lagging in the morning run.
+    report("BX-OCC", "2026-Q3", 22, author=people["dept_staff"], reviewer=people["manager"])
+    evaluate(date(2027, 1, 5))
+    assert "BX-OCC:worsened:2027-01-05:lagging" in keys()
+    # The same day, 2026-Q4 = 45 is approved and the target re-assessed: as of 2026-12-31
+    # ratio 25 / 16.3881 = 1.53, and the trend through 29, 31, 22, 45 (x = 0, 91, 183, 275
+    # days from 2026-03-31; slope 1791.25/42044.75 = 0.0426) projects 31.75 + 0.0426 × 1598.75
+    # = 99.9 ≥ 80 at 2030-12-31 → on_track. It is compared with that morning's lagging (not
+    # with 2026-09-01's on_track): a recovery.
+    report("BX-OCC", "2026-Q4", 45, author=people["dept_staff"], reviewer=people["manager"])
+    run = evaluate(date(2027, 1, 5))
     assert run.alerts_created >= 1
-    assert "BX-IP:recovered:2028-01-05:on_track" in keys()
-    worsened = Alert.objects.get(key="BX-IP:worsened:2028-01-05:lagging")
+    assert "BX-OCC:recovered:2027-01-05:on_track" in keys()
+    worsened = Alert.objects.get(key="BX-OCC:worsened:2027-01-05:lagging")
     assert worsened.resolved_at is not None
 
 

@@ -364,3 +364,72 @@ def test_the_admin_form_refuses_plan_dates_that_strand_a_milestone(small_plan):
     plan.end = date(2027, 6, 30)
     with pytest.raises(ValidationError, match="BX-IP 2027-12-31"):
         plan.full_clean()
+
+
+def test_a_smooth_trajectory_is_accepted_and_kept():
+    import_text(SMALL_PLAN.replace("trajectory: step", "trajectory: smooth"))
+    assert Target.objects.get(code="BX-IP").trajectory == "smooth"
+
+
+PLAN_WITH = """
+units:
+  - {{code: LC, name: "Lao Cai"}}
+plans:
+  - code: P1
+    name: "Plan"
+    unit: LC
+    start: {start}
+    end: {end}
+    areas:
+      - {{code: a, name: "Area"}}
+    targets:
+      - code: T1
+        name: "T"
+        area: a
+        responsible_unit: LC
+        measure: "x"
+        frequency: {frequency}
+        baseline: {{value: 0, date: {baseline}}}
+        target: {{value: 1, date: {due}}}
+"""
+
+
+def test_dates_outside_1900_to_2200_are_refused_with_their_place():
+    with pytest.raises(ImportFailed) as failed:
+        import_text(
+            PLAN_WITH.format(
+                start="1899-12-31", end="9999-12-31", frequency="yearly",
+                baseline="1899-12-31", due="9999-12-31",
+            ),
+            "far.yaml",
+        )
+    messages = [str(p) for p in failed.value.problems]
+    for line, label, field, day in [
+        (8, "plan P1", "start", "1899-12-31"),
+        (9, "plan P1", "end", "9999-12-31"),
+        (19, "target T1", "baseline.date", "1899-12-31"),
+        (20, "target T1", "target.date", "9999-12-31"),
+    ]:
+        assert any(
+            m.startswith(f"far.yaml:{line} {label}: {field}:")
+            and f"{day} lies outside the years a plan may span (1900-01-01 – 2200-12-31)" in m
+            for m in messages
+        ), (line, field, messages)
+    assert Plan.objects.count() == 0 and Target.objects.count() == 0
+
+
+def test_more_reporting_periods_than_allowed_are_refused():
+    # Monthly from 2000-01-01 to 2050-12-31: the periods 2000-01 … 2050-12 are 51 × 12 = 612
+    # months, more than the 600 allowed; yearly, the same plan has 51 periods and imports.
+    text = PLAN_WITH.format(
+        start="2000-01-01", end="2050-12-31", frequency="monthly",
+        baseline="2000-01-01", due="2050-12-31",
+    )
+    with pytest.raises(ImportFailed) as failed:
+        import_text(text, "long.yaml")
+    assert [str(p) for p in failed.value.problems] == [
+        "long.yaml:18 target T1: frequency: 612 reporting periods between the baseline and due "
+        "dates: at most 600 are allowed (report less often or shorten the plan)"
+    ]
+    import_text(text.replace("monthly", "yearly"), "long.yaml")
+    assert len(Target.objects.get(code="T1").reporting_periods()) == 51

@@ -176,7 +176,10 @@ def test_badges_are_coloured_by_status_and_reporting_state(client, assessed):
     client.force_login(assessed["manager"])
     html = client.get(URL).content.decode()
     assert '<span class="badge text-bg-danger">Quá hạn</span>' in html
-    assert '<span class="badge text-bg-secondary">Chưa có số liệu</span>' in html
+    assert (
+        '<span class="badge text-bg-secondary" '
+        'title="Chưa có số liệu: chưa có báo cáo nào được duyệt.">Chưa có số liệu</span>'
+    ) in html
 
 
 def _forecast_never(code: str) -> None:
@@ -235,10 +238,13 @@ def test_xlsx_export_holds_numbers_and_dates(english, client, assessed):
     csv_row = _export_row(client.get(URL, {"_export": "csv"}), "BX-OCC", "csv")
     assert row["Target value"] == 80 and isinstance(row["Target value"], int | float)
     assert row["Due date"] == datetime.datetime(2030, 12, 31)
-    for column in ("Progress", "Actual", "Expected now"):
+    for column in ("Progress", "Actual", "Expected as of report", "Expected now"):
         assert isinstance(row[column], int | float), column
         assert row[column] == pytest.approx(float(csv_row[column]))
     assert row["Actual"] == 41.5
+    assert row["As of"] == datetime.datetime(2026, 9, 30) and csv_row["As of"] == "2026-09-30"
+    # The share of the way: (41.5 − 20) / (80 − 20) = 0.3583.
+    assert row["Progress"] == pytest.approx(0.3583)
     # The CSV keeps its plain text.
     assert csv_row["Target value"] == "80" and csv_row["Due date"] == "2030-12-31"
 
@@ -262,3 +268,156 @@ def test_status_and_progress_follow_the_code(client, assessed):
     for name in ("area", "unit", "measure"):
         classes = table.columns[name].attrs["th"]["class"].split()
         assert {"d-none", "d-md-table-cell"} <= set(classes)
+
+
+# --- what the verdict means (DESIGN §3 rule 8, §5) --------------------------------------
+
+BRIDGE_PLAN = """
+plans:
+  - code: BX-BRIDGE-PLAN
+    name: "Red River road bridge"
+    unit: LC-BATXAT
+    start: 2025-07-01
+    end: 2030-12-31
+    areas:
+      - {code: infra, name: "Infrastructure"}
+    targets:
+      - code: BX-BRIDGE
+        name: "Red River road bridge built"
+        area: infra
+        responsible_unit: LC-BATXAT
+        measure: "bridges"
+        value_type: integer
+        trajectory: step
+        baseline: {value: 0, date: 2025-06-30}
+        target: {value: 1, date: 2030-12-31}
+        frequency: quarterly
+        grace_days: 15
+"""
+
+
+@pytest.fixture
+def bridge(people):
+    """A bridge, 0 of 1 built, reported as such for 2026-Q3 and judged at TODAY (2026-11-24):
+    a step plan expects 0 until the due date, so the ratio is 1 (on track) — and the share of
+    the way is 0."""
+    from targets.services import entries as workflow
+
+    plan_import(data=load_located(BRIDGE_PLAN), filename="bridge.yaml")
+    entry = submitted_entry(people["staff"], "BX-BRIDGE", "2026-Q3", "0")
+    workflow.entry_approve(user=people["manager"], entry=entry)
+    targets_evaluate(on=TODAY)
+    return people
+
+
+def _cell(response, code: str, column: str) -> str:
+    table = response.context["table"]
+    row = next(r for r in table.page.object_list if r.record.code == code)
+    return str(row.get_cell(column))
+
+
+def test_the_bridge_not_yet_built_shows_an_empty_bar(english, client, bridge):
+    client.force_login(bridge["manager"])
+    response = client.get(URL, {"q": "BX-BRIDGE"})
+    progress = _cell(response, "BX-BRIDGE", "progress")
+    assert 'aria-valuenow="0"' in progress and 'style="width:0%"' in progress
+    assert '<span class="small num share">0 %</span>' in progress
+    # The header says what the bar is.
+    assert 'title="Share of the way from the baseline to the target value"' in (
+        response.content.decode()
+    )
+    # The badge says why the bridge is on track nonetheless.
+    assert _cell(response, "BX-BRIDGE", "status") == (
+        '<span class="badge text-bg-success" title="On track: 0 against 0 expected as of '
+        '09/30/2026 (100 % of the planned progress).">On track</span>'
+    )
+
+
+def test_a_bar_is_clamped_but_its_label_is_not(english, client, assessed):
+    from targets.models import Assessment
+
+    Assessment.objects.filter(target__code="BX-OCC").update(share="1.25")
+    Assessment.objects.filter(target__code="BX-IP").update(share="-0.5")
+    client.force_login(assessed["manager"])
+    response = client.get(URL)
+    over = _cell(response, "BX-OCC", "progress")
+    assert 'style="width:100%"' in over and ">125 %</span>" in over
+    under = _cell(response, "BX-IP", "progress")
+    assert 'style="width:0%"' in under and ">-50 %</span>" in under
+
+
+def test_the_actual_says_the_date_it_speaks_for(client, bridge):
+    client.force_login(bridge["manager"])
+    client.cookies["django_language"] = "en"
+    response = client.get(URL)
+    assert _cell(response, "BX-BRIDGE", "actual") == (
+        '0<div class="small text-body-secondary as-of">as of 09/30/2026</div>'
+    )
+    # Without an approved report the actual is the baseline, and no value is expected "then".
+    assert "baseline" in _cell(response, "BX-OCC", "actual")
+    assert _cell(response, "BX-OCC", "expected") == "—"
+    assert _cell(response, "BX-OCC", "expected_now") == "35.28"  # 20 + 60 × 512/2010 at TODAY
+    client.cookies["django_language"] = "vi"
+    response = client.get(URL)
+    assert "tính đến 30-09-2026" in _cell(response, "BX-BRIDGE", "actual")
+    assert 'title="Đúng tiến độ: thực tế 0 so với kế hoạch 0 tính đến 30-09-2026 ' in (
+        response.content.decode()
+    )
+
+
+def test_sorting_by_progress_sorts_by_the_share_of_the_way(client, bridge):
+    from targets.services import entries as workflow
+
+    entry = submitted_entry(bridge["dept_staff"], "BX-OCC", "2026-Q3", "50")
+    workflow.entry_approve(user=bridge["manager"], entry=entry)
+    targets_evaluate(on=TODAY)  # BX-OCC: (50 − 20) / 60 = 0.5; the bridge and BX-IP: 0
+    client.force_login(bridge["manager"])
+    rows = client.get(URL, {"sort": "-progress"}).context["table"].page.object_list
+    assert rows[0].record.code == "BX-OCC"
+
+
+def test_exports_carry_the_reason_and_the_as_of_date(english, client, bridge):
+    client.force_login(bridge["manager"])
+    row = _export_row(client.get(URL, {"_export": "csv"}), "BX-BRIDGE", "csv")
+    assert row["Status"] == "On track"
+    assert row["Reason"] == (
+        "On track: 0 against 0 expected as of 09/30/2026 (100 % of the planned progress)."
+    )
+    assert row["As of"] == "2026-09-30"
+    assert row["Progress"] == "0.0000"
+    no_report = _export_row(client.get(URL, {"_export": "csv"}), "BX-OCC", "csv")
+    assert no_report["Reason"] == "No data: no report has been approved yet."
+    assert no_report["As of"] == "" and no_report["Expected as of report"] == ""
+
+
+def test_a_target_that_could_not_be_judged_says_so(english, client, people, monkeypatch):
+    from targets import rules
+
+    judge = rules.assess
+
+    def failing(spec, *args, **kwargs):
+        if spec.baseline_value == 20:  # BX-OCC
+            raise ArithmeticError("a defect")
+        return judge(spec, *args, **kwargs)
+
+    monkeypatch.setattr(rules, "assess", failing)
+    targets_evaluate(on=TODAY)
+    client.force_login(people["manager"])
+    response = client.get(URL)
+    assert _cell(response, "BX-OCC", "status") == (
+        '<span class="badge text-bg-secondary" '
+        'title="Could not be judged: ArithmeticError: a defect">Not judged</span>'
+    )
+    assert _cell(response, "BX-OCC", "progress") == "—"
+    assert _cell(response, "BX-IP", "status").endswith(">No data</span>")
+    row = _export_row(client.get(URL, {"_export": "csv"}), "BX-OCC", "csv")
+    assert row["Status"] == "Not judged"
+    assert row["Reason"] == "Could not be judged: ArithmeticError: a defect"
+
+
+def test_the_reason_costs_no_query_per_row(client, people, django_assert_max_num_queries):
+    _targets(200)
+    client.force_login(people["manager"])
+    with django_assert_max_num_queries(QUERY_BOUND):
+        response = client.get(URL, {"per_page": 500})
+    assert response.content.decode().count('title="Chưa có số liệu: ') == 202

@@ -1,11 +1,13 @@
 """The target page: chart data, milestones, entries with history, alerts, source; 404 outside."""
 
 import json
+from datetime import date
 
 import pytest
 from django.urls import reverse
 
 from targets.services import entries as workflow
+from tests.alerting import evaluate, lagging_occupancy
 from tests.conftest import submitted_entry
 
 pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("english")]
@@ -95,3 +97,80 @@ def test_a_percent_projection_is_shown_within_0_and_100(client, assessed):
     assert forecast[-1] == {"x": "2030-12-31", "y": 100.0}
     start, crossing, end = forecast  # rises to 100, then stays there
     assert start["y"] < 100 and crossing["y"] == 100 and start["x"] < crossing["x"] < end["x"]
+
+
+def _assessment_card(html: str) -> str:
+    """The assessment card's markup, its whitespace collapsed."""
+    return " ".join(html.split('<h2 class="h5">')[2].split("</dl>")[0].split())
+
+
+def test_the_page_says_what_the_verdict_means(client, people):
+    """BX-OCC at 2026-11-24: 22 % reported for 2026-Q3, while the plan expected 20 + 60 ×
+    457/2010 = 33.64 at 2026-09-30 and 35.28 today; ratio 2 / 13.64 = 15 % (lagging, below
+    80 %); share of the way 2 / 60 = 3 %."""
+    lagging_occupancy(people)
+    evaluate(date(2026, 11, 24))
+    client.force_login(people["manager"])
+    response = client.get(url("BX-OCC"))
+    html = response.content.decode()
+    assert response.context["reason"] == (
+        "Lagging: 22 against 33.64 expected as of 09/30/2026 "
+        "(15 % of the planned progress, below 80 %)."
+    )
+    assert (
+        '<div class="alert alert-danger py-2" id="verdict" role="status">Lagging: 22 against '
+        "33.64 expected as of 09/30/2026 (15 % of the planned progress, below 80 %).</div>"
+    ) in html
+    card = _assessment_card(html)
+    muted = '<div class="small text-body-secondary">'
+    assert f'id="actual">22 % {muted}as of 09/30/2026</div>' in card
+    assert f'id="expected">33.64 % {muted}as of 09/30/2026</div>' in card
+    assert 'id="expected-now">35.28 %' in card and "as of 11/24/2026" in card
+    assert 'id="share">3 %' in card and 'id="ratio">15 %' in card
+    assert "Progress ratio" in card and "100 % = on plan" in card
+    # The alert on the same page says it as well.
+    assert "Status worsened from No data to Lagging. Lagging: 22 against 33.64" in html
+
+    client.cookies["django_language"] = "vi"
+    html = client.get(url("BX-OCC")).content.decode()
+    assert (
+        "Chậm tiến độ: thực tế 22 so với kế hoạch 33,64 tính đến 30-09-2026 "
+        "(đạt 15 % tiến độ kế hoạch, dưới 80 %)."
+    ) in html
+    assert "tính đến 30-09-2026" in _assessment_card(html)
+    assert "Tỷ lệ tiến độ" in html
+
+
+def test_without_a_report_the_actual_is_the_baseline(client, assessed):
+    client.force_login(assessed["manager"])
+    response = client.get(url("BX-OCC"))
+    card = _assessment_card(response.content.decode())
+    assert response.context["reason"] == "No data: no report has been approved yet."
+    assert "baseline: no approved report yet" in card
+    assert 'id="expected"' not in card and 'id="expected-now">' in card
+
+
+def test_a_target_that_could_not_be_judged_says_why(client, people, monkeypatch):
+    from targets import rules
+
+    monkeypatch.setattr(rules, "assess", lambda *args, **kwargs: 1 / 0)
+    evaluate(date(2026, 11, 24))
+    client.force_login(people["manager"])
+    html = client.get(url("BX-IP")).content.decode()
+    assert (
+        '<div class="alert alert-secondary py-2" id="verdict" role="status">'
+        "Could not be judged: ZeroDivisionError: division by zero</div>"
+    ) in html
+    assert 'id="ratio"' not in html
+
+
+def test_the_chart_marks_the_as_of_point(client, people):
+    lagging_occupancy(people)
+    evaluate(date(2026, 11, 24))
+    client.force_login(people["manager"])
+    chart = client.get(url("BX-OCC")).context["chart"]
+    assert chart["as_of"] == {"x": "2026-09-30", "y": 22.0, "expected": 33.641791}
+    assert chart["labels"]["as_of"] == "Latest report (as of 09/30/2026)"
+    client.cookies["django_language"] = "vi"
+    chart = client.get(url("BX-OCC")).context["chart"]
+    assert chart["labels"]["as_of"] == "Báo cáo gần nhất (tính đến 30-09-2026)"

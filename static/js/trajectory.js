@@ -1,5 +1,7 @@
-// The trajectory chart of a target page (Chart.js): expected line, milestones, approved
-// actuals and the forecast line, read from the json_script element "chart-data".
+// The trajectory chart of a target page (Chart.js): expected trajectory, milestones, approved
+// actuals, the forecast line and the latest report's as-of point, read from the json_script
+// element "chart-data". A smooth trajectory comes as a densely sampled curve: straight
+// segments between its points draw it, with no Chart.js tension of its own.
 (function () {
   "use strict";
   var source = document.getElementById("chart-data");
@@ -37,6 +39,15 @@
     datasets.push({
       label: data.labels.forecast, data: points(data.forecast), borderColor: "#dc3545",
       backgroundColor: "#dc3545", borderDash: [2, 3], pointRadius: 0, order: 2
+    });
+  }
+  var asOf = data.as_of ? { x: Date.parse(data.as_of.x), y: data.as_of.y } : null;
+  if (asOf) {
+    // The report the status speaks for: a ring around its actual, distinct from the others.
+    datasets.push({
+      label: data.labels.as_of, data: [asOf], showLine: false, pointStyle: "circle",
+      pointRadius: 9, pointHoverRadius: 10, borderWidth: 3, borderColor: "#6f42c1",
+      backgroundColor: "rgba(111, 66, 193, 0.15)", order: -1
     });
   }
   var xs = expected.map(function (p) { return p.x; });
@@ -86,6 +97,24 @@
         ctx.strokeStyle = "#198754";
         ctx.setLineDash([4, 4]);
         ctx.beginPath(); ctx.moveTo(x, area.top); ctx.lineTo(x, area.bottom); ctx.stroke();
+        ctx.restore();
+      }
+    }, {
+      // From the expected value at the as-of date to the actual then: the gap the status judges.
+      id: "as-of-gap",
+      afterDatasetsDraw: function (chart) {
+        if (!asOf || data.as_of.expected === null) { return; }
+        var x = chart.scales.x.getPixelForValue(asOf.x);
+        var area = chart.chartArea;
+        if (x < area.left || x > area.right) { return; }
+        var ctx = chart.ctx;
+        ctx.save();
+        ctx.strokeStyle = "#6f42c1";
+        ctx.setLineDash([2, 2]);
+        ctx.beginPath();
+        ctx.moveTo(x, chart.scales.y.getPixelForValue(data.as_of.expected));
+        ctx.lineTo(x, chart.scales.y.getPixelForValue(asOf.y));
+        ctx.stroke();
         ctx.restore();
       }
     }]

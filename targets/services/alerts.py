@@ -14,7 +14,7 @@ import uuid
 from collections import defaultdict
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
-from datetime import date, timedelta
+from datetime import date
 from typing import TYPE_CHECKING
 
 from django.conf import settings
@@ -22,7 +22,7 @@ from django.contrib.auth import get_user_model
 from django.db.models import Q
 from django.utils import timezone
 
-from targets import rules
+from targets import rules, verdicts
 from targets.models import (
     Alert,
     AlertKind,
@@ -38,7 +38,7 @@ from targets.models import (
 if TYPE_CHECKING:
     from targets.services.evaluation import Evaluated
 
-PROBLEM_STATUSES = (Status.LAGGING, Status.MISSED)
+PROBLEM_STATUSES = (Status.LAGGING, Status.MISSED)  # rules.is_problem, as a query filter
 # Kinds that stay open until their condition clears; the others are news, not conditions.
 RESOLVED_ON_RECOVERY = (AlertKind.WORSENED, AlertKind.ESCALATED)
 
@@ -87,55 +87,52 @@ def new_run_id() -> str:
 def transitions(result: Evaluated) -> list[Candidate]:
     """The alerts one evaluated target calls for (before de-duplication by key)."""
     target, judgement = result.target, result.judgement
+    if judgement is None:  # not judged: nothing to compare
+        return []
     on = judgement.evaluated_on
     now_status = Status(judgement.status)
     before = Status(result.previous.status) if result.previous is not None else Status.NO_DATA
-    new_severity = rules.SEVERITY[rules.Status(now_status)]
-    old_severity = rules.SEVERITY[rules.Status(before)]
     found: list[Candidate] = []
-    if new_severity > old_severity:
+    change = rules.transition(rules.Status(before), rules.Status(now_status))
+    if change is not None:
+        kind = AlertKind.WORSENED if change == rules.Transition.WORSENED else AlertKind.RECOVERED
         found.append(
             Candidate(
-                target, AlertKind.WORSENED, f"{on.isoformat()}:{now_status}", now_status, before,
-                params=_figures(judgement),
-            )
-        )
-    elif new_severity == 0 and old_severity > 0:
-        found.append(
-            Candidate(
-                target, AlertKind.RECOVERED, f"{on.isoformat()}:{now_status}", now_status, before,
-                params=_figures(judgement),
+                target, kind, f"{on.isoformat()}:{now_status}", now_status, before,
+                params=_figures(target, judgement),
             )
         )
     for missed in judgement.milestones_missed:
         found.append(
             Candidate(
                 target, AlertKind.MILESTONE_MISSED, missed.isoformat(), now_status,
-                params={"milestone": missed.isoformat(), **_figures(judgement)},
+                params={"milestone": missed.isoformat(), **_figures(target, judgement)},
             )
         )
     for period in judgement.overdue_periods:
         found.append(
             Candidate(
                 target, AlertKind.OVERDUE, period, now_status,
-                params={"period": period, "deadline": _deadline(target, period)},
+                params={
+                    "period": period,
+                    "deadline": _deadline(target, period),
+                    **_figures(target, judgement),
+                },
             )
         )
     return found
 
 
-def _figures(judgement: rules.Judgement) -> dict:
-    return {
-        "actual": format(judgement.actual.normalize(), "f"),
-        "expected": format(round(judgement.expected, 2).normalize(), "f"),  # as the screens show it
-    }
+def _figures(target: Target, judgement: rules.Judgement) -> dict:
+    """The verdict behind an alert, kept with it so that its email can say why (rule 8)."""
+    return verdicts.Verdict.from_judgement(target, judgement).params()
 
 
 def _deadline(target: Target, period_key: str) -> str:
     period = rules.find_period(target.spec(milestones=[]), period_key)
     if period is None:
         return ""
-    return (period.end + timedelta(days=target.grace_days)).isoformat()
+    return rules.report_deadline(period, target.grace_days).isoformat()
 
 
 def escalations(
@@ -146,7 +143,11 @@ def escalations(
     The episode starts with the earliest open (unresolved) worsening to lagging or
     missed; it escalates once, keyed by that first alert's date.
     """
-    problem = {r.target.pk: r for r in results if r.judgement.status in PROBLEM_STATUSES}
+    problem = {
+        r.target.pk: r
+        for r in results
+        if r.judgement is not None and rules.is_problem(rules.Status(r.judgement.status))
+    }
     if not problem:
         return []
     first: dict[int, Alert] = {}
@@ -190,11 +191,13 @@ def reminders(
     found = []
     for result in results:
         target = result.target
+        if result.judgement is None:
+            continue
         for period in target.reporting_periods():
-            deadline = period.end + timedelta(days=target.grace_days)
-            if deadline - timedelta(days=reminder_days) <= on <= deadline and (
+            if rules.reminder_due(period, target.grace_days, on, reminder_days) and (
                 period.key not in reported[target.pk]
             ):
+                deadline = rules.report_deadline(period, target.grace_days)
                 found.append(
                     Candidate(
                         target, AlertKind.REMINDER, period.key, result.judgement.status,
@@ -220,7 +223,9 @@ def alerts_record(
     results = [
         r
         for r in results
-        if r.assessment is not None and r.target.latest_assessment_id == r.assessment.pk
+        if r.assessment is not None
+        and r.judgement is not None
+        and r.target.latest_assessment_id == r.assessment.pk
     ]
     candidates: list[Candidate] = []
     for result in results:
@@ -367,23 +372,16 @@ def _still_holds(
     kind: str, subject: str, result: Evaluated, *, on: date, reported: dict[int, set[str]]
 ) -> bool:
     """Whether the condition an open alert reports still holds at this assessment."""
-    j = result.judgement
     target = result.target
-    if kind == AlertKind.WORSENED:
-        return rules.SEVERITY[rules.Status(j.status)] > 0
-    if kind == AlertKind.ESCALATED:
-        return j.status in PROBLEM_STATUSES
-    if kind == AlertKind.OVERDUE:
-        return subject in j.overdue_periods
-    if kind == AlertKind.MILESTONE_MISSED:
-        return subject in {d.isoformat() for d in j.milestones_missed}
-    if kind == AlertKind.REMINDER:
-        # Settled once its period is reported, or overdue (the overdue alert takes over).
-        if subject in reported[target.pk]:
-            return False
-        period = rules.find_period(target.spec(milestones=[]), subject)
-        return period is not None and period.end + timedelta(days=target.grace_days) >= on
-    return True  # a recovery is news, not a condition: it stays as it is
+    period = (
+        rules.find_period(target.spec(milestones=[]), subject)
+        if kind == AlertKind.REMINDER
+        else None
+    )
+    return rules.alert_condition_holds(
+        rules.AlertKind(kind), subject, result.judgement,
+        reported=reported[target.pk], period=period, grace_days=target.grace_days, d=on,
+    )
 
 
 def alerts_settle_period(*, target_id: int, period: str) -> int:

@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
+import logging
 from collections import defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import date
-from decimal import ROUND_HALF_EVEN, Decimal
+from decimal import ROUND_HALF_EVEN, Decimal, InvalidOperation
 from typing import Any
 
 from django.db import transaction
@@ -17,13 +18,16 @@ from targets.models import Assessment, EntryStatus, ProgressEntry, Target
 from targets.services import alerts as alerting
 from targets.services import delivery
 
+logger = logging.getLogger(__name__)
+
 
 @dataclass(frozen=True)
 class Evaluated:
     target: Target
-    judgement: rules.Judgement
-    previous: Assessment | None  # the latest assessment before this date, for alerts
+    judgement: rules.Judgement | None  # None when the target could not be judged
+    previous: Assessment | None  # the latest judged assessment before this date, for alerts
     assessment: Assessment | None  # None on a dry run
+    error: str = ""  # why the target could not be judged
 
 
 @dataclass(frozen=True)
@@ -34,8 +38,16 @@ class EvaluationRun:
     digest_ids: tuple[int, ...] = ()
 
 
-def judge_targets(targets: Iterable[Target], on: date) -> list[tuple[Target, rules.Judgement]]:
-    """Judge each target from its milestones and entries, loaded in two queries."""
+Judged = tuple[Target, rules.Judgement | None, str]
+
+
+def judge_targets(targets: Iterable[Target], on: date) -> list[Judged]:
+    """Judge each target from its milestones and entries, loaded in two queries.
+
+    A target that cannot be judged (the rules are total, so this is a defect, or a row no
+    valid input produces) gets its error instead of a judgement, and is logged; every
+    other target is judged as usual.
+    """
     targets = list(targets)
     ids = [t.pk for t in targets]
     approved: dict[int, list[rules.Observation]] = defaultdict(list)
@@ -47,30 +59,55 @@ def judge_targets(targets: Iterable[Target], on: date) -> list[tuple[Target, rul
         reported[target_id].add(period)
         if status == EntryStatus.APPROVED:
             approved[target_id].append(rules.Observation(period_end, value))
-    judged = []
+    judged: list[Judged] = []
     for target in targets:
-        spec = target.spec(milestones=list(target.milestones.all()))
-        judged.append(
-            (target, rules.assess(spec, approved[target.pk], reported[target.pk], on))
-        )
+        try:
+            spec = target.spec(milestones=list(target.milestones.all()))
+            judgement = rules.assess(spec, approved[target.pk], reported[target.pk], on)
+            _check_storable(judgement)
+        except Exception as exc:  # one target must not stop the evaluation of the others
+            logger.exception("Target %s could not be judged at %s", target.code, on)
+            judged.append((target, None, f"{type(exc).__name__}: {exc}"[:1000]))
+        else:
+            judged.append((target, judgement, ""))
     return judged
 
 
+ASSESSMENT_BATCH = 200
+# Assessments store numbers with 18 integer digits and 6 decimals.
+STORABLE = Decimal(10) ** 18
+
+
+def _check_storable(judgement: rules.Judgement) -> None:
+    """An actual beyond what an assessment can hold is refused here, for this target only;
+    a derived number (a ratio, a projection) beyond it is stored as null."""
+    if abs(judgement.actual) >= STORABLE:
+        raise ValueError(f"the actual {judgement.actual} is too large to store")
+
+
 def _stored(value: Decimal | None) -> Decimal | None:
-    if value is None:
+    if value is None or abs(value) >= STORABLE:
         return None
     return value.quantize(Decimal("0.000001"), rounding=ROUND_HALF_EVEN)
 
 
-def _assessment(target: Target, judgement: rules.Judgement) -> Assessment:
+def _assessment(target: Target, judgement: rules.Judgement | None, error: str, on: date
+                ) -> Assessment:
+    if judgement is None:
+        return Assessment(target=target, evaluated_on=on, status="", reason="", error=error)
     trend = judgement.forecast
     return Assessment(
         target=target,
         evaluated_on=judgement.evaluated_on,
         actual=_stored(judgement.actual),
+        as_of=judgement.as_of,
         expected=_stored(judgement.expected),
+        expected_now=_stored(judgement.expected_now),
         ratio=_stored(judgement.ratio),
+        share=_stored(judgement.share),
         status=judgement.status,
+        reason=judgement.reason,
+        error="",
         reporting=judgement.reporting,
         overdue_periods=list(judgement.overdue_periods),
         milestones_missed=[d.isoformat() for d in judgement.milestones_missed],
@@ -81,11 +118,13 @@ def _assessment(target: Target, judgement: rules.Judgement) -> Assessment:
 
 
 def previous_assessments(targets: list[Target], on: date) -> dict[int, Assessment]:
-    """For each target, its latest assessment dated on or before ``on``, read before this run
-    stores its own: a second assessment on the same day (an approval after the nightly job)
-    is compared with the first, so no flip within a day goes unseen."""
+    """For each target, its latest judged assessment dated on or before ``on``, read before
+    this run stores its own: a second assessment on the same day (an approval after the
+    nightly job) is compared with the first, so no flip within a day goes unseen. A run that
+    could not judge a target is skipped: the next verdict is compared with the last one."""
+    judged = Assessment.objects.filter(target__in=targets, evaluated_on__lte=on, error="")
     latest = (
-        Assessment.objects.filter(target__in=targets, evaluated_on__lte=on)
+        judged
         .order_by("target_id", "-evaluated_on")
         .distinct("target_id")
         if _supports_distinct_on()
@@ -94,9 +133,7 @@ def previous_assessments(targets: list[Target], on: date) -> dict[int, Assessmen
     if latest is not None:
         return {a.target_id: a for a in latest}
     found: dict[int, Assessment] = {}
-    for a in Assessment.objects.filter(target__in=targets, evaluated_on__lte=on).order_by(
-        "target_id", "-evaluated_on"
-    ):
+    for a in judged.order_by("target_id", "-evaluated_on"):
         found.setdefault(a.target_id, a)
     return found
 
@@ -136,16 +173,17 @@ def targets_evaluate(
     if dry_run:
         return EvaluationRun(
             on=on,
-            results=[Evaluated(t, j, previous.get(t.pk), None) for t, j in judged],
+            results=[Evaluated(t, j, previous.get(t.pk), None, e) for t, j, e in judged],
         )
-    rows = [_assessment(t, j) for t, j in judged]
+    rows = [_assessment(t, j, e, on) for t, j, e in judged]
     fields = [
-        "actual", "expected", "ratio", "status", "reporting", "overdue_periods",
-        "milestones_missed", "projected", "forecast_reached_on", "forecast_never",
-        "computed_at",
+        "actual", "as_of", "expected", "expected_now", "ratio", "share", "status", "reason",
+        "error", "reporting", "overdue_periods", "milestones_missed", "projected",
+        "forecast_reached_on", "forecast_never", "computed_at",
     ]
     stored = Assessment.objects.bulk_create(
         rows,
+        batch_size=ASSESSMENT_BATCH,  # statements stay small whatever the number of targets
         update_conflicts=True,
         unique_fields=["target", "evaluated_on"],
         update_fields=fields,
@@ -166,7 +204,8 @@ def targets_evaluate(
             moved.append(target)
     Target.objects.bulk_update(moved, ["latest_assessment"])
     results = [
-        Evaluated(t, j, previous.get(t.pk), a) for (t, j), a in zip(judged, stored, strict=True)
+        Evaluated(t, j, previous.get(t.pk), a, e)
+        for (t, j, e), a in zip(judged, stored, strict=True)
     ]
     recorded = alerting.alerts_record(
         results=results,
@@ -219,19 +258,26 @@ def _number(value: Decimal | None, places: int | None = None) -> Any:
     """A Decimal as a JSON number: an int when whole, else a float (``places`` rounds)."""
     if value is None:
         return None
-    if places is not None:
-        return float(round(value, places))
-    if value == value.to_integral_value():
+    if places is None and value == value.to_integral_value():
         return int(value)
-    return float(round(value, 4))
+    try:
+        return float(round(value, 4 if places is None else places))
+    except InvalidOperation:  # more digits than a Decimal context holds: no rounding needed
+        return float(value)
 
 
-def judgement_json(target: Target, judgement: rules.Judgement) -> dict[str, Any]:
+def judgement_json(target: Target, judgement: rules.Judgement | None, error: str = ""
+                   ) -> dict[str, Any]:
+    if judgement is None:
+        return {"code": target.code, "status": None, "error": error}
     return {
         "code": target.code,
         "status": str(judgement.status),
+        "reason": str(judgement.reason),
+        "as_of": judgement.as_of.isoformat() if judgement.as_of else None,
         "actual": _number(judgement.actual),
         "expected": _number(judgement.expected),
+        "expected_now": _number(judgement.expected_now),
         "ratio": _number(judgement.ratio, 4),
         "projected": _number(judgement.forecast.projected, 4),
         "forecast": judgement.forecast.label,
@@ -245,6 +291,6 @@ def run_json(run: EvaluationRun) -> dict[str, Any]:
     return {
         "date": run.on.isoformat(),
         "alerts_created": run.alerts_created,
-        "targets": [judgement_json(r.target, r.judgement) for r in run.results],
+        "targets": [judgement_json(r.target, r.judgement, r.error) for r in run.results],
     }
 

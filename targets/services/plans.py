@@ -22,6 +22,7 @@ from django.db import IntegrityError, transaction
 from django.db.models import Model
 from django.utils.translation import gettext as _
 
+from targets import rules
 from targets.errors import ImportFailed, Problem, WorkflowError
 from targets.models import (
     Aggregation,
@@ -191,6 +192,13 @@ def _date_field(
     value = _date(raw)
     if value is None:
         c.add(m, label, name, _("“%(value)s” is not a date (YYYY-MM-DD)") % {"value": raw})
+    elif not (rules.EARLIEST_DATE <= value <= rules.LATEST_DATE):
+        c.add(
+            m, label, name,
+            _("%(date)s lies outside the years a plan may span (%(first)s – %(last)s)")
+            % {"date": value, "first": rules.EARLIEST_DATE, "last": rules.LATEST_DATE},
+        )
+        return None
     return value
 
 
@@ -419,6 +427,15 @@ def _check_target(
     target_value, due_date = points["target"]
     if baseline_date and due_date and due_date <= baseline_date:
         c.add(m, label, "target.date", _("the due date must be after the baseline date"))
+    elif baseline_date and due_date:
+        count = rules.period_count(rules.Frequency(frequency), baseline_date, due_date)
+        if count > rules.MAX_REPORTING_PERIODS:
+            c.add(
+                m, label, "frequency",
+                _("%(count)s reporting periods between the baseline and due dates: at most "
+                  "%(max)s are allowed (report less often or shorten the plan)")
+                % {"count": count, "max": rules.MAX_REPORTING_PERIODS},
+            )
 
     grace_days = m.get("grace_days", 15)
     if isinstance(grace_days, bool) or not isinstance(grace_days, int) or grace_days < 0:

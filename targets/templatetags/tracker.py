@@ -2,10 +2,17 @@
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from django import template
+from django.utils.formats import date_format
+from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
 from targets.formatting import format_number, format_percent
+
+if TYPE_CHECKING:
+    from targets.models import Assessment
 
 register = template.Library()
 
@@ -38,8 +45,37 @@ def colour(status: str | None) -> str:
 
 @register.filter
 def percent(ratio) -> str:
-    """A progress ratio (1 = on the trajectory) as a percentage for the progress bar."""
+    """A ratio (1 = all of it) as a whole percentage: the progress ratio, the share of the way."""
     return format_percent(ratio)
+
+
+def forecast_text(assessment: Assessment | None, *, iso: bool = False) -> str:
+    """Rule 7's forecast as people read it — "reached 15/09/2031", "never on the current
+    pace" — or "" without one; ``iso``: the reach date as 2031-09-15 (for exports)."""
+    if assessment is None or assessment.error:
+        return ""
+    if assessment.forecast_never:
+        return gettext("never on the current pace")
+    if assessment.forecast_reached_on is None:
+        return ""
+    if iso:
+        return assessment.forecast_reached_on.isoformat()
+    return gettext("reached %(date)s") % {
+        "date": date_format(assessment.forecast_reached_on, "SHORT_DATE_FORMAT")
+    }
+
+
+@register.filter
+def forecast(assessment: Assessment | None) -> str:
+    return forecast_text(assessment) or "—"
+
+
+@register.filter(name="as_of")
+def as_of_text(day) -> str:
+    """The date a figure speaks for: "as of 30/09/2026" ("" without a date)."""
+    if not day:
+        return ""
+    return gettext("as of %(date)s") % {"date": date_format(day, "SHORT_DATE_FORMAT")}
 
 
 # The columns of an entries file as the import preview names them (DESIGN §7: target,period,

@@ -8,9 +8,10 @@ from django.contrib.auth.decorators import login_required
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import render
 from django.utils import timezone
+from django.utils.formats import date_format
 from django.utils.translation import gettext as _
 
-from targets import access, notifications, selectors
+from targets import access, notifications, rules, selectors, verdicts
 from targets.models import Assessment, Target, ValueType
 
 
@@ -22,8 +23,24 @@ def _shown_projection(target: Target, assessment: Assessment | None) -> Decimal 
     if assessment is None or assessment.projected is None:
         return None
     if target.value_type == ValueType.PERCENT:
-        return min(max(assessment.projected, Decimal(0)), Decimal(100))
+        return rules.clamp_percent(assessment.projected)
     return assessment.projected
+
+
+def _chart_labels(assessment: Assessment | None) -> dict[str, str]:
+    labels = {
+        "expected": _("Expected"),
+        "milestones": _("Milestones"),
+        "actuals": _("Approved actuals"),
+        "forecast": _("Forecast (current pace)"),
+        "today": _("Today"),
+        "as_of": "",
+    }
+    if assessment is not None and assessment.as_of is not None:
+        labels["as_of"] = _("Latest report (as of %(date)s)") % {
+            "date": date_format(assessment.as_of, "SHORT_DATE_FORMAT")
+        }
+    return labels
 
 
 @login_required
@@ -35,19 +52,14 @@ def target_page(request: HttpRequest, code: str) -> HttpResponse:
     today = timezone.localdate()
     assessment = target.latest_assessment
     chart = selectors.chart_data(target=target, today=today)
-    chart["labels"] = {
-        "expected": _("Expected"),
-        "milestones": _("Milestones"),
-        "actuals": _("Approved actuals"),
-        "forecast": _("Forecast (current pace)"),
-        "today": _("Today"),
-    }
+    chart["labels"] = _chart_labels(assessment)
     return render(
         request,
         "targets/target.html",
         {
             "target": target,
             "assessment": assessment,
+            "reason": verdicts.assessment_sentence(target, assessment),
             "projected": _shown_projection(target, assessment),
             "milestones": list(target.milestones.all()),
             "entries": selectors.target_entries(target=target),

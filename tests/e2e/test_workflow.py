@@ -59,10 +59,28 @@ def test_entry_is_submitted_returned_fixed_and_approved(site, open_browser):
     manager.wait_for_url(f"{base}/review/")
     manager.goto(f"{base}/")
     assert status_badge(manager, "BX-IP") == "Đã đạt"
+    # The badge's tooltip says why (rule 8), and the actual the date it speaks for.
+    why = "Đã đạt: thực tế 2, đã đạt chỉ tiêu 2 (tính đến 30-09-2026)."
+    row = manager.locator("table.status-table tbody tr", has=manager.locator("a:text-is('BX-IP')"))
+    assert row.locator(".badge").first.get_attribute("title") == why
+    assert row.locator(".as-of").inner_text() == "tính đến 30-09-2026"
     screenshot(manager, "e2e-4-status-after-approval")
 
     manager.goto(f"{base}/targets/BX-IP/")
     manager.wait_for_selector("#trajectory-chart[data-rendered='true']")
+    assert manager.locator("#verdict").inner_text() == why
+    # The chart marks the latest report's as-of point, inside the plotted area.
+    marker = manager.evaluate(
+        """() => {
+          const chart = Chart.getChart(document.getElementById("trajectory-chart"));
+          const i = chart.data.datasets.findIndex(d => d.label.startsWith("Báo cáo gần nhất"));
+          const point = chart.getDatasetMeta(i).data[0];
+          const area = chart.chartArea;
+          return {label: chart.data.datasets[i].label, inside: point.x >= area.left
+                  && point.x <= area.right && point.y >= area.top && point.y <= area.bottom};
+        }"""
+    )
+    assert marker == {"label": "Báo cáo gần nhất (tính đến 30-09-2026)", "inside": True}
     history = manager.locator("#entry-2026-Q3").inner_text()
     for state in ("Bản nháp", "Đã gửi", "Bị trả lại", "Đã duyệt"):
         assert state in history

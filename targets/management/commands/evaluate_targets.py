@@ -32,11 +32,17 @@ class Command(BaseCommand):
             return
         counts: dict[str, int] = {}
         for result in run.results:
-            counts[result.judgement.status] = counts.get(result.judgement.status, 0) + 1
             j = result.judgement
+            if j is None:
+                counts["not judged"] = counts.get("not judged", 0) + 1
+                self.stderr.write(f"{result.target.code:<16} NOT JUDGED: {result.error}")
+                continue
+            counts[j.status] = counts.get(j.status, 0) + 1
+            as_of = f" as of {j.as_of.isoformat()}" if j.as_of else ""
             self.stdout.write(
-                f"{result.target.code:<16} {j.status:<9} actual {j.actual.normalize():f} "
-                f"expected {round(j.expected, 4).normalize():f} reporting {j.reporting}"
+                f"{result.target.code:<16} {j.status:<9} ({j.reason}) actual "
+                f"{j.actual.normalize():f}{as_of} expected {_short(j.expected)} "
+                f"now {_short(j.expected_now)} reporting {j.reporting}"
                 + (f" overdue {','.join(j.overdue_periods)}" if j.overdue_periods else "")
             )
         summary = ", ".join(f"{n} {s}" for s, n in sorted(counts.items()))
@@ -45,3 +51,7 @@ class Command(BaseCommand):
             f"{on.isoformat()}: {len(run.results)} targets {verb}: {summary or 'none'}; "
             f"{run.alerts_created} alerts created."
         )
+
+
+def _short(value) -> str:
+    return f"{round(value, 4).normalize():f}" if abs(value) < 10**20 else f"{value:E}"
