@@ -15,7 +15,7 @@ from django.utils.translation import gettext_lazy as _
 from targets import rules
 from targets.errors import WorkflowError
 from targets.models import EntryStatus
-from targets.services.entries import parse_value
+from targets.numbers import parse_value
 
 EVIDENCE_EXTENSIONS = ["pdf", "jpg", "jpeg", "png", "xlsx", "docx"]
 EVIDENCE_MAX_BYTES = 10 * 1024 * 1024

@@ -224,6 +224,13 @@ class Area(models.Model):
         return self.name
 
 
+def _plain(value: Decimal) -> str:
+    """A Decimal without padding zeros, in plain notation (1.0000 → 1, 22.50 → 22.5)."""
+    if value == value.to_integral_value():
+        return format(value.quantize(Decimal(1)), "f")
+    return format(value.normalize(), "f")
+
+
 def _date_in_bounds(name: str, value) -> dict:
     """A plan date outside the years plans may span, as a form error."""
     if value is None or rules.EARLIEST_DATE <= value <= rules.LATEST_DATE:
@@ -297,6 +304,17 @@ class Target(models.Model):
         default=Decimal("0.10"),
         validators=[MinValueValidator(Decimal(0)), MaxValueValidator(Decimal("0.5"))],
         help_text=_("0.10 means a ratio of 0.9 is still on track."),
+    )
+    # The range a reported or planned value may take (a percentage lies within 0–100 besides).
+    # Counts and money cannot go below 0 unless the plan says so: no minimum is written
+    # ``min: null`` in a plan file, a yes/no target ``min: 0, max: 1``.
+    min_value = models.DecimalField(
+        _("smallest value"), **VALUE_DIGITS, null=True, blank=True, default=Decimal(0),
+        help_text=_("Empty: values may be negative."),
+    )
+    max_value = models.DecimalField(
+        _("largest value"), **VALUE_DIGITS, null=True, blank=True,
+        help_text=_("Empty: no upper limit (a percentage stays within 0–100)."),
     )
     latest_assessment = models.ForeignKey(
         "Assessment",
@@ -377,6 +395,27 @@ class Target(models.Model):
                 )
         if errors:
             raise ValidationError(errors)
+
+    def value_problem(self, value: Decimal) -> str | None:
+        """Why ``value`` cannot be reported or planned for this target (None if it can): the
+        one place that knows a target's range, for forms, imports, the plan file and the admin.
+        """
+        low, high = self.min_value, self.max_value
+        if self.value_type == ValueType.PERCENT:
+            low = Decimal(0) if low is None else max(low, Decimal(0))
+            high = Decimal(100) if high is None else min(high, Decimal(100))
+        if self.value_type == ValueType.INTEGER and value != value.to_integral_value():
+            return _("%(value)s is not a whole number.") % {"value": _plain(value)}
+        if low is not None and high is not None and not (low <= value <= high):
+            return _("%(value)s lies outside %(low)s – %(high)s for this target.") % {
+                "value": _plain(value), "low": _plain(low), "high": _plain(high)}
+        if low is not None and value < low:
+            return _("%(value)s is below %(low)s, the smallest value of this target.") % {
+                "value": _plain(value), "low": _plain(low)}
+        if high is not None and value > high:
+            return _("%(value)s is above %(high)s, the largest value of this target.") % {
+                "value": _plain(value), "high": _plain(high)}
+        return None
 
     def spec(self, milestones: list[Milestone] | None = None) -> rules.TargetSpec:
         """The plain values the rules work on. Pass ``milestones`` to avoid a query."""
@@ -482,6 +521,19 @@ class ProgressEntry(models.Model):
     updated_at = models.DateTimeField(auto_now=True)
     submitted_at = models.DateTimeField(null=True, blank=True)
     reviewed_at = models.DateTimeField(null=True, blank=True)
+    # Whoever last set the value or submitted the entry: they may not approve or return it
+    # (four eyes), whoever the author was. Null for values read from a file by the operator.
+    last_editor = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("last set by"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+    )
+    # Optimistic lock: every write of the workflow adds one; a form carries the version it was
+    # read at, and a write from a stale form is refused instead of overwriting.
+    version = models.PositiveIntegerField(_("version"), default=1)
     history = HistoricalRecords()
 
     class Meta:
@@ -503,6 +555,10 @@ class ProgressEntry(models.Model):
             models.CheckConstraint(
                 condition=~Q(status=EntryStatus.APPROVED) | ~Q(reviewer=F("author")),
                 name="entry_no_self_approval",
+            ),
+            models.CheckConstraint(
+                condition=~Q(status=EntryStatus.APPROVED) | ~Q(reviewer=F("last_editor")),
+                name="entry_last_editor_does_not_approve",
             ),
         ]
 

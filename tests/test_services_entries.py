@@ -13,7 +13,9 @@ from django.core.management.base import CommandError
 
 from targets.errors import ImportFailed, NotAllowed, WorkflowError
 from targets.models import EntryStatus, ProgressEntry, Target
+from targets.numbers import parse_value
 from targets.services import entries as workflow
+from targets.services import imports as importing
 from targets.services.evaluation import targets_reassess
 
 pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("in_english")]
@@ -232,7 +234,7 @@ GOOD_CSV = (
 
 def run_import(user, content: str | bytes, filename="entries.csv", status="submitted"):
     data = content.encode("utf-8") if isinstance(content, str) else content
-    return workflow.entries_import(user=user, content=data, filename=filename, status=status)
+    return importing.entries_import(user=user, content=data, filename=filename, status=status)
 
 
 def test_valid_csv_creates_submitted_entries(people):
@@ -322,7 +324,7 @@ def test_rows_keep_their_file_lines_across_blank_lines_and_extra_cells(people):
     [("22,5", "22.5"), ("1.234,5", "1234.5"), ("1 234,5", "1234.5"), ("22.5", "22.5")],
 )
 def test_numbers_are_read_in_vietnamese_and_plain_notation(people, typed, expected):
-    assert workflow.parse_value(typed, "decimal") == Decimal(expected)
+    assert parse_value(typed, "decimal") == Decimal(expected)
 
 
 def test_an_entries_file_may_use_the_decimal_comma(people):
@@ -332,7 +334,7 @@ def test_an_entries_file_may_use_the_decimal_comma(people):
 
 def test_a_malformed_grouping_is_not_a_number(people):
     with pytest.raises(WorkflowError, match="is not a number"):
-        workflow.parse_value("1.23.4", "decimal")
+        parse_value("1.23.4", "decimal")
 
 
 def test_a_percent_formatted_xlsx_cell_is_read_as_the_percentage_it_shows(people):
@@ -348,7 +350,7 @@ def test_a_percent_formatted_xlsx_cell_is_read_as_the_percentage_it_shows(people
 
 
 def test_preview_lists_every_row_with_its_problems(people):
-    rows = workflow.entries_preview(
+    rows = importing.entries_preview(
         user=people["manager"], content=BAD_CSV.encode(), filename="bad.csv"
     )
     assert [r.number for r in rows] == [2, 3, 4, 5, 6, 7]
@@ -387,7 +389,7 @@ def test_import_as_approved_needs_a_manager_and_records_them_as_reviewer(people)
 
     entry = ProgressEntry.objects.get()
     assert entry.status == EntryStatus.APPROVED and entry.reviewer == people["manager"]
-    assert entry.author.username == workflow.IMPORT_AUTHOR  # never author and reviewer at once
+    assert entry.author.username == importing.IMPORT_AUTHOR  # never author and reviewer at once
 
 
 def test_import_entries_command(people, tmp_path, capsys):
@@ -416,7 +418,7 @@ def test_import_entries_command_without_user_imports_as_the_operator(people, tmp
     call_command("import_entries", str(path), "--status", "approved")
     entries = ProgressEntry.objects.select_related("author")
     assert {(e.author.username, e.reviewer_id, e.status) for e in entries} == {
-        (workflow.IMPORT_AUTHOR, None, "approved")
+        (importing.IMPORT_AUTHOR, None, "approved")
     }
     # The operator account cannot sign in.
     assert not entries[0].author.is_active
@@ -456,7 +458,7 @@ def test_reimporting_after_approval_changes_nothing(people):
 
 def test_an_import_as_approved_reassesses_all_its_targets_at_once(people):
     calls = []
-    workflow.entries_import(
+    importing.entries_import(
         user=people["manager"],
         content=GOOD_CSV.encode(),
         filename="entries.csv",

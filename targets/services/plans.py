@@ -37,7 +37,7 @@ from targets.models import (
     ValueType,
     code_validator,
 )
-from targets.services.entries import parse_value
+from targets.numbers import parse_value
 
 # --- reading YAML with line numbers -------------------------------------------
 

@@ -21,7 +21,7 @@ from targets import access
 from targets.errors import ImportFailed
 from targets.forms import ImportUploadForm
 from targets.models import EntryStatus
-from targets.services import entries as workflow
+from targets.services import imports as importing
 from targets.services.evaluation import targets_reassess
 
 SESSION_KEY = "entries_import"
@@ -38,7 +38,7 @@ def import_entries(request: HttpRequest) -> HttpResponse:
             content = upload.read()
             status = form.cleaned_data["status"]
             try:
-                rows = workflow.entries_preview(
+                rows = importing.entries_preview(
                     user=request.user, content=content, filename=upload.name, status=status
                 )
             except ImportFailed as failed:
@@ -74,7 +74,7 @@ def import_confirm(request: HttpRequest) -> HttpResponse:
     if status == EntryStatus.APPROVED and not access.may_review_any(request.user):
         status = EntryStatus.SUBMITTED
     try:
-        result = workflow.entries_import(
+        result = importing.entries_import(
             user=request.user,
             content=base64.b64decode(pending["content"]),
             filename=pending["name"],

@@ -6,8 +6,8 @@ from django.core.management.base import BaseCommand, CommandError
 from targets.errors import ImportFailed
 from targets.management.commands._problems import fail_with_problems
 from targets.models import EntryStatus
-from targets.services.entries import entries_import, import_account
 from targets.services.evaluation import targets_reassess
+from targets.services.imports import entries_import, import_account
 
 
 class Command(BaseCommand):
