@@ -11,7 +11,7 @@ from __future__ import annotations
 from django.contrib.auth.models import AbstractBaseUser, AnonymousUser
 from django.db.models import Q, QuerySet
 
-from targets.models import Membership, Role, Target, Unit
+from targets.models import EntryStatus, Membership, ProgressEntry, Role, Target, Unit
 
 User = AbstractBaseUser | AnonymousUser
 
@@ -94,3 +94,39 @@ def may_review_any(user: User) -> bool:
     if not user.is_authenticated:
         return False
     return bool(user.is_superuser or _paths(user, Role.MANAGER))
+
+
+# --- what a user may do with one entry: the one home of the workflow's permissions ----------
+# Services enforce these; views, templates, the importer and the admin ask them.
+
+
+def set_value_or_submitted(user: User, entry: ProgressEntry) -> bool:
+    """Whether ``user`` wrote the entry, last set its value or submitted it (four eyes)."""
+    return user.pk is not None and user.pk in (
+        entry.author_id, entry.last_editor_id, entry.submitted_by_id
+    )
+
+
+def may_edit_entry(user: User, entry: ProgressEntry) -> bool:
+    """Change the value, note or evidence of a draft or returned entry (and then submit it)."""
+    return entry.status in (EntryStatus.DRAFT, EntryStatus.RETURNED) and can_enter(
+        user, entry.target
+    )
+
+
+def may_submit_entry(user: User, entry: ProgressEntry) -> bool:
+    return may_edit_entry(user, entry)
+
+
+def may_review_entry(user: User, entry: ProgressEntry) -> bool:
+    """Approve or return a submitted entry: a manager of the target's unit (or above) who did
+    not write, set or submit its value."""
+    return (
+        entry.status == EntryStatus.SUBMITTED
+        and can_review(user, entry.target)
+        and not set_value_or_submitted(user, entry)
+    )
+
+
+may_approve_entry = may_review_entry
+may_return_entry = may_review_entry

@@ -521,11 +521,19 @@ class ProgressEntry(models.Model):
     updated_at = models.DateTimeField(auto_now=True)
     submitted_at = models.DateTimeField(null=True, blank=True)
     reviewed_at = models.DateTimeField(null=True, blank=True)
-    # Whoever last set the value or submitted the entry: they may not approve or return it
-    # (four eyes), whoever the author was. Null for values read from a file by the operator.
+    # Four eyes: whoever last set the value, and whoever submitted it, may not approve or
+    # return it, whoever the author was. Null where nobody did (the operator's file import).
     last_editor = models.ForeignKey(
         settings.AUTH_USER_MODEL,
-        verbose_name=_("last set by"),
+        verbose_name=_("value last set by"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+    )
+    submitted_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("submitted by"),
         null=True,
         blank=True,
         on_delete=models.PROTECT,
@@ -559,6 +567,10 @@ class ProgressEntry(models.Model):
             models.CheckConstraint(
                 condition=~Q(status=EntryStatus.APPROVED) | ~Q(reviewer=F("last_editor")),
                 name="entry_last_editor_does_not_approve",
+            ),
+            models.CheckConstraint(
+                condition=~Q(status=EntryStatus.APPROVED) | ~Q(reviewer=F("submitted_by")),
+                name="entry_submitter_does_not_approve",
             ),
         ]
 

@@ -114,8 +114,8 @@ def entry_submit(*, user, entry: ProgressEntry) -> ProgressEntry:
     _require_state(entry, EDITABLE, _("submitted"))
     entry.status = EntryStatus.SUBMITTED
     entry.submitted_at = timezone.now()
-    entry.last_editor = user
-    entry.save(update_fields=["status", "submitted_at", "last_editor", "updated_at"])
+    entry.submitted_by = user
+    entry.save(update_fields=["status", "submitted_at", "submitted_by", "updated_at"])
     alerts_settle_period(target_id=entry.target_id, period=entry.period)
     return entry
 
@@ -130,7 +130,7 @@ def entry_approve(
     ).get(pk=entry.pk)
     _require(access.can_review(user, entry.target), _("You may not review this entry."))
     _require(
-        user.pk not in (entry.author_id, entry.last_editor_id),
+        user.pk not in (entry.author_id, entry.last_editor_id, entry.submitted_by_id),
         _("Nobody approves their own entry."),
     )
     _require_state(entry, (EntryStatus.SUBMITTED,), _("approved"))

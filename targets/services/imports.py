@@ -288,7 +288,7 @@ def entries_import(
         entry.period_start = period.start
         entry.period_end = period.end
         entry.value = row.value
-        entry.last_editor = user
+        entry.last_editor = entry.submitted_by = user
         entry.note = row.note
         entry.status = status
         entry.submitted_at = now
@@ -301,7 +301,7 @@ def entries_import(
             entry.reviewed_at = now
             entry.review_comment = ""
             entry.reviewer = None if user.username == IMPORT_AUTHOR else user
-            entry.last_editor = entry.author
+            entry.last_editor = entry.submitted_by = entry.author
             approved_targets[row.target.pk] = row.target
         entry._change_reason = f"import of {filename}"
         entry._history_user = user
