@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from django.contrib.auth.models import AbstractBaseUser, AnonymousUser
 from django.db.models import Q, QuerySet
+from django.utils.translation import gettext as _
 
 from targets.models import EntryStatus, Membership, ProgressEntry, Role, Target, Unit
 
@@ -17,13 +18,16 @@ User = AbstractBaseUser | AnonymousUser
 
 
 def _paths(user: User, role: Role | None = None) -> list[str]:
-    """The materialised paths of the units the user has a membership on."""
+    """The materialised paths of the units the user has a membership on (with ``role``)."""
     if not user.is_authenticated:
         return []
-    memberships = Membership.objects.filter(user=user)
-    if role is not None:
-        memberships = memberships.filter(role=role)
-    return list(memberships.values_list("unit__path", flat=True))
+    # Read once per user object, as Django's ModelBackend caches permissions: a screen asks
+    # for every entry it lists whether the user may act on it.
+    cached = getattr(user, "_membership_paths", None)
+    if cached is None:
+        cached = list(Membership.objects.filter(user=user).values_list("role", "unit__path"))
+        user._membership_paths = cached
+    return [path for member_role, path in cached if role is None or member_role == role]
 
 
 def _under_any(field: str, paths: list[str]) -> Q:
@@ -97,7 +101,12 @@ def may_review_any(user: User) -> bool:
 
 
 # --- what a user may do with one entry: the one home of the workflow's permissions ----------
-# Services enforce these; views, templates, the importer and the admin ask them.
+# Services enforce these; views, templates, the importer and the admin ask them. Four eyes:
+# whoever wrote the entry, last set its value or submitted it may not approve or return it.
+# A manager may correct a value, but that makes him its last editor: another manager reviews
+# it. The database refuses such an approval too (ProgressEntry's constraints).
+
+EDITABLE = (EntryStatus.DRAFT, EntryStatus.RETURNED)
 
 
 def set_value_or_submitted(user: User, entry: ProgressEntry) -> bool:
@@ -107,11 +116,31 @@ def set_value_or_submitted(user: User, entry: ProgressEntry) -> bool:
     )
 
 
+def four_eyes_refusal(user: User, entry: ProgressEntry) -> str:
+    """Why ``user`` may not review the entry they had a hand in ("" when they had none)."""
+    if user.pk is None:
+        return ""
+    if user.pk == entry.last_editor_id:
+        return _("You set this value: another manager approves it.")
+    if user.pk == entry.submitted_by_id:
+        return _("You submitted this entry: another manager approves it.")
+    if user.pk == entry.author_id:
+        return _("This is your own entry: another manager approves it.")
+    return ""
+
+
+def review_refusal(user: User, entry: ProgressEntry) -> str:
+    """Why ``user`` may not approve or return the entry as it stands ("" when they may)."""
+    if entry.status != EntryStatus.SUBMITTED:
+        return _("This entry is not waiting for review.")
+    if not can_review(user, entry.target):
+        return _("You may not review this entry.")
+    return four_eyes_refusal(user, entry)
+
+
 def may_edit_entry(user: User, entry: ProgressEntry) -> bool:
     """Change the value, note or evidence of a draft or returned entry (and then submit it)."""
-    return entry.status in (EntryStatus.DRAFT, EntryStatus.RETURNED) and can_enter(
-        user, entry.target
-    )
+    return entry.status in EDITABLE and can_enter(user, entry.target)
 
 
 def may_submit_entry(user: User, entry: ProgressEntry) -> bool:
@@ -119,13 +148,9 @@ def may_submit_entry(user: User, entry: ProgressEntry) -> bool:
 
 
 def may_review_entry(user: User, entry: ProgressEntry) -> bool:
-    """Approve or return a submitted entry: a manager of the target's unit (or above) who did
-    not write, set or submit its value."""
-    return (
-        entry.status == EntryStatus.SUBMITTED
-        and can_review(user, entry.target)
-        and not set_value_or_submitted(user, entry)
-    )
+    """Approve or return a submitted entry: a manager of the target's unit (or above), or a
+    superuser, who did not write, set or submit its value."""
+    return not review_refusal(user, entry)
 
 
 may_approve_entry = may_review_entry

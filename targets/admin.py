@@ -3,11 +3,11 @@
 from django.contrib import admin, messages
 from django.contrib.auth import get_user_model
 from django.contrib.auth.admin import UserAdmin
+from django.core.exceptions import PermissionDenied
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 from simple_history.admin import SimpleHistoryAdmin
 
-from targets.errors import NotAllowed, WorkflowError
 from targets.models import (
     Alert,
     AlertRecipient,
@@ -26,7 +26,6 @@ from targets.models import (
 )
 from targets.services import delivery
 from targets.services import entries as workflow
-from targets.services.evaluation import targets_reassess
 
 
 class MembershipInline(admin.TabularInline):
@@ -132,39 +131,42 @@ class TargetAdmin(SimpleHistoryAdmin):
 
 @admin.register(ProgressEntry)
 class ProgressEntryAdmin(SimpleHistoryAdmin):
-    list_display = ["target", "period", "value", "status", "author", "reviewer", "updated_at"]
+    list_display = [
+        "target", "period", "value", "status", "author", "last_editor", "reviewer", "updated_at",
+    ]
     list_filter = ["status", "target__plan", "target__responsible_unit"]
     search_fields = ["target__code", "target__name", "note", "review_comment"]
-    list_select_related = ["target", "author", "reviewer"]
+    list_select_related = ["target", "author", "last_editor", "reviewer"]
     readonly_fields = [
-        "status", "author", "reviewer", "review_comment", "submitted_at", "reviewed_at",
-        "period_start", "period_end",
+        "target", "period", "value", "note", "evidence_file", "evidence_url", "status",
+        "author", "last_editor", "submitted_by", "reviewer", "review_comment", "submitted_at",
+        "reviewed_at", "period_start", "period_end", "version",
     ]
     actions = ["approve_selected"]
 
+    # Values and states change only through the workflow, so that every change is checked
+    # (four eyes, versions) and kept in the history; the admin reviews with the action below.
+
     def has_add_permission(self, request) -> bool:
-        # Entries are created through the workflow (screens, import), which checks periods.
-        return False
+        return False  # entries are created through the workflow (screens, import)
 
     def has_change_permission(self, request, obj=None) -> bool:
-        # Values and states change only through the workflow, so that every change is
-        # checked and kept in the history; the admin reviews with the action below.
         return False
+
+    def history_form_view(self, request, object_id, version_id, extra_context=None):
+        # django-simple-history saves a posted history form ("Revert") with view permission
+        # alone: that would write an old value or state past the workflow.
+        if request.method == "POST":
+            raise PermissionDenied(_("Entries change through the workflow only."))
+        return super().history_form_view(request, object_id, version_id, extra_context)
 
     @admin.action(description=_("Approve selected submitted entries"))
     def approve_selected(self, request, queryset) -> None:
-        approved = 0
-        targets = {}
-        for entry in queryset.filter(status=EntryStatus.SUBMITTED).select_related("target"):
-            try:
-                workflow.entry_approve(user=request.user, entry=entry)
-                approved += 1
-                targets[entry.target_id] = entry.target
-            except (NotAllowed, WorkflowError) as exc:
-                self.message_user(request, f"{entry}: {exc}", messages.WARNING)
-        if targets:
-            targets_reassess(list(targets.values()))  # one run: one digest per recipient
-        self.message_user(request, _("%(n)d entries approved.") % {"n": approved})
+        ids = list(queryset.filter(status=EntryStatus.SUBMITTED).values_list("pk", flat=True))
+        reviewed = workflow.entries_approve(user=request.user, entry_ids=ids)
+        for refusal in reviewed.refused:
+            self.message_user(request, str(refusal), messages.WARNING)
+        self.message_user(request, _("%(n)d entries approved.") % {"n": len(reviewed.done)})
 
 
 @admin.register(Assessment)

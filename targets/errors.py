@@ -16,6 +16,11 @@ class WorkflowError(Exception):
         self.field = field
 
 
+class StaleEntry(WorkflowError):
+    """The entry changed since the caller read it (its version moved on), or someone else
+    entered it meanwhile: nothing was written, instead of overwriting their change."""
+
+
 class NotAllowed(PermissionDenied):
     """The user may not make this change."""
 

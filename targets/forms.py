@@ -9,16 +9,20 @@ from crispy_forms.layout import Field, Layout
 from django import forms
 from django.core.validators import FileExtensionValidator
 from django.template.defaultfilters import filesizeformat
+from django.utils import timezone
 from django.utils.formats import date_format
+from django.utils.translation import get_language
 from django.utils.translation import gettext_lazy as _
 
-from targets import rules
+from targets import numbers, rules
 from targets.errors import WorkflowError
-from targets.models import EntryStatus
-from targets.numbers import parse_value
+from targets.models import EntryStatus, Target, ValueType
 
 EVIDENCE_EXTENSIONS = ["pdf", "jpg", "jpeg", "png", "xlsx", "docx"]
 EVIDENCE_MAX_BYTES = 10 * 1024 * 1024
+# The preview checks a whole upload while the browser waits: about 2 s for 2 MB (~57,000 rows,
+# benchmarks/test_bench_imports.py), well inside a web worker's timeout (gunicorn's default is
+# 30 s). Writing a file of more than views.imports.SYNC_ROWS rows is left to a Celery worker.
 IMPORT_MAX_BYTES = 2 * 1024 * 1024
 
 
@@ -33,6 +37,16 @@ def _max_size(limit: int):
     return check
 
 
+class NumberInput(forms.TextInput):
+    """A number typed as text; a stored value is shown so that it reads back as itself in the
+    user's language (1,234 in Vietnamese: 1.234 would be a thousand times more)."""
+
+    def format_value(self, value):
+        if isinstance(value, Decimal | int):
+            return numbers.written(Decimal(value), language=get_language())
+        return super().format_value(value)
+
+
 def period_label(period: rules.Period) -> str:
     start = date_format(period.start, "SHORT_DATE_FORMAT")
     end = date_format(period.end, "SHORT_DATE_FORMAT")
@@ -43,10 +57,11 @@ class EntryForm(forms.Form):
     """A progress entry for one target: the period select lists that target's periods."""
 
     period = forms.ChoiceField(label=_("Reporting period"))
-    value = forms.DecimalField(
+    # Text, read by targets.numbers in the user's language (Django's localized DecimalField
+    # drops a "wrong" separator silently: 0,5 became 5 in English).
+    value = forms.CharField(
         label=_("Value"),
-        localize=True,
-        widget=forms.TextInput(attrs={"inputmode": "decimal", "autocomplete": "off"}),
+        widget=NumberInput(attrs={"inputmode": "decimal", "autocomplete": "off"}),
     )
     note = forms.CharField(
         label=_("Note"), required=False, widget=forms.Textarea(attrs={"rows": 3})
@@ -69,13 +84,19 @@ class EntryForm(forms.Form):
         label=_("Evidence link"), required=False, assume_scheme="https",
         widget=forms.URLInput(attrs={"placeholder": "https://…"}),
     )
+    # The entry as the form showed it: its version (0: there was none) for the period it was
+    # opened on. Saving over a newer version is a conflict, never a silent overwrite.
+    version = forms.IntegerField(required=False, min_value=0, widget=forms.HiddenInput)
+    opened_period = forms.CharField(required=False, widget=forms.HiddenInput)
 
     def __init__(self, *args, periods: list[rules.Period], measure: str, value_type: str,
                  locked_periods: dict[str, str] | None = None, current_file: str = "",
-                 **kwargs) -> None:
+                 target: Target | None = None, **kwargs) -> None:
         """``locked_periods``: period key → the state of its entry that can no longer change."""
         super().__init__(*args, **kwargs)
         self.value_type = value_type
+        self.target = target  # its range (Target.value_problem), when given
+        self.periods = {p.key: p for p in periods}
         self.locked_periods = locked_periods or {}
         self.fields["period"].choices = [(p.key, period_label(p)) for p in periods]
         self.fields["value"].help_text = _("In %(measure)s.") % {"measure": measure}
@@ -101,13 +122,33 @@ class EntryForm(forms.Form):
                   "choose another period.")
                 % {"period": period, "state": self.locked_periods[period]}
             )
+        found = self.periods.get(period)
+        if found is not None and not rules.period_started(found, timezone.localdate()):
+            raise forms.ValidationError(
+                _("%(period)s has not started yet: it can be reported from %(start)s.")
+                % {"period": found.key, "start": date_format(found.start, "SHORT_DATE_FORMAT")}
+            )
         return period
 
     def clean_value(self) -> Decimal:
+        raw, language = self.cleaned_data["value"], get_language()
         try:
-            return parse_value(self.cleaned_data["value"], self.value_type)
+            if self.target is not None:
+                return numbers.entry_value(
+                    raw, target=self.target, language=language, source=numbers.FORM
+                )
+            value = numbers.parse_number(
+                raw, language=language, percent=self.value_type == ValueType.PERCENT
+            )
+            return numbers.parse_value(value, self.value_type)
         except WorkflowError as exc:
             raise forms.ValidationError(exc.message) from None
+
+
+class ApproveForm(forms.Form):
+    """Approve one entry: the version of the entry the reviewer looked at."""
+
+    version = forms.IntegerField(required=False, min_value=1, widget=forms.HiddenInput)
 
 
 class ReturnForm(forms.Form):
@@ -116,12 +157,13 @@ class ReturnForm(forms.Form):
         widget=forms.Textarea(attrs={"rows": 2}),
         error_messages={"required": _("Say what needs fixing: a comment is required.")},
     )
+    version = forms.IntegerField(required=False, min_value=1, widget=forms.HiddenInput)
 
     def __init__(self, *args, **kwargs) -> None:
         super().__init__(*args, **kwargs)
         self.helper = FormHelper()
         self.helper.form_tag = False
-        self.helper.layout = Layout(Field("comment"))
+        self.helper.layout = Layout(Field("comment"), Field("version"))
 
 
 class BulkReviewForm(forms.Form):
@@ -144,6 +186,15 @@ class BulkReviewForm(forms.Form):
         if data.get("action") == "return" and not (data.get("comment") or "").strip():
             self.add_error("comment", _("Say what needs fixing: a comment is required."))
         return data
+
+    def seen_versions(self) -> dict[int, int]:
+        """The version of each ticked entry as the queue showed it (``version-<id>``)."""
+        seen = {}
+        for pk in self.cleaned_data.get("entries", []):
+            raw = str(self.data.get(f"version-{pk}", ""))
+            if raw.isdigit():
+                seen[pk] = int(raw)
+        return seen
 
 
 class ImportUploadForm(forms.Form):

@@ -379,11 +379,17 @@ class Target(models.Model):
                     "%(count)s reporting periods between the baseline and due dates: at most "
                     "%(max)s are allowed (report less often or shorten the plan)."
                 ) % {"count": count, "max": rules.MAX_REPORTING_PERIODS}
-        if self.value_type == ValueType.PERCENT:
-            for name in ("baseline_value", "target_value"):
-                value = getattr(self, name)
-                if value is not None and not (0 <= value <= 100):
-                    errors[name] = _("A percentage lies between 0 and 100.")
+        if (
+            self.min_value is not None
+            and self.max_value is not None
+            and self.min_value > self.max_value
+        ):
+            errors["max_value"] = _("The largest value is below the smallest.")
+        for name in ("baseline_value", "target_value"):
+            value = getattr(self, name)
+            problem = self.value_problem(value) if value is not None else None
+            if problem:
+                errors[name] = problem
         if self.area_id and self.plan_id and self.area.plan_id != self.plan_id:
             errors["area"] = _("The area belongs to another plan.")
         if self.pk and self.value_type == ValueType.PERCENT:
@@ -401,11 +407,14 @@ class Target(models.Model):
         one place that knows a target's range, for forms, imports, the plan file and the admin.
         """
         low, high = self.min_value, self.max_value
-        if self.value_type == ValueType.PERCENT:
-            low = Decimal(0) if low is None else max(low, Decimal(0))
-            high = Decimal(100) if high is None else min(high, Decimal(100))
         if self.value_type == ValueType.INTEGER and value != value.to_integral_value():
             return _("%(value)s is not a whole number.") % {"value": _plain(value)}
+        if self.value_type == ValueType.PERCENT:
+            if not (0 <= value <= 100):
+                return _("%(value)s is not a percentage between 0 and 100.") % {
+                    "value": _plain(value)}
+            low = Decimal(0) if low is None else max(low, Decimal(0))
+            high = Decimal(100) if high is None else min(high, Decimal(100))
         if low is not None and high is not None and not (low <= value <= high):
             return _("%(value)s lies outside %(low)s – %(high)s for this target.") % {
                 "value": _plain(value), "low": _plain(low), "high": _plain(high)}
@@ -472,9 +481,9 @@ class Milestone(models.Model):
             raise ValidationError(
                 {"date": _("A milestone date lies between the baseline date and the due date.")}
             )
-        percent = target.value_type == ValueType.PERCENT
-        if percent and self.value is not None and not (0 <= self.value <= 100):
-            raise ValidationError({"value": _("A percentage lies between 0 and 100.")})
+        problem = target.value_problem(self.value) if self.value is not None else None
+        if problem:
+            raise ValidationError({"value": problem})
 
 
 class EntryStatus(models.TextChoices):
@@ -784,3 +793,75 @@ class AlertRecipient(models.Model):
 
     def __str__(self) -> str:
         return f"{self.alert} → {self.user}"
+
+
+# --- entries files imported in the browser (DESIGN §7) ------------------------------------
+
+
+class ImportState(models.TextChoices):
+    PREVIEWED = "previewed", _("Previewed")
+    QUEUED = "queued", _("Queued")
+    RUNNING = "running", _("Running")
+    DONE = "done", _("Imported")
+    FAILED = "failed", _("Import failed")
+
+
+class ImportJob(models.Model):
+    """An uploaded entries file between its preview and its import, then the import's outcome.
+
+    The file waits here (not in the session) until it is confirmed. Confirming claims the job
+    with one conditional update (previewed → queued), so a second click imports nothing twice;
+    a worker claims a queued job the same way (queued → running). The content is dropped once
+    the import has run; the counts or the problems remain for the result page.
+    """
+
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("user"),
+        on_delete=models.CASCADE,
+        related_name="import_jobs",
+    )
+    filename = models.CharField(_("file name"), max_length=255)
+    content = models.BinaryField(_("content"), blank=True, editable=False)
+    entry_status = models.CharField(
+        _("import as"), max_length=10, choices=EntryStatus.choices, default=EntryStatus.SUBMITTED
+    )
+    language = models.CharField(_("language"), max_length=5, default=settings.LANGUAGE_CODE)
+    state = models.CharField(
+        _("state"), max_length=10, choices=ImportState.choices, default=ImportState.PREVIEWED
+    )
+    total_rows = models.PositiveIntegerField(_("rows"), default=0)
+    checked_rows = models.PositiveIntegerField(_("rows checked"), default=0)
+    created_count = models.PositiveIntegerField(_("entries created"), default=0)
+    updated_count = models.PositiveIntegerField(_("entries updated"), default=0)
+    approved_count = models.PositiveIntegerField(_("entries approved"), default=0)
+    unchanged_count = models.PositiveIntegerField(_("entries unchanged"), default=0)
+    problem_count = models.PositiveIntegerField(_("problems"), default=0)
+    # The first problems of a failed import, as text: [{"place", "field", "message"}, …].
+    problems = models.JSONField(_("problems"), default=list, blank=True)
+    error = models.TextField(_("error"), blank=True)
+    created_at = models.DateTimeField(_("created"), auto_now_add=True)
+    started_at = models.DateTimeField(_("started"), null=True, blank=True)
+    finished_at = models.DateTimeField(_("finished"), null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at", "-pk"]
+        verbose_name = _("entries import")
+        verbose_name_plural = _("entries imports")
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(state__in=ImportState.values), name="importjob_state_valid"
+            ),
+            models.CheckConstraint(
+                condition=Q(entry_status__in=[EntryStatus.SUBMITTED, EntryStatus.APPROVED]),
+                name="importjob_entry_status_valid",
+            ),
+        ]
+        indexes = [models.Index(fields=["state", "created_at"])]
+
+    def __str__(self) -> str:
+        return f"{self.filename} ({self.get_state_display()})"
+
+    @property
+    def finished(self) -> bool:
+        return self.state in (ImportState.DONE, ImportState.FAILED)

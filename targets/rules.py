@@ -813,3 +813,12 @@ def line_within(
             if start < day < end:
                 points[day] = bound
     return [Point(day, _decimal(points[day])) for day in sorted(points)]
+
+
+# --- which periods may be reported (additive: the entry form and the entries file) --------
+
+
+def period_started(period: Period, today: date) -> bool:
+    """Whether ``period`` may have an entry on ``today``: it has begun. A report for a period
+    that has not started would speak for the future (and pass for the latest report)."""
+    return period.start <= today

@@ -8,7 +8,7 @@ from celery import shared_task
 from django.conf import settings
 from django.utils import timezone
 
-from targets.services import delivery
+from targets.services import delivery, import_jobs
 from targets.services.alerts import AlertSettings
 from targets.services.evaluation import targets_evaluate
 
@@ -46,3 +46,10 @@ def send_digest(self, digest_id: int) -> str:
     return delivery.digest_deliver(
         digest_id=digest_id, policy=delivery.DeliveryPolicy.from_settings(), final=final
     )
+
+
+@shared_task(acks_late=True)
+def import_entries(job_id: int) -> str:
+    """Import a confirmed entries file; a task that runs twice imports it once (the claim)."""
+    job = import_jobs.import_job_run(job_id=job_id)
+    return job.state if job is not None else "not claimed"

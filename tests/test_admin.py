@@ -33,30 +33,66 @@ def test_target_search_and_status_filter(client, people):
     assert b"BX-OCC" in response.content and b"BX-IP" not in response.content
 
 
-def test_admin_bulk_approve_goes_through_the_workflow(client, people):
-    from targets.models import ProgressEntry
+def _entry(author, period: str, value: str = "0", submit: bool = True):
     from targets.services import entries as workflow
 
-    target = Target.objects.select_related("responsible_unit").get(code="BX-IP")
-    entry = workflow.entry_submit(
-        user=people["staff"],
-        entry=workflow.entry_save_draft(
-            user=people["staff"], target=target, period="2025-Q3", value="0"
-        ),
-    )
-    own = workflow.entry_submit(
-        user=people["admin"],
-        entry=workflow.entry_save_draft(
-            user=people["admin"], target=target, period="2025-Q4", value="0"
-        ),
-    )
+    target = Target.objects.get(code="BX-IP")
+    entry = workflow.entry_save_draft(user=author, target_id=target.pk, period=period, value=value)
+    if submit:
+        entry = workflow.entry_submit(user=author, entry_id=entry.pk)
+    return entry
+
+
+def test_admin_bulk_approve_goes_through_the_workflow(client, people, in_english):
+    from targets.models import ProgressEntry
+
+    entry = _entry(people["staff"], "2025-Q3")
+    own = _entry(people["admin"], "2025-Q4")
+    corrected = _entry(people["staff"], "2026-Q1", submit=False)
+    _entry(people["admin"], "2026-Q1", value="1", submit=False)  # the admin corrects the value
+    corrected = _submit(people["staff"], corrected)
     client.force_login(people["admin"])
-    client.post(
+    client.cookies["django_language"] = "en"
+    response = client.post(
         reverse("admin:targets_progressentry_changelist"),
-        {"action": "approve_selected", "_selected_action": [entry.pk, own.pk]},
+        {"action": "approve_selected", "_selected_action": [entry.pk, own.pk, corrected.pk]},
+        follow=True,
     )
     assert ProgressEntry.objects.get(pk=entry.pk).status == "approved"
     assert ProgressEntry.objects.get(pk=own.pk).status == "submitted"  # not their own
+    assert ProgressEntry.objects.get(pk=corrected.pk).status == "submitted"  # nor their value
+    shown = [str(m) for m in response.context["messages"]]
+    assert "BX-IP 2025-Q4: You set this value: another manager approves it." in shown
+    assert "BX-IP 2026-Q1: You set this value: another manager approves it." in shown
+    assert "1 entries approved." in shown
+    # The approval re-assessed the target, as on the review screen.
+    assert Target.objects.get(code="BX-IP").latest_assessment is not None
+
+
+def _submit(user, entry):
+    from targets.services import entries as workflow
+
+    return workflow.entry_submit(user=user, entry_id=entry.pk)
+
+
+def test_the_admin_cannot_change_an_entry_past_the_workflow(client, people):
+    from targets.models import ProgressEntry
+
+    entry = _entry(people["staff"], "2025-Q3", value="0")
+    client.force_login(people["admin"])
+    change = reverse("admin:targets_progressentry_change", args=[entry.pk])
+    page = client.get(change)
+    assert page.status_code == 200 and b'name="value"' not in page.content
+    assert client.post(change, {"value": "2", "status": "approved"}).status_code == 403
+    # The history's "revert" would save an old version (a draft, value 0) over it.
+    first = ProgressEntry.history.filter(id=entry.pk).order_by("history_id").first()
+    revert = reverse(
+        "admin:targets_progressentry_simple_history", args=[entry.pk, first.history_id]
+    )
+    assert client.get(revert).status_code == 200
+    assert client.post(revert, {"value": "2", "period": "2025-Q3"}).status_code == 403
+    stored = ProgressEntry.objects.get(pk=entry.pk)
+    assert (stored.status, stored.value, stored.version) == ("submitted", 0, 2)
 
 
 def _admin_target_form(rf, people, target, **changes):

@@ -218,7 +218,9 @@ def test_a_returned_report_reopens_its_overdue_alert(people):
 
     evaluate(D0)
     entry = report("BX-IP", "2026-Q3", 0, author=people["staff"])
-    workflow.entry_return(user=people["manager"], entry=entry, comment="Attach the decision.")
+    workflow.entry_return(
+        user=people["manager"], entry_id=entry.pk, comment="Attach the decision."
+    )
     run = evaluate(date(2026, 11, 25))
     assert run.alerts_created == 0  # the same event: no second alert, the first one reopens
     assert Alert.objects.get(key="BX-IP:overdue:2026-Q3").resolved_at is None

@@ -15,7 +15,7 @@ from django.db import IntegrityError, transaction
 
 from targets.errors import ImportFailed
 from targets.models import Area, Milestone, Plan, Target, Unit
-from targets.services.plans import load_located, plan_import, plan_import_file
+from targets.services.plans import load_located, plan_file_parse, plan_import, plan_import_file
 from tests.conftest import SMALL_PLAN
 
 pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("in_english")]
@@ -130,7 +130,7 @@ def test_file_with_several_errors_reports_all_with_their_lines_and_writes_nothin
 
     messages = [str(p) for p in failed.value.problems]
     expected = [
-        ("broken.yaml", "unit LC-BATXAT", "parent", "unknown unit “NOWHERE”"),
+        ("broken.yaml:4", "unit LC-BATXAT", "parent", "unknown unit “NOWHERE”"),
         ("broken.yaml:21", "target BX-OCC", "target.value", "120 is not a percentage"),
         ("broken.yaml:24", "target BX-WORKERS", "area", "unknown area “nowhere”"),
         ("broken.yaml:28", "target BX-WORKERS", "baseline.value", "“many” is not a number"),
@@ -433,3 +433,237 @@ def test_more_reporting_periods_than_allowed_are_refused():
     ]
     import_text(text.replace("monthly", "yearly"), "long.yaml")
     assert len(Target.objects.get(code="T1").reporting_periods()) == 51
+
+
+# --- every bad value is a problem with its place, never a traceback (issue 9) ---------------
+
+
+def problems_of(content: str | bytes, filename: str = "plan.yaml") -> list[str]:
+    """The problems of a file given as text (dedented) or bytes; it must write nothing."""
+    if isinstance(content, str):
+        content = textwrap.dedent(content).encode()
+    with pytest.raises(ImportFailed) as failed:
+        plan_import(data=plan_file_parse(content, filename), filename=filename)
+    assert Unit.objects.count() == 0 and Target.objects.count() == 0
+    return [str(p) for p in failed.value.problems]
+
+
+def small_plan_with(*replacements: tuple[str, str]) -> str:
+    text = SMALL_PLAN
+    for old, new in replacements:
+        assert old in text, old
+        text = text.replace(old, new, 1)
+    return text
+
+
+IP_RANGE = "        trajectory: step\n"  # where the BX-IP target gets extra keys
+
+
+def test_a_yaml_alias_bomb_is_refused_at_its_first_alias(tmp_path, capsys):
+    # 8 levels of 9 aliases each: 9 ** 8 = 43 million "lol"s once expanded, in 300 bytes.
+    lines = ["a: &a [lol,lol,lol,lol,lol,lol,lol,lol,lol]"]
+    for above, name in zip("abcdefg", "bcdefgh", strict=True):
+        lines.append(f"{name}: &{name} [{','.join([f'*{above}'] * 9)}]")
+    bomb = "\n".join(lines) + "\n"
+    assert len(bomb) < 300
+
+    assert problems_of(bomb) == [
+        "plan.yaml:2: YAML aliases (*a) are not accepted in a plan file: write the value out"
+    ]
+    path = tmp_path / "bomb.yaml"
+    path.write_text(bomb, encoding="utf-8")
+    with pytest.raises(CommandError, match="1 problem in"):
+        call_command("import_plan", str(path))
+    assert "bomb.yaml:2: YAML aliases (*a)" in capsys.readouterr().err
+
+
+def test_nesting_20000_deep_is_refused_with_a_problem():
+    assert problems_of(b"[" * 20000 + b"]" * 20000) == [
+        "plan.yaml:1: nested more than 20 levels deep"
+    ]
+    assert problems_of("units:\n  - " + "{a: " * 20000 + "1" + "}" * 20000) == [
+        "plan.yaml:2: nested more than 20 levels deep"
+    ]
+
+
+def test_nul_and_control_characters_are_refused_where_they_are():
+    # A raw NUL byte in the file: YAML itself cannot hold it.
+    assert problems_of(SMALL_PLAN.replace("Lao Cai province", "Lao\x00Cai").encode()) == [
+        "plan.yaml:3: contains a control character (U+0000): remove it"
+    ]
+    # Escaped in double quotes, YAML makes them: the field that holds one says so.
+    problems = problems_of(small_plan_with(
+        ('"Lao Cai province"', '"Lao\\0Cai"'),
+        ('measure: "industrial parks"', 'measure: "parks\\e[31m"'),
+        ("name: \"Occupancy of industrial zones\"", 'name: "Occupancy\\ud800"'),
+        ("- code: BX-IP", '- code: "BX\\0IP"'),
+    ))
+    assert problems == [
+        "plan.yaml:3 unit LC: name: contains a control character (U+0000): remove it",
+        "plan.yaml:16 target targets[0]: code: “BX\\u0000IP”: use letters, digits, '.', '_' and "
+        "'-' only",
+        "plan.yaml:20 target targets[0]: measure: contains a control character (U+001B): "
+        "remove it",
+        "plan.yaml:34 target BX-OCC: name: contains a control character (U+D800): remove it",
+    ]
+
+
+def test_names_and_codes_longer_than_their_columns_are_refused():
+    problems = problems_of(small_plan_with(
+        ('"Lao Cai province"', "L" * 201),
+        ("- code: BX-IP", "- code: " + "B" * 41),
+        ('name: "Occupancy of industrial zones"', "name: " + "O" * 301),
+        ('measure: "%"', f'measure: "{"%" * 101}"'),
+        ("url: \"https://baolaocai.vn/x\"", "url: https://baolaocai.vn/" + "x" * 480),
+    ))
+    assert problems == [
+        "plan.yaml:3 unit LC: name: is 201 characters long: at most 200",
+        "plan.yaml:16 target targets[0]: code: is 41 characters long: at most 40",
+        "plan.yaml:30 target targets[0]: source.url: is 501 characters long: at most 500",
+        "plan.yaml:34 target BX-OCC: name: is 301 characters long: at most 300",
+        "plan.yaml:37 target BX-OCC: measure: is 101 characters long: at most 100",
+    ]
+
+
+@pytest.mark.parametrize(
+    ("grace_days", "message"),
+    [
+        ("32768", "32768 days: at most 32767"),
+        ("99999999999999999999", "99999999999999999999 days: at most 32767"),
+        ("-1", "“-1” is not a whole number of days ≥ 0"),
+        ("1.5", "“1.5” is not a whole number of days ≥ 0"),
+        ("[15]", "“[15]” is not a whole number of days ≥ 0"),
+    ],
+)
+def test_grace_days_beyond_a_small_integer_are_refused(grace_days, message):
+    problems = problems_of(small_plan_with(("grace_days: 15", f"grace_days: {grace_days}")))
+    assert problems == [f"plan.yaml:28 target BX-IP: grace_days: {message}"]
+
+
+def test_grace_days_up_to_32767_are_accepted():
+    import_text(small_plan_with(("grace_days: 15", "grace_days: 32767")))
+    assert Target.objects.get(code="BX-IP").grace_days == 32767
+
+
+def test_numbers_beyond_the_columns_digits_are_refused():
+    # Values: 20 digits, 4 of them after the point; the tolerance: 5 digits, 4 after it.
+    problems = problems_of(small_plan_with(
+        ("value: 2, date", "value: 12345678901234567, date"),
+        ("tolerance: 0.10", "tolerance: 0.12345"),
+        ("{date: 2027-12-31, value: 1}", "{date: 2027-12-31, value: 1.0e+400}"),
+        ("value: 20, date", "value: 20.00001, date"),
+    ))
+    too_many = "has too many digits (at most 16 before and 4 after the point)."
+    assert problems == [
+        f"plan.yaml:26 target BX-IP: target.value: 12345678901234567 {too_many}",
+        "plan.yaml:29 target BX-IP: tolerance: 0.12345 has too many digits (at most 1 before and "
+        "4 after the point).",
+        f"plan.yaml:32 target BX-IP milestone 1: value: 1.0E+400 {too_many}",
+        f"plan.yaml:39 target BX-OCC: baseline.value: 20.00001 {too_many}",
+    ]
+
+
+def test_the_largest_values_and_padded_fractions_are_accepted_exactly():
+    import_text(small_plan_with(
+        ("value_type: integer", "value_type: decimal"),
+        ("value: 2, date", "value: 9999999999999999.9999, date"),
+        ("value: 20, date", "value: 20.50000, date"),
+        ("tolerance: 0.10", "tolerance: 0.15"),
+    ))
+    ip, occ = Target.objects.get(code="BX-IP"), Target.objects.get(code="BX-OCC")
+    assert ip.target_value == Decimal("9999999999999999.9999")
+    assert ip.tolerance == Decimal("0.15")
+    assert occ.baseline_value == Decimal("20.5")
+
+
+def test_a_latin_1_file_is_refused_with_the_line_of_its_first_odd_byte(tmp_path):
+    path = tmp_path / "plan.yaml"
+    text = SMALL_PLAN.replace("Lao Cai province", "Lào Cai").replace("–", "-")
+    path.write_bytes(text.encode("latin-1"))
+    with pytest.raises(ImportFailed) as failed:
+        plan_import_file(path)
+    assert [str(p) for p in failed.value.problems] == [
+        "plan.yaml:3: the file is not UTF-8 (byte 0xE0): save it as UTF-8"
+    ]
+    # UTF-8 with a byte-order mark, as some editors save it, is fine.
+    path.write_bytes(text.encode("utf-8-sig"))
+    assert plan_import_file(path).created == 8
+    assert Unit.objects.get(code="LC").name == "Lào Cai"
+
+
+def test_min_and_max_are_imported_and_a_yes_no_target_is_0_or_1():
+    import_text(small_plan_with(
+        (IP_RANGE, IP_RANGE + "        min: 0\n        max: 1\n"),
+        ("value: 2, date", "value: 1, date"),
+        ("{date: 2027-12-31, value: 1}", "{date: 2027-12-31, value: 0}"),
+    ))
+    ip, occ = Target.objects.get(code="BX-IP"), Target.objects.get(code="BX-OCC")
+    assert (ip.min_value, ip.max_value) == (Decimal(0), Decimal(1))
+    assert (occ.min_value, occ.max_value) == (Decimal(0), None)  # the defaults
+
+
+def test_planned_values_outside_min_and_max_are_refused():
+    problems = problems_of(small_plan_with(
+        (IP_RANGE, IP_RANGE + "        min: 0\n        max: 1\n"),
+        ("{date: 2027-12-31, value: 1}", "{date: 2027-12-31, value: 1.5}"),
+    ))
+    assert problems == [
+        "plan.yaml:28 target BX-IP: target.value: 2 lies outside 0 – 1 for this target.",
+        "plan.yaml:34 target BX-IP milestone 1: value: 1.5 is not a whole number.",
+    ]
+    reversed_range = (IP_RANGE, IP_RANGE + "        min: 3\n        max: 1\n")
+    problems = problems_of(small_plan_with(reversed_range))
+    assert problems == ["plan.yaml:26 target BX-IP: max: 1 is below the smallest value (min: 3)"]
+
+
+def test_counts_are_not_negative_unless_the_plan_says_min_null():
+    negative = ("value: 0, date: 2025-06-30", "value: -3, date: 2025-06-30")
+    assert problems_of(small_plan_with(negative)) == [
+        "plan.yaml:25 target BX-IP: baseline.value: -3 is below 0, the smallest value of this "
+        "target."
+    ]
+    import_text(small_plan_with(negative, (IP_RANGE, IP_RANGE + "        min: null\n")))
+    ip = Target.objects.get(code="BX-IP")
+    assert ip.min_value is None and ip.baseline_value == Decimal(-3)
+
+
+def test_a_range_that_reported_values_would_leave_is_refused(people):
+    from tests.conftest import submitted_entry
+
+    submitted_entry(people["dept_staff"], code="BX-OCC", period="2025-Q3", value="95")
+    narrowed = SMALL_PLAN.replace(
+        "        value_type: percent\n", "        value_type: percent\n        max: 90\n"
+    )
+    with pytest.raises(ImportFailed) as failed:
+        import_text(narrowed)
+    assert [str(p) for p in failed.value.problems] == [
+        "plan.yaml:33 target BX-OCC: 1 reported value would no longer fit (2025-Q3): 95 lies "
+        "outside 0 – 90 for this target."
+    ]
+    assert Target.objects.get(code="BX-OCC").max_value is None
+
+
+def test_unknown_keys_and_keys_given_twice_are_reported():
+    problems = problems_of(small_plan_with(
+        ("parent: LC}", "parnet: LC}"),
+        ("baseline: {value: 0, date: 2025-06-30}", "baseline: {value: 0, date: 2025-06-30, on: 1}"),
+        ("grace_days: 15\n", "grace_days: 15\n        grace_days: 20\n"),
+    ))
+    assert problems == [
+        "plan.yaml:4 unit LC-BATXAT: parnet: unknown field",
+        "plan.yaml:25 target BX-IP: baseline.on: unknown field",
+        "plan.yaml:29 target BX-IP: grace_days: appears twice in this mapping",
+    ]
+
+
+def test_a_unit_path_longer_than_its_column_is_refused():
+    # 26 nested units with codes of 39 characters: the 26th's path is 26 × 40 = 1040 long.
+    codes = [f"U{i:02d}".ljust(39, "X") for i in range(26)]
+    lines = ["units:"] + [
+        f"  - {{code: {code}, name: U{i}" + (f", parent: {codes[i - 1]}}}" if i else "}")
+        for i, code in enumerate(codes)
+    ]
+    assert problems_of("\n".join(lines) + "\nplans: []\n") == [
+        f"plan.yaml:27 unit {codes[25]}: parent: the path of unit {codes[25]} (its codes from "
+        "the top, each with a '/') would be 1040 characters long: at most 1000"
+    ]

@@ -93,3 +93,46 @@ def test_inbox_queries_do_not_grow_with_alerts(client, alerted, django_assert_ma
     client.force_login(alerted["manager"])
     with django_assert_max_num_queries(8):
         client.get(reverse("targets:alerts"))
+
+
+def test_alerts_on_targets_out_of_sight_leave_the_inbox(client, alerted):
+    """Someone who lost the membership that showed a target loses its alerts: not listed, not
+    counted, and not to be marked (404), like anyone else's."""
+    from targets.models import Membership, Unit
+
+    manager = alerted["manager"]
+    mine = AlertRecipient.objects.filter(user=manager).first()
+    Membership.objects.filter(user=manager).delete()
+    client.force_login(manager)
+
+    response = client.get(reverse("targets:alerts"))
+    assert rows(response) == [] and response.context["unread"] == 0
+    assert b"BX-IP" not in response.content
+    for name in ("targets:alert-read", "targets:alert-acknowledge"):
+        assert client.post(reverse(name, args=[mine.pk])).status_code == 404
+    client.post(reverse("targets:alerts-read-all"))
+    mine.refresh_from_db()
+    assert mine.read_at is None and mine.acknowledged_at is None
+
+    # Back on the commune, the alerts are back as they were.
+    Membership.objects.create(user=manager, unit=Unit.objects.get(code="LC-BATXAT"), role="manager")
+    response = client.get(reverse("targets:alerts"))
+    assert len(rows(response)) == 5 and response.context["unread"] == 5
+
+
+def test_a_narrower_membership_keeps_only_the_alerts_still_in_sight(client, people):
+    from targets.models import Membership, Unit
+
+    lagging_occupancy(people)
+    evaluate(date(2026, 11, 24))  # BX-IP (commune) overdue ×5 and BX-OCC (department) lagging
+    report_bx_ip_until_q3(people)
+    evaluate(date(2026, 12, 24))  # BX-OCC escalated to the commune's manager
+    manager = people["manager"]
+    assert {r.alert.target.code for r in AlertRecipient.objects.filter(user=manager)} == {
+        "BX-IP", "BX-OCC",
+    }
+    # Moved from the commune to its industry department: BX-IP is out of sight.
+    Membership.objects.filter(user=manager).update(unit=Unit.objects.get(code="LC-BATXAT-IND"))
+    client.force_login(manager)
+    listed = rows(client.get(reverse("targets:alerts")))
+    assert listed and {row.alert.target.code for row in listed} == {"BX-OCC"}

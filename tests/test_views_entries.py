@@ -4,7 +4,7 @@ import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.urls import reverse
 
-from targets.models import EntryStatus, ProgressEntry
+from targets.models import EntryStatus, ProgressEntry, Target
 from targets.services import entries as workflow
 from tests.conftest import submitted_entry
 
@@ -145,7 +145,7 @@ def test_evidence_file_and_link_are_kept(client, people, settings, tmp_path):
 
 def test_a_returned_entry_shows_the_comment_and_can_be_resubmitted(client, people):
     entry = submitted_entry(people["staff"], "BX-IP", "2026-Q3", "1")
-    workflow.entry_return(user=people["manager"], entry=entry, comment="Attach the decision")
+    workflow.entry_return(user=people["manager"], entry_id=entry.pk, comment="Attach the decision")
     client.force_login(people["staff"])
     listing = client.get(reverse("targets:enter"))
     assert [e.pk for e in listing.context["to_fix"]] == [entry.pk]
@@ -203,12 +203,98 @@ def test_every_field_error_shows_in_one_round_and_typed_values_are_kept(client, 
 def test_a_submitted_or_approved_period_shows_a_form_that_cannot_be_used(client, people, approve):
     entry = submitted_entry(people["staff"], "BX-IP", "2026-Q3", "1", note="Signed")
     if approve:
-        workflow.entry_approve(user=people["manager"], entry=entry)
+        workflow.entry_approve(user=people["manager"], entry_id=entry.pk, reassess=False)
     client.force_login(people["staff"])
     response = client.get(url("BX-IP", "2026-Q3"))
     form = response.context["form"]
-    assert [name for name, field in form.fields.items() if not field.disabled] == ["period"]
+    shown = [name for name, field in form.fields.items() if not field.widget.is_hidden]
+    assert [name for name in shown if not form.fields[name].disabled] == ["period"]
     html = response.content.decode()
     assert html.count("disabled") >= 6  # four fields and two buttons
     assert 'id="locked-reason"' in html and "Choose another period above." in html
     assert 'id="submit-entry" disabled' in html and 'id="save-draft" disabled' in html
+
+
+# --- conflicts: a stale form never overwrites -----------------------------------------------
+
+
+def test_the_form_carries_the_version_of_the_entry_it_shows(client, people):
+    client.force_login(people["staff"])
+    page = client.get(url("BX-IP", "2026-Q3"))
+    assert page.context["form"].initial["version"] == 0  # no entry yet
+    html = page.content.decode()
+    assert 'name="version" value="0"' in html and 'name="opened_period" value="2026-Q3"' in html
+    entry = submitted_entry(people["staff"], "BX-IP", "2026-Q3", "1")
+    assert client.get(url("BX-IP", "2026-Q3")).context["form"].initial["version"] == entry.version
+
+
+def test_a_stale_save_is_a_conflict_that_keeps_what_was_typed(client, people):
+    client.force_login(people["staff"])
+    post(client, "BX-IP", value="1", note="first", version="0", opened_period="2026-Q3")
+    entry = ProgressEntry.objects.get()
+    # Both open the draft at version 1; the colleague saves first.
+    workflow.entry_save_draft(user=people["staff2"], target_id=entry.target_id,
+                              period="2026-Q3", value="2", note="colleague's", version=1)
+    response = post(client, "BX-IP", value="3", note="My careful note", version="1",
+                    opened_period="2026-Q3")
+    assert response.status_code == 200
+    html = response.content.decode()
+    assert "Someone else changed BX-IP 2026-Q3 since you opened it" in html
+    assert 'value="3"' in html and "My careful note" in html  # nothing typed is lost
+    assert 'id="conflict"' in html and "colleague&#x27;s" in html  # what is saved now
+    assert "last changed by bx.staff2" in html
+    entry.refresh_from_db()
+    assert (entry.value, entry.note, entry.version) == (2, "colleague's", 2)
+    # The form now stands for version 2: saving again replaces it, knowingly.
+    assert 'name="version" value="2"' in html
+    again = post(client, "BX-IP", value="3", note="My careful note", version="2",
+                 opened_period="2026-Q3")
+    assert again.status_code == 302
+    entry.refresh_from_db()
+    assert (entry.value, entry.note, entry.last_editor) == (3, "My careful note", people["staff"])
+
+
+def test_a_stale_submission_submits_nothing(client, people):
+    client.force_login(people["staff"])
+    post(client, "BX-IP", value="1", version="0")
+    ip = Target.objects.get(code="BX-IP")
+    workflow.entry_save_draft(user=people["staff2"], target_id=ip.pk, period="2026-Q3",
+                              value="2")
+    response = post(client, "BX-IP", value="1", version="1", action="submit")
+    assert response.status_code == 200
+    assert "Someone else changed BX-IP 2026-Q3" in response.content.decode()
+    assert ProgressEntry.objects.get().status == EntryStatus.DRAFT
+
+
+def test_a_first_entry_made_meanwhile_is_not_overwritten(client, people):
+    client.force_login(people["staff"])
+    ip = Target.objects.get(code="BX-IP")
+    # After the page was opened (version 0), a colleague saved the first draft.
+    workflow.entry_save_draft(user=people["staff2"], target_id=ip.pk, period="2026-Q3",
+                              value="2")
+    response = post(client, "BX-IP", value="1", version="0", opened_period="2026-Q3")
+    assert response.status_code == 200
+    html = response.content.decode()
+    assert "Someone else entered BX-IP 2026-Q3 since you opened it" in html
+    assert 'value="1"' in html
+    assert ProgressEntry.objects.get().value == 2
+    # Submitted meanwhile instead: the period cannot be changed at all, and says so.
+    workflow.entry_submit(user=people["staff2"], entry_id=ProgressEntry.objects.get().pk)
+    response = post(client, "BX-IP", value="1", version="1", opened_period="2026-Q3")
+    assert "is submitted and can no longer be changed" in str(response.context["form"].errors)
+    assert 'value="1"' in response.content.decode()
+    assert 'id="submit-entry" disabled' in response.content.decode()
+    assert ProgressEntry.objects.get().value == 2
+
+
+def test_values_moved_to_another_period_do_not_overwrite_its_entry(client, people):
+    # Opened on 2026-Q2 (no entry), typed, then chose 2026-Q3, whose draft was never shown.
+    ip = Target.objects.get(code="BX-IP")
+    workflow.entry_save_draft(user=people["staff2"], target_id=ip.pk, period="2026-Q3",
+                              value="2")
+    client.force_login(people["staff"])
+    response = post(client, "BX-IP", period="2026-Q3", value="1", version="1",
+                    opened_period="2026-Q2")
+    assert response.status_code == 200
+    assert "Someone else entered BX-IP 2026-Q3" in response.content.decode()
+    assert ProgressEntry.objects.get().value == 2

@@ -4,6 +4,7 @@ import pytest
 from django.urls import reverse
 
 from targets.models import EntryStatus, ProgressEntry, Status, Target
+from targets.services import entries as workflow
 from tests.conftest import submitted_entry
 
 pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("english")]
@@ -82,7 +83,8 @@ def test_nobody_approves_their_own_entry(client, assessed):
     own = submitted_entry(assessed["manager"], "BX-IP", "2025-Q4", "1")
     client.force_login(assessed["manager"])
     page = client.get(entry_url("review-entry", own))
-    assert page.context["own"] is True
+    assert page.context["may_review"] is False
+    assert "You set this value: another manager approves it." in page.content.decode()
     assert 'id="approve"' not in page.content.decode()
     queue = client.get(QUEUE).content.decode()
     assert f'name="entries" value="{own.pk}"' not in queue
@@ -154,3 +156,111 @@ plans:
     assert sorted(r.alert.target.code for r in worsened) == ["BX-OCC", "BX-OCC2"]
     assert Digest.objects.filter(user=people["manager"]).count() == 1
     assert {r.digest_id for r in worsened} == {Digest.objects.get(user=people["manager"]).pk}
+
+
+# --- four eyes on the screens, and versions ---------------------------------------------------
+
+
+def messages_of(response) -> list[str]:
+    return [str(m) for m in response.context["messages"]]
+
+
+def test_a_manager_who_corrected_the_value_sees_why_he_cannot_approve(client, assessed):
+    p = assessed
+    ip = Target.objects.get(code="BX-IP")
+    workflow.entry_save_draft(user=p["staff"], target_id=ip.pk, period="2025-Q3", value="3")
+    workflow.entry_save_draft(user=p["manager"], target_id=ip.pk, period="2025-Q3", value="1")
+    entry = workflow.entry_submit(user=p["staff"], entry_id=ProgressEntry.objects.get().pk)
+    client.force_login(p["manager"])
+    page = client.get(entry_url("review-entry", entry)).content.decode()
+    assert 'id="approve"' not in page and 'id="return"' not in page
+    assert "You set this value: another manager approves it." in page
+    assert "Value last set by bx.manager." in page
+    queue = client.get(QUEUE).content.decode()
+    assert f'name="entries" value="{entry.pk}"' not in queue
+    assert "You set this value: another manager approves it." in queue
+    client.post(entry_url("approve", entry), {"version": entry.version})
+    assert ProgressEntry.objects.get().status == EntryStatus.SUBMITTED
+    # The province's manager had no hand in it: he approves it.
+    client.force_login(p["province"])
+    page = client.get(entry_url("review-entry", entry)).content.decode()
+    assert 'id="approve"' in page and f'name="version" value="{entry.version}"' in page
+    assert client.post(entry_url("approve", entry), {"version": entry.version}).status_code == 302
+    assert ProgressEntry.objects.get().status == EntryStatus.APPROVED
+
+
+def test_a_manager_who_submitted_it_sees_why_he_cannot_approve(client, assessed):
+    p = assessed
+    ip = Target.objects.get(code="BX-IP")
+    entry = workflow.entry_save_draft(user=p["staff"], target_id=ip.pk, period="2025-Q3",
+                                      value="1")
+    workflow.entry_submit(user=p["manager"], entry_id=entry.pk)
+    client.force_login(p["manager"])
+    page = client.get(entry_url("review-entry", entry)).content.decode()
+    assert "You submitted this entry: another manager approves it." in page
+    assert 'id="approve"' not in page
+
+
+def test_approving_a_page_opened_before_a_change_is_a_conflict(client, assessed, waiting):
+    entry = waiting["ip"]
+    client.force_login(assessed["manager"])
+    opened = client.get(entry_url("review-entry", entry)).context["entry"].version
+    # Meanwhile the province returns it and the staff member resubmits another value.
+    workflow.entry_return(user=assessed["province"], entry_id=entry.pk, comment="Only 1")
+    workflow.entry_save_draft(user=assessed["staff"], target_id=entry.target_id,
+                              period=entry.period, value="1")
+    workflow.entry_submit(user=assessed["staff"], entry_id=entry.pk)
+    response = client.post(entry_url("approve", entry), {"version": opened}, follow=True)
+    assert "Someone else changed BX-IP 2025-Q3 since you opened it" in " ".join(
+        messages_of(response)
+    )
+    assert response.context["entry"].value == 1  # the page shows it as it is now
+    assert ProgressEntry.objects.get(pk=entry.pk).status == EntryStatus.SUBMITTED
+
+
+def test_returning_a_page_opened_before_a_change_keeps_the_comment(client, assessed, waiting):
+    entry = waiting["ip"]
+    client.force_login(assessed["manager"])
+    opened = entry.version
+    workflow.entry_return(user=assessed["province"], entry_id=entry.pk, comment="Only 1")
+    workflow.entry_submit(user=assessed["staff"], entry_id=entry.pk)
+    response = client.post(entry_url("return", entry),
+                           {"comment": "My long comment", "version": opened})
+    assert response.status_code == 200
+    html = response.content.decode()
+    assert "Someone else changed BX-IP 2025-Q3 since you opened it" in html
+    assert "My long comment" in html
+    assert ProgressEntry.objects.get(pk=entry.pk).status == EntryStatus.SUBMITTED
+    fresh = ProgressEntry.objects.get(pk=entry.pk).version
+    assert f'name="version" value="{fresh}"' in html  # returning again now is deliberate
+
+
+def test_bulk_review_does_what_it_may_and_lists_the_rest(client, assessed, waiting):
+    p = assessed
+    own = submitted_entry(p["manager"], "BX-IP", "2025-Q4", "1")
+    approved_meanwhile = waiting["occ"]
+    client.force_login(p["manager"])
+    queue = client.get(QUEUE)
+    versions = {f"version-{e.pk}": e.version for e in queue.context["entries"]}
+    workflow.entry_approve(user=p["province"], entry_id=approved_meanwhile.pk, reassess=False)
+    response = client.post(
+        QUEUE,
+        {"entries": [waiting["ip"].pk, approved_meanwhile.pk, own.pk], "action": "approve",
+         **versions},
+        follow=True,
+    )
+    assert messages_of(response) == [
+        "1 entries approved.",
+        "Not reviewed: BX-OCC 2025-Q3: Someone else changed BX-OCC 2025-Q3 since you opened "
+        "it, so nothing was changed: look at it again as it is now.",
+        "Not reviewed: BX-IP 2025-Q4: You set this value: another manager approves it.",
+    ]
+    assert dict(ProgressEntry.objects.values_list("period", "status").filter(
+        target__code="BX-IP")) == {"2025-Q3": "approved", "2025-Q4": "submitted"}
+
+
+def test_the_queue_carries_each_entrys_version(client, assessed, waiting):
+    client.force_login(assessed["manager"])
+    html = client.get(QUEUE).content.decode()
+    for entry in waiting.values():
+        assert f'name="version-{entry.pk}" value="{entry.version}"' in html

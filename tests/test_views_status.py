@@ -231,7 +231,7 @@ def test_xlsx_export_holds_numbers_and_dates(english, client, assessed):
     from targets.services import entries as workflow
 
     entry = submitted_entry(assessed["dept_staff"], "BX-OCC", "2026-Q3", "41.5")
-    workflow.entry_approve(user=assessed["manager"], entry=entry)
+    workflow.entry_approve(user=assessed["manager"], entry_id=entry.pk, reassess=False)
     targets_evaluate(on=TODAY)
     client.force_login(assessed["manager"])
     row = _export_row(client.get(URL, {"_export": "xlsx"}), "BX-OCC", "xlsx")
@@ -305,7 +305,7 @@ def bridge(people):
 
     plan_import(data=load_located(BRIDGE_PLAN), filename="bridge.yaml")
     entry = submitted_entry(people["staff"], "BX-BRIDGE", "2026-Q3", "0")
-    workflow.entry_approve(user=people["manager"], entry=entry)
+    workflow.entry_approve(user=people["manager"], entry_id=entry.pk, reassess=False)
     targets_evaluate(on=TODAY)
     return people
 
@@ -369,7 +369,7 @@ def test_sorting_by_progress_sorts_by_the_share_of_the_way(client, bridge):
     from targets.services import entries as workflow
 
     entry = submitted_entry(bridge["dept_staff"], "BX-OCC", "2026-Q3", "50")
-    workflow.entry_approve(user=bridge["manager"], entry=entry)
+    workflow.entry_approve(user=bridge["manager"], entry_id=entry.pk, reassess=False)
     targets_evaluate(on=TODAY)  # BX-OCC: (50 − 20) / 60 = 0.5; the bridge and BX-IP: 0
     client.force_login(bridge["manager"])
     rows = client.get(URL, {"sort": "-progress"}).context["table"].page.object_list

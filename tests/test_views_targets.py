@@ -43,7 +43,7 @@ def test_signed_out_goes_to_login(client, assessed):
 def test_page_shows_chart_milestones_source_and_entries(client, assessed):
     p = assessed
     entry = submitted_entry(p["staff"], "BX-IP", "2025-Q3", "0", note="Site cleared")
-    workflow.entry_return(user=p["manager"], entry=entry, comment="Attach the decision")
+    workflow.entry_return(user=p["manager"], entry_id=entry.pk, comment="Attach the decision")
     client.force_login(p["manager"])
     response = client.get(url("BX-IP"))
     html = response.content.decode()
@@ -84,7 +84,7 @@ def test_a_percent_projection_is_shown_within_0_and_100(client, assessed):
 
     for period, value in (("2025-Q3", "30"), ("2025-Q4", "40"), ("2026-Q1", "50")):
         entry = submitted_entry(assessed["dept_staff"], "BX-OCC", period, value)
-        workflow.entry_approve(user=assessed["manager"], entry=entry)
+        workflow.entry_approve(user=assessed["manager"], entry_id=entry.pk, reassess=False)
     targets_evaluate(on=TODAY)
     stored = Target.objects.get(code="BX-OCC").latest_assessment
     assert stored.projected > 100 and stored.forecast_reached_on  # the rules' own value stays

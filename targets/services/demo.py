@@ -74,15 +74,16 @@ def _load_entry(item: dict, users: dict) -> None:
         return
     author = users[item["author"]]
     entry = workflow.entry_save_draft(
-        user=author, target=target, period=period, value=item["value"],
+        user=author, target_id=target.pk, period=period, value=item["value"],
         note=item.get("note", ""),
     )
     status = item.get("status", EntryStatus.APPROVED)
     if status == EntryStatus.DRAFT:
         return
-    entry = workflow.entry_submit(user=author, entry=entry)
+    entry = workflow.entry_submit(user=author, entry_id=entry.pk)
     reviewer = users.get(item.get("reviewer", ""))
     if status == EntryStatus.APPROVED:
-        workflow.entry_approve(user=reviewer, entry=entry)
+        # The demo is evaluated once loaded (at its date), not at each approval.
+        workflow.entry_approve(user=reviewer, entry_id=entry.pk, reassess=False)
     elif status == EntryStatus.RETURNED:
-        workflow.entry_return(user=reviewer, entry=entry, comment=item["comment"])
+        workflow.entry_return(user=reviewer, entry_id=entry.pk, comment=item["comment"])

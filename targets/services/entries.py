@@ -4,30 +4,36 @@ draft ──submit──▶ submitted ──approve──▶ approved
   ▲                   │
   └─(edit)─ returned ◀┘ return (with a comment) ── resubmit ──▶ submitted
 
-Every transition is one function here; each checks who may make it. The entries file is
-imported by ``targets.services.imports``.
+Every transition is one function here. Each takes ids, re-reads the entry under a row lock,
+checks its state and who may make the change (``targets.access``), writes only the fields it
+changes and adds one to the entry's version. A caller that showed the entry first (a form, the
+review screen) passes the version it showed: if someone else changed the entry meanwhile, the
+call raises StaleEntry and writes nothing, instead of overwriting that change. An approval
+re-assesses its targets in the same transaction. The entries file is imported by
+``targets.services.imports``.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
+from datetime import date
 from typing import Any
 
-from django.db import transaction
+from django.core.files import File
+from django.db import IntegrityError, transaction
+from django.db.models import QuerySet
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from targets import access, rules
-from targets.errors import NotAllowed, WorkflowError
+from targets.errors import NotAllowed, StaleEntry, WorkflowError
 from targets.models import EntryStatus, ProgressEntry, Target
-from targets.numbers import parse_value
+from targets.numbers import IMPORT, entry_value
 from targets.services.alerts import alerts_settle_period
+from targets.services.evaluation import targets_reassess
 
-EDITABLE = (EntryStatus.DRAFT, EntryStatus.RETURNED)
-
-# Called once with the targets whose entries were just approved: the evaluation service's
-# targets_reassess, so that an approval re-assesses its target at once.
-AfterApproval = Callable[[list[Target]], object]
+EDITABLE = access.EDITABLE
 
 
 def period_of(target: Target, key: str) -> rules.Period:
@@ -56,107 +62,316 @@ def _require_state(entry: ProgressEntry, states: tuple[str, ...], action: str) -
         )
 
 
+def _label(target: Target, period: str) -> dict[str, str]:
+    return {"code": target.code, "period": period}
+
+
+def _require_version(entry: ProgressEntry, version: int | None) -> None:
+    """``version``: the entry's version as the caller showed it; None skips the check."""
+    if version is not None and entry.version != version:
+        raise _changed_meanwhile(entry.target, entry.period)
+
+
+def _changed_meanwhile(target: Target, period: str) -> StaleEntry:
+    return StaleEntry(
+        _("Someone else changed %(code)s %(period)s since you opened it, so nothing was "
+          "changed: look at it again as it is now.") % _label(target, period)
+    )
+
+
+def _entered_meanwhile(target: Target, period: str) -> StaleEntry:
+    return StaleEntry(
+        _("Someone else entered %(code)s %(period)s since you opened it, so nothing was "
+          "changed: look at it again as it is now.") % _label(target, period)
+    )
+
+
+def _locked(entries: QuerySet[ProgressEntry]) -> list[ProgressEntry]:
+    """The entries, re-read under row locks taken in id order (two callers never deadlock)."""
+    return list(
+        entries.select_for_update(of=("self",))
+        .select_related("target__responsible_unit")
+        .order_by("pk")
+    )
+
+
+def _save(entry: ProgressEntry, fields: list[str]) -> None:
+    entry.version += 1  # under the row lock: nobody else writes the row meanwhile
+    entry.save(update_fields=[*fields, "version", "updated_at"])
+
+
+# --- entering: draft, change, submit ---------------------------------------------------------
+
+
 @transaction.atomic
 def entry_save_draft(
     *,
     user,
-    target: Target,
+    target_id: int,
     period: str,
     value: Any,
     note: str = "",
     evidence_url: str = "",
-    evidence_file=None,
-    entry: ProgressEntry | None = None,
+    evidence_file: File | None = None,
+    version: int | None = None,
+    today: date | None = None,
 ) -> ProgressEntry:
-    """Create the entry for (target, period), or change a draft or returned one."""
+    """Create the entry of (target, period) as a draft, or change its draft or returned entry.
+
+    ``value`` is a number, or text in any unambiguous notation (a form reads the user's
+    language first and passes the number); it must fit the target's range, and the period must
+    have started by ``today`` (the local date unless given: a report speaks for the past).
+
+    ``version`` is the version of the entry the caller showed, 0 when it showed none (the
+    entry did not exist); None skips the check. Whoever changes the entry becomes its last
+    editor, who may not approve it. Saving what is already saved writes nothing.
+    """
+    target = Target.objects.select_related("responsible_unit").get(pk=target_id)
     _require(access.can_enter(user, target), _("You may not report on this target."))
     found = period_of(target, period)
-    number = parse_value(value, target.value_type)
-    if entry is None:
-        entry = (
-            ProgressEntry.objects.select_for_update()
-            .filter(target=target, period=found.key)
-            .first()
+    today = today or timezone.localdate()
+    if not rules.period_started(found, today):
+        raise WorkflowError(
+            _("%(period)s has not started yet: it can be reported from %(start)s.")
+            % {"period": found.key, "start": found.start.isoformat()},
+            "period",
         )
-    if entry is None:
-        entry = ProgressEntry(target=target, author=user, status=EntryStatus.DRAFT)
-    else:
-        if entry.target_id != target.pk or (entry.period and entry.period != found.key):
-            existing = ProgressEntry.objects.filter(target=target, period=found.key).first()
-            if existing and existing.pk != entry.pk:
-                raise WorkflowError(
-                    _("%(code)s already has an entry for %(period)s.")
-                    % {"code": target.code, "period": found.key},
-                    "period",
-                )
-        _require_state(entry, EDITABLE, _("changed"))
-    entry.target = target
-    entry.period = found.key
-    entry.period_start = found.start
-    entry.period_end = found.end
-    entry.value = number
-    entry.last_editor = user
-    entry.note = note or ""
-    entry.evidence_url = evidence_url or ""
+    number = entry_value(value, target=target, language=None, source=IMPORT)
+    content = {"value": number, "note": note or "", "evidence_url": evidence_url or ""}
     if evidence_file is not None:
-        entry.evidence_file = evidence_file
-    entry.save()
+        content["evidence_file"] = evidence_file
+    entry = (
+        ProgressEntry.objects.select_for_update()
+        .filter(target=target, period=found.key)
+        .first()
+    )
+    if entry is None:
+        if version:  # the entry the caller showed is gone
+            raise _changed_meanwhile(target, found.key)
+        return _create(user=user, target=target, period=found, content=content)
+    entry.target = target
+    if version == 0:
+        raise _entered_meanwhile(target, found.key)
+    _require_version(entry, version)
+    _require_state(entry, EDITABLE, _("changed"))
+    changed = [name for name, new in content.items() if getattr(entry, name) != new]
+    if not changed:
+        return entry
+    for name in changed:
+        setattr(entry, name, content[name])
+    entry.last_editor = user
+    _save(entry, [*changed, "last_editor"])
+    return entry
+
+
+def _create(*, user, target: Target, period: rules.Period, content: dict) -> ProgressEntry:
+    entry = ProgressEntry(
+        target=target,
+        period=period.key,
+        period_start=period.start,
+        period_end=period.end,
+        status=EntryStatus.DRAFT,
+        author=user,
+        last_editor=user,
+        **content,
+    )
+    try:
+        with transaction.atomic():  # a savepoint: the caller's transaction stays usable
+            entry.save()
+    except IntegrityError:
+        # Two people entering the first entry of a period at once: the second insert waits
+        # for the first and then breaks the one-entry-per-period constraint.
+        if ProgressEntry.objects.filter(target=target, period=period.key).exists():
+            raise _entered_meanwhile(target, period.key) from None
+        raise
     return entry
 
 
 @transaction.atomic
-def entry_submit(*, user, entry: ProgressEntry) -> ProgressEntry:
+def entry_submit(*, user, entry_id: int, version: int | None = None) -> ProgressEntry:
     """draft → submitted, and returned → submitted (a resubmission)."""
-    entry = ProgressEntry.objects.select_for_update().select_related(
-        "target__responsible_unit"
-    ).get(pk=entry.pk)
+    locked = _locked(ProgressEntry.objects.filter(pk=entry_id))
+    if not locked:
+        raise _gone()
+    entry = locked[0]
+    _require_version(entry, version)
     _require(access.can_enter(user, entry.target), _("You may not report on this target."))
     _require_state(entry, EDITABLE, _("submitted"))
     entry.status = EntryStatus.SUBMITTED
     entry.submitted_at = timezone.now()
     entry.submitted_by = user
-    entry.save(update_fields=["status", "submitted_at", "submitted_by", "updated_at"])
+    _save(entry, ["status", "submitted_at", "submitted_by"])
     alerts_settle_period(target_id=entry.target_id, period=entry.period)
     return entry
 
 
-@transaction.atomic
-def entry_approve(
-    *, user, entry: ProgressEntry, after_approval: AfterApproval | None = None
-) -> ProgressEntry:
-    """submitted → approved, by a manager of the target's unit who is not the author."""
-    entry = ProgressEntry.objects.select_for_update().select_related(
-        "target__responsible_unit"
-    ).get(pk=entry.pk)
+def _gone() -> WorkflowError:
+    return WorkflowError(_("This entry no longer exists."))
+
+
+# --- reviewing: approve, return ----------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Refusal:
+    """An entry a review left as it was, and why."""
+
+    entry_id: int
+    entry: ProgressEntry | None
+    error: NotAllowed | WorkflowError
+
+    @property
+    def message(self) -> str:
+        return self.error.message if isinstance(self.error, WorkflowError) else str(self.error)
+
+    def __str__(self) -> str:
+        if self.entry is None:
+            return self.message
+        return f"{self.entry.target.code} {self.entry.period}: {self.message}"
+
+
+@dataclass(frozen=True)
+class Reviewed:
+    """What a review did: the entries it approved or returned, and those it refused."""
+
+    done: list[ProgressEntry] = field(default_factory=list)
+    refused: list[Refusal] = field(default_factory=list)
+
+    def raise_first(self) -> None:
+        if self.refused:
+            raise self.refused[0].error
+
+
+def _check_review(user, entry: ProgressEntry, version: int | None, action: str) -> None:
+    _require_version(entry, version)
     _require(access.can_review(user, entry.target), _("You may not review this entry."))
-    _require(
-        user.pk not in (entry.author_id, entry.last_editor_id, entry.submitted_by_id),
-        _("Nobody approves their own entry."),
+    _require_state(entry, (EntryStatus.SUBMITTED,), action)
+    _require(not access.set_value_or_submitted(user, entry), access.four_eyes_refusal(user, entry))
+
+
+def _review(
+    *,
+    user,
+    entries: list[ProgressEntry],
+    entry_ids: list[int],
+    versions: Mapping[int, int] | None,
+    action: str,
+) -> tuple[list[ProgressEntry], list[Refusal]]:
+    """Check each asked-for entry; the ones that pass are returned to be changed."""
+    found = {entry.pk: entry for entry in entries}
+    versions = versions or {}
+    passed, refused = [], []
+    for entry_id in entry_ids:
+        entry = found.get(entry_id)
+        try:
+            if entry is None:
+                raise _gone()
+            _check_review(user, entry, versions.get(entry_id), action)
+        except (NotAllowed, WorkflowError) as exc:
+            refused.append(Refusal(entry_id, entry, exc))
+        else:
+            passed.append(entry)
+    return passed, refused
+
+
+def _unique(ids: Iterable[int]) -> list[int]:
+    return list(dict.fromkeys(int(pk) for pk in ids))
+
+
+@transaction.atomic
+def entries_approve(
+    *,
+    user,
+    entry_ids: Iterable[int],
+    versions: Mapping[int, int] | None = None,
+    on: date | None = None,
+    reassess: bool = True,
+) -> Reviewed:
+    """submitted → approved, by a manager of the target's unit (or above) who did not write,
+    set or submit the value; then the approved entries' targets are re-assessed, in one run.
+
+    Approves every entry the user may approve and reports the others with the reason (their
+    state, the user's scope, four eyes, or a version that moved on: ``versions`` maps an entry
+    id to the version the user looked at). ``on``: the date of the re-assessment (today);
+    ``reassess=False`` only for loading data that is evaluated afterwards (the demo, tests).
+    """
+    entry_ids = _unique(entry_ids)
+    # An assessment reads every entry of its target. Locking them all (in id order) makes two
+    # approvals of one target follow each other, so the later re-assessment counts both.
+    target_ids = ProgressEntry.objects.filter(pk__in=entry_ids).values("target_id")
+    locked = _locked(ProgressEntry.objects.filter(target_id__in=target_ids))
+    approve, refused = _review(
+        user=user, entries=locked, entry_ids=entry_ids, versions=versions, action=_("approved")
     )
-    _require_state(entry, (EntryStatus.SUBMITTED,), _("approved"))
-    entry.status = EntryStatus.APPROVED
-    entry.reviewer = user
-    entry.review_comment = ""
-    entry.reviewed_at = timezone.now()
-    entry.save(update_fields=["status", "reviewer", "review_comment", "reviewed_at", "updated_at"])
-    if after_approval is not None:
-        after_approval([entry.target])
-    return entry
+    now = timezone.now()
+    for entry in approve:
+        entry.status = EntryStatus.APPROVED
+        entry.reviewer = user
+        entry.review_comment = ""
+        entry.reviewed_at = now
+        _save(entry, ["status", "reviewer", "review_comment", "reviewed_at"])
+    if approve and reassess:
+        targets = {entry.target_id: entry.target for entry in approve}
+        # One run for all of them: each recipient gets one digest, not one per entry.
+        targets_reassess(list(targets.values()), on=on)
+    return Reviewed(approve, refused)
 
 
 @transaction.atomic
-def entry_return(*, user, entry: ProgressEntry, comment: str) -> ProgressEntry:
-    """submitted → returned, with the reviewer's comment saying what to fix."""
-    entry = ProgressEntry.objects.select_for_update().select_related(
-        "target__responsible_unit"
-    ).get(pk=entry.pk)
-    _require(access.can_review(user, entry.target), _("You may not review this entry."))
-    if not (comment or "").strip():
+def entries_return(
+    *,
+    user,
+    entry_ids: Iterable[int],
+    comment: str,
+    versions: Mapping[int, int] | None = None,
+) -> Reviewed:
+    """submitted → returned with the reviewer's comment saying what to fix, for every entry the
+    user may review; the others are reported with the reason, as by ``entries_approve``."""
+    comment = (comment or "").strip()
+    if not comment:
         raise WorkflowError(_("Say what needs fixing: a comment is required."), "comment")
-    _require_state(entry, (EntryStatus.SUBMITTED,), _("returned"))
-    entry.status = EntryStatus.RETURNED
-    entry.reviewer = user
-    entry.review_comment = comment.strip()
-    entry.reviewed_at = timezone.now()
-    entry.save(update_fields=["status", "reviewer", "review_comment", "reviewed_at", "updated_at"])
-    return entry
+    entry_ids = _unique(entry_ids)
+    locked = _locked(ProgressEntry.objects.filter(pk__in=entry_ids))
+    returned, refused = _review(
+        user=user, entries=locked, entry_ids=entry_ids, versions=versions, action=_("returned")
+    )
+    now = timezone.now()
+    for entry in returned:
+        entry.status = EntryStatus.RETURNED
+        entry.reviewer = user
+        entry.review_comment = comment
+        entry.reviewed_at = now
+        _save(entry, ["status", "reviewer", "review_comment", "reviewed_at"])
+    return Reviewed(returned, refused)
+
+
+def entry_approve(
+    *,
+    user,
+    entry_id: int,
+    version: int | None = None,
+    on: date | None = None,
+    reassess: bool = True,
+) -> ProgressEntry:
+    """Approve one entry (``entries_approve``); raises NotAllowed or WorkflowError if refused."""
+    reviewed = entries_approve(
+        user=user, entry_ids=[entry_id], versions=_one(entry_id, version), on=on,
+        reassess=reassess,
+    )
+    reviewed.raise_first()
+    return reviewed.done[0]
+
+
+def entry_return(
+    *, user, entry_id: int, comment: str, version: int | None = None
+) -> ProgressEntry:
+    """Return one entry (``entries_return``); raises NotAllowed or WorkflowError if refused."""
+    reviewed = entries_return(
+        user=user, entry_ids=[entry_id], comment=comment, versions=_one(entry_id, version)
+    )
+    reviewed.raise_first()
+    return reviewed.done[0]
+
+
+def _one(entry_id: int, version: int | None) -> dict[int, int]:
+    return {} if version is None else {int(entry_id): version}

@@ -1,28 +1,45 @@
-"""The entries file (DESIGN §7): ``target,period,value,note`` as CSV or XLSX, whole or nothing."""
+"""The entries file (DESIGN §7): ``target,period,value,note`` as CSV or XLSX, whole or nothing.
+
+Reading: ``targets.spreadsheets``. Checking: every row against its target (scope, reporting
+period, the period has begun, the value and the target's range) and against the entry already
+recorded for its period (the workflow's permissions in ``targets.access``). Writing: in one
+transaction, a few statements whatever the number of rows (``targets.bulk``). Every bad file is
+answered with its list of problems; nothing is written then.
+"""
 
 from __future__ import annotations
 
-import csv
-import io
-from dataclasses import dataclass
+import re
+from collections.abc import Callable, Iterable, Iterator
+from dataclasses import dataclass, field
 from datetime import date, datetime
 from decimal import Decimal
+from itertools import islice
 from pathlib import Path
 
-import openpyxl
-from django.contrib.auth import get_user_model
-from django.db import transaction
+from django.db import IntegrityError, transaction
 from django.utils import timezone
+from django.utils.formats import date_format
+from django.utils.translation import get_language
 from django.utils.translation import gettext as _
 
-from targets import access
+from targets import access, bulk, rules
 from targets.errors import ImportFailed, Problem, WorkflowError
-from targets.models import EntryStatus, ProgressEntry, Target
-from targets.numbers import parse_value
-from targets.services.entries import AfterApproval, period_of
+from targets.models import Alert, AlertKind, EntryStatus, ProgressEntry, Target
+from targets.numbers import IMPORT, entry_value, shown, written
+from targets.services.evaluation import targets_reassess
+from targets.spreadsheets import Cell, read_rows
 
 ENTRY_COLUMNS = ("target", "period", "value", "note")
 IMPORT_STATUSES = (EntryStatus.SUBMITTED, EntryStatus.APPROVED)
+BATCH = bulk.BATCH  # rows per query
+CODE_LENGTH = Target._meta.get_field("code").max_length
+CHANGE_REASON_LENGTH = 100  # simple_history's history_change_reason
+_CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f]")
+_NOTE_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f]")  # a note keeps \t \n \r
+
+Existing = dict[tuple[int, str], ProgressEntry]  # the recorded entries by (target id, period)
+Progress = Callable[[int], object]
 
 
 @dataclass
@@ -30,223 +47,315 @@ class EntryRow:
     number: int  # the row's line in the file; the header is row 1
     target_code: str
     period: str
-    value_text: str
+    value_text: Cell
     note: str
     problems: list[Problem]
     filename: str = ""
     target: Target | None = None
     value: Decimal | None = None
+    found_period: rules.Period | None = None
     existing: ProgressEntry | None = None
-    unchanged: bool = False
+    action: str = ""  # create | update (and submit) | approve | unchanged
+    note_given: bool = True  # whether the file has a note column
+
+    @property
+    def unchanged(self) -> bool:
+        return self.action == "unchanged"
 
     @property
     def place(self) -> str:
-        label = " ".join(part for part in (self.target_code, self.period) if part)
+        label = " ".join(
+            shown(part, 24) for part in (self.target_code, self.period) if part
+        )
         where = _("%(file)s row %(row)d") % {"file": self.filename, "row": self.number}
         return where.strip() + (f" ({label})" if label else "")
 
 
-def read_rows(content: bytes, filename: str) -> list[tuple[int, list[str]]]:
-    """The rows of a CSV or XLSX file, each with its line (CSV) or row number (XLSX).
-
-    CSV is read with the csv module, XLSX with openpyxl. A spreadsheet cell formatted as
-    a percentage holds a fraction (85 % is 0.85): it is read as the percentage it shows.
-    """
-    suffix = Path(filename).suffix.lower()
-    if suffix == ".xlsx":
-        book = openpyxl.load_workbook(io.BytesIO(content), read_only=True, data_only=True)
-        try:
-            sheet = book.worksheets[0]
-            return [
-                (number, [_xlsx_cell(cell) for cell in row])
-                for number, row in enumerate(sheet.iter_rows(), start=1)
-            ]
-        finally:
-            book.close()
-    if suffix in (".csv", ".txt", ""):
-        try:
-            text = content.decode("utf-8-sig")
-        except UnicodeDecodeError:
-            raise ImportFailed(
-                [Problem(filename, "", _("The file is not UTF-8 text: save it as CSV UTF-8."))]
-            ) from None
-        reader = csv.reader(io.StringIO(text, newline=""))
-        return [(reader.line_num, [cell.strip() for cell in row]) for row in reader]
-    raise ImportFailed(
-        [Problem(filename, "", _("Use a .csv or .xlsx file (got “%(s)s”).") % {"s": suffix})]
-    )
+def _file_problem(filename: str, message: str) -> ImportFailed:
+    return ImportFailed([Problem(filename, "", message)])
 
 
-def _xlsx_cell(cell) -> str:
-    value = getattr(cell, "value", None)
-    if value is None:
-        return ""
-    if isinstance(value, bool):
-        return str(value)
-    if isinstance(value, int | float):
-        number = Decimal(str(value))
-        if "%" in (getattr(cell, "number_format", "") or ""):
-            number *= 100
-        number = number.normalize()
-        return format(number, "f")
-    if isinstance(value, datetime):
-        return value.date().isoformat()
-    if isinstance(value, date):
-        return value.isoformat()
-    return str(value).strip()
+def _text(cell: Cell) -> str:
+    """A cell of a text column: a number typed into it (a yearly period 2026) as written."""
+    return written(cell, source=IMPORT) if isinstance(cell, Decimal) else cell
+
+
+# --- checking --------------------------------------------------------------------------------
 
 
 def entries_preview(
-    *, user, content: bytes, filename: str, status: str = EntryStatus.SUBMITTED
+    *,
+    user,
+    content: bytes,
+    filename: str,
+    status: str = EntryStatus.SUBMITTED,
+    today: date | None = None,
+    progress: Progress | None = None,
 ) -> list[EntryRow]:
-    """Every row of an entries file with its problems; writes nothing."""
+    """Every row of an entries file with its problems; writes nothing.
+
+    A file that cannot be read as a table of entries raises ImportFailed (its problems).
+    ``today``: the date periods must have begun by (the local date); ``progress`` is called
+    with the number of rows checked so far, now and then.
+    """
+    return _checked(
+        user=user, content=content, filename=filename, status=status,
+        today=today or timezone.localdate(), progress=progress,
+    )[0]
+
+
+def _checked(
+    *, user, content: bytes, filename: str, status: str, today: date, progress: Progress | None
+) -> tuple[list[EntryRow], Existing]:
+    filename = shown(Path(filename).name or "", 100)
     if status not in IMPORT_STATUSES:
         raise ImportFailed([Problem(filename, "status", _("Use submitted or approved."))])
-    try:
-        lines = read_rows(content, filename)
-    except ImportFailed:
-        raise
-    except Exception as exc:  # csv and openpyxl raise many kinds for a broken file
-        raise ImportFailed([Problem(filename, "", _("Cannot read the file: %s") % exc)]) from exc
-    lines = [(number, cells) for number, cells in lines if any(cells)]
+    rows = _entry_rows(read_rows(content, filename, columns=ENTRY_COLUMNS), filename)
+    existing = _check_rows(
+        user=user, rows=rows, status=status, today=today, existing=None, progress=progress
+    )
+    return rows, existing
+
+
+def _entry_rows(lines: list[tuple[int, list[Cell]]], filename: str) -> list[EntryRow]:
+    lines = [(number, cells) for number, cells in lines if any(c != "" for c in cells)]
     if not lines:
-        raise ImportFailed([Problem(filename, "", _("The file has no rows."))])
+        raise _file_problem(filename, _("The file has no rows."))
     header_line, header_cells = lines[0]
-    headers = [cell.lower() for cell in header_cells]
+    headers = [_text(cell).lstrip("\ufeff").strip().lower() for cell in header_cells]
     header_place = _("%(file)s row %(row)d") % {"file": filename, "row": header_line}
     missing = [c for c in ("target", "period", "value") if c not in headers]
     if missing:
-        raise ImportFailed(
-            [
-                Problem(
-                    header_place,
-                    "header",
-                    _("Missing column(s): %(cols)s. The header is target,period,value,note.")
-                    % {"cols": ", ".join(missing)},
-                )
-            ]
-        )
-    unknown = [h for h in headers if h and h not in ENTRY_COLUMNS]
-    if unknown:
-        raise ImportFailed(
-            [
-                Problem(
-                    header_place,
-                    "header",
-                    _("Unknown column(s): %(cols)s.") % {"cols": ", ".join(unknown)},
-                )
-            ]
-        )
+        raise ImportFailed([Problem(
+            header_place, "header",
+            _("Missing column(s): %(cols)s. The header is target,period,value,note.")
+            % {"cols": ", ".join(missing)},
+        )])
+    unknown = [shown(h, 30) for h in headers if h and h not in ENTRY_COLUMNS]
+    doubled = [h for h in ENTRY_COLUMNS if headers.count(h) > 1]
+    if unknown or doubled:
+        raise ImportFailed([Problem(
+            header_place, "header",
+            _("Unknown column(s): %(cols)s.") % {"cols": ", ".join(unknown)} if unknown
+            else _("Column(s) named twice: %(cols)s.") % {"cols": ", ".join(doubled)},
+        )])
     index = {name: headers.index(name) for name in ENTRY_COLUMNS if name in headers}
+    width = len(headers)
+    note_given = "note" in index
     rows = []
-    for number, cells in lines[1:]:
-        padded = cells + [""] * (len(headers) - len(cells))
+    for number, cells in islice(lines, 1, None):
+        padded = cells + [""] * (width - len(cells))
         row = EntryRow(
             number=number,
-            target_code=padded[index["target"]],
-            period=padded[index["period"]],
+            target_code=_text(padded[index["target"]]),
+            period=_text(padded[index["period"]]),
             value_text=padded[index["value"]],
-            note=padded[index["note"]] if "note" in index else "",
+            note=_text(padded[index["note"]]) if "note" in index else "",
             problems=[],
             filename=filename,
+            note_given=note_given,
         )
-        if any(cells[len(headers) :]):
-            row.problems.append(
-                Problem(
-                    row.place,
-                    "",
-                    _("This row has %(cells)d cells; the header has %(columns)d columns.")
-                    % {"cells": len(cells), "columns": len(headers)},
-                )
-            )
+        if any(c != "" for c in cells[width:]):
+            row.problems.append(Problem(
+                row.place, "",
+                _("This row has %(cells)d cells; the header has %(columns)d columns.")
+                % {"cells": len(cells), "columns": width},
+            ))
         rows.append(row)
     if not rows:
-        raise ImportFailed([Problem(filename, "", _("The file has no rows."))])
-    _check_rows(user=user, rows=rows, status=status)
+        raise _file_problem(filename, _("The file has no rows."))
     return rows
 
 
-def _check_rows(*, user, rows: list[EntryRow], status: str) -> None:
-    codes = {row.target_code for row in rows}
-    targets = {
-        t.code: t
-        for t in Target.objects.filter(code__in=codes).select_related("responsible_unit")
-    }
-    enterable = set(access.targets_enterable_by(user).filter(code__in=codes).values_list(
-        "code", flat=True
-    ))
-    reviewable = set(access.targets_reviewable_by(user).filter(code__in=codes).values_list(
-        "code", flat=True
-    ))
-    existing = {
-        (e.target.code, e.period): e
-        for e in ProgressEntry.objects.filter(target__code__in=codes).select_related("target")
-    }
-    seen: dict[tuple[str, str], int] = {}
-    for row in rows:
-        def problem(field: str, message: str, row: EntryRow = row) -> None:
-            row.problems.append(Problem(row.place, field, message))
+def _chunks(values: Iterable, size: int = BATCH) -> Iterator[list]:
+    values = list(values)
+    for start in range(0, len(values), size):
+        yield values[start : start + size]
 
+
+def _existing(target_ids: Iterable[int], *, lock: bool = False) -> Existing:
+    """The entries of these targets by (target id, period), locked for the import when asked."""
+    found: Existing = {}
+    for chunk in _chunks(sorted(set(target_ids))):
+        entries = ProgressEntry.objects.filter(target_id__in=chunk).order_by("pk")
+        if lock:
+            entries = entries.select_for_update(of=("self",))
+        for entry in entries:
+            found[(entry.target_id, entry.period)] = entry
+    return found
+
+
+def _fingerprint(existing: Existing) -> set[tuple]:
+    return {(e.pk, e.version, e.status, e.value, e.note) for e in existing.values()}
+
+
+def _check_rows(
+    *,
+    user,
+    rows: list[EntryRow],
+    status: str,
+    today: date,
+    existing: Existing | None,
+    progress: Progress | None = None,
+) -> Existing:
+    """Give every row its problems, or its target, period, value and action. Returns the
+    entries already recorded for the file's targets, as they were read."""
+    codes = {
+        code for code in (r.target_code for r in rows)
+        if code and len(code) <= CODE_LENGTH and not _CONTROL.search(code)
+    }
+    targets: dict[str, Target] = {}
+    enterable: set[str] = set()
+    reviewable: set[str] = set()
+    for chunk in _chunks(codes):
+        targets.update(
+            (t.code, t)
+            for t in Target.objects.filter(code__in=chunk).select_related("responsible_unit")
+        )
+        enterable.update(
+            access.targets_enterable_by(user).filter(code__in=chunk).values_list("code", flat=True)
+        )
+        if status == EntryStatus.APPROVED:
+            reviewable.update(
+                access.targets_reviewable_by(user).filter(code__in=chunk)
+                .values_list("code", flat=True)
+            )
+    in_scope = enterable | reviewable
+    if existing is None:
+        existing = _existing(t.pk for code, t in targets.items() if code in in_scope)
+    periods: dict[int, dict[str, rules.Period]] = {}
+    language = get_language()
+    permissions: dict[tuple, str] = {}
+    seen: dict[tuple[str, str], int] = {}
+    for done, row in enumerate(rows, start=1):
+        if progress is not None and done % BATCH == 0:
+            progress(done)
+        problems = row.problems
+
+        def problem(field_name: str, message: str, row: EntryRow = row) -> None:
+            row.problems.append(Problem(row.place, field_name, message))
+
+        for field_name, text, control in (
+            ("target", row.target_code, _CONTROL), ("period", row.period, _CONTROL),
+            ("note", row.note, _NOTE_CONTROL),
+        ):
+            if control.search(text):
+                problem(field_name, _("Contains control characters (such as a NUL byte): "
+                                      "remove them."))
+        if isinstance(row.value_text, str) and _CONTROL.search(row.value_text):
+            problem("value", _("Contains control characters (such as a NUL byte): remove them."))
+        if problems:
+            continue
         target = targets.get(row.target_code)
         if not row.target_code:
             problem("target", _("The target code is empty."))
-        elif target is None or row.target_code not in enterable:
+        elif target is None or row.target_code not in in_scope:
             # Outside the user's scope reads the same as unknown: no leak of codes.
-            problem("target", _("Unknown target “%(code)s”.") % {"code": row.target_code})
+            problem("target", _("Unknown target “%(code)s”.") % {"code": shown(row.target_code)})
             target = None
         elif status == EntryStatus.APPROVED and row.target_code not in reviewable:
             problem("target", _("You may not approve entries of %(code)s.") % {
                 "code": row.target_code})
         row.target = target
-        if target is not None:
-            try:
-                row.period = period_of(target, row.period).key
-            except WorkflowError as exc:
-                problem("period", exc.message)
-            try:
-                row.value = parse_value(row.value_text, target.value_type)
-            except WorkflowError as exc:
-                problem("value", exc.message)
-        key = (row.target_code, row.period)
-        if key in seen:
+        if target is None:
+            continue
+        if target.pk not in periods:
+            periods[target.pk] = {p.key: p for p in target.reporting_periods()}
+        key = row.period.upper()
+        found = periods[target.pk].get(key)
+        if found is None:
+            span = periods[target.pk]
+            problem("period", _("“%(period)s” is not a reporting period of %(code)s (%(span)s).")
+                    % {"period": shown(row.period), "code": target.code,
+                       "span": f"{next(iter(span))} … {next(reversed(span))}" if span else "—"})
+        elif not rules.period_started(found, today):
+            problem("period", _("%(period)s has not started yet: it can be reported from "
+                                "%(start)s.")
+                    % {"period": found.key, "start": date_format(found.start, "SHORT_DATE_FORMAT")})
+        else:
+            row.period = found.key
+            row.found_period = found
+        try:
+            row.value = entry_value(
+                row.value_text, target=target, language=language, source=IMPORT
+            )
+        except WorkflowError as exc:
+            problem("value", exc.message)
+        if row.found_period is None:
+            continue
+        duplicate = seen.setdefault((row.target_code, row.period), row.number)
+        if duplicate != row.number:
             problem(
                 "period",
                 _("Duplicate row: row %(first)s already reports %(code)s for %(period)s.")
-                % {"first": seen[key], "code": row.target_code, "period": row.period},
+                % {"first": duplicate, "code": row.target_code, "period": row.period},
             )
-        else:
-            seen[key] = row.number
-        entry = existing.get(key)
-        row.existing = entry
-        if entry is not None and not row.problems:
-            _check_existing(row, entry, user=user, status=status, problem=problem)
+        if problems:
+            continue
+        row.existing = existing.get((target.pk, row.period))
+        message = _action(row, user=user, status=status, permissions=permissions)
+        if message:
+            problem("period", message)
+    if progress is not None:
+        progress(len(rows))
+    return existing
 
 
-def _check_existing(row: EntryRow, entry: ProgressEntry, *, user, status: str, problem) -> None:
-    """What an imported row may do to the entry already recorded for its target and period."""
-    same = entry.value == row.value and entry.note == row.note
-    settled = (EntryStatus.SUBMITTED, EntryStatus.APPROVED)
-    if same and (entry.status == status or entry.status in settled):
-        row.unchanged = True  # importing the same file again changes nothing
-        return
-    state = {
-        "code": row.target_code,
-        "state": entry.get_status_display().lower(),
-        "period": row.period,
-    }
-    if entry.status in settled:
-        problem("period", _("%(code)s already has a %(state)s entry for %(period)s.") % state)
-    elif status == EntryStatus.APPROVED:
-        # An import may approve only values nobody has entered yet: an entry being prepared
-        # goes through the review queue, and nobody approves their own entry.
-        if entry.author_id == user.pk:
-            problem("period", _("Nobody approves their own entry (%(code)s %(period)s).") % state)
-        else:
-            problem(
-                "period",
-                _("%(code)s has a %(state)s entry for %(period)s: it is reviewed in the "
-                  "review queue once submitted.") % state,
-            )
+def _permission(permissions: dict, check: Callable, user, entry: ProgressEntry):
+    """``check(user, entry)`` from targets.access, asked once per kind of entry: its answer
+    depends only on the target, the entry's state and the user's hand in it."""
+    key = (check, entry.target_id, entry.status, entry.author_id == user.pk,
+           entry.last_editor_id == user.pk, entry.submitted_by_id == user.pk)
+    if key not in permissions:
+        permissions[key] = check(user, entry)
+    return permissions[key]
+
+
+def _action(row: EntryRow, *, user, status: str, permissions: dict) -> str:
+    """What the row does to the entry already recorded for its period ("" when allowed, else
+    why not): an import follows the workflow's permissions like a person on the screens."""
+    entry = row.existing
+    if entry is None:
+        if status == EntryStatus.APPROVED:
+            return _("Nothing to approve: %(code)s has no submitted entry for %(period)s. "
+                     "Import it as submitted; another manager approves it.") % {
+                "code": row.target_code, "period": row.period}
+        row.action = "create"
+        return ""
+    entry.target = row.target  # the access checks read it: no query per row
+    same = entry.value == row.value and (not row.note_given or entry.note == row.note)
+    state = {"code": row.target_code, "state": entry.get_status_display().lower(),
+             "period": row.period}
+    if entry.status == EntryStatus.APPROVED or (
+        entry.status == EntryStatus.SUBMITTED and status == EntryStatus.SUBMITTED
+    ):
+        if same:
+            row.action = "unchanged"  # importing the same file again changes nothing
+            return ""
+        return _("%(code)s already has a %(state)s entry for %(period)s.") % state
+    if status == EntryStatus.SUBMITTED:
+        if not _permission(permissions, access.may_edit_entry, user, entry):
+            return _("%(code)s already has a %(state)s entry for %(period)s.") % state
+        row.action = "update"
+        return ""
+    if entry.status != EntryStatus.SUBMITTED:
+        # A draft or returned entry goes through the review queue once submitted.
+        return _("%(code)s has a %(state)s entry for %(period)s: it is reviewed in the "
+                 "review queue once submitted.") % state
+    if not same:
+        return _("The file says %(file)s but the submitted entry says %(entry)s: an import "
+                 "as approved approves submitted entries as they are. Return it in the review "
+                 "queue to have it corrected.") % {
+            "file": written(row.value, language=get_language()),
+            "entry": written(entry.value, language=get_language())}
+    refusal = _permission(permissions, access.review_refusal, user, entry)
+    if refusal:
+        return f"{refusal} ({row.target_code} {row.period})"
+    row.action = "approve"
+    return ""
+
+
+# --- writing ---------------------------------------------------------------------------------
 
 
 @dataclass(frozen=True)
@@ -254,75 +363,134 @@ class ImportResult:
     created: int
     updated: int
     unchanged: int
+    approved: int = 0
+    targets: list[Target] = field(default_factory=list, compare=False)
 
 
-@transaction.atomic
 def entries_import(
     *,
     user,
     content: bytes,
     filename: str,
     status: str = EntryStatus.SUBMITTED,
-    after_approval: AfterApproval | None = None,
+    today: date | None = None,
+    progress: Progress | None = None,
 ) -> ImportResult:
-    """Write a whole entries file, or nothing: ImportFailed lists every problem."""
-    rows = entries_preview(user=user, content=content, filename=filename, status=status)
+    """Write a whole entries file, or nothing: ImportFailed lists every problem.
+
+    Entries are recorded for ``user`` (the author of new ones, the last editor and submitter of
+    what the file sets, the reviewer of what it approves). A report submitted by the import
+    resolves its overdue alert; the targets of approved entries are re-assessed in one run.
+    """
+    today = today or timezone.localdate()
+    rows, existing = _checked(
+        user=user, content=content, filename=filename, status=status, today=today,
+        progress=progress,
+    )
+    _raise_problems(rows)
+    checked = _fingerprint(existing)
+    try:
+        with transaction.atomic():
+            return _write(user=user, rows=rows, status=status, today=today, checked=checked)
+    except IntegrityError:
+        # Someone entered one of these periods between the check and the write.
+        raise _file_problem(
+            rows[0].filename,
+            _("Entries for these periods were recorded while the file was imported; nothing "
+              "was written: import the file again."),
+        ) from None
+
+
+def _raise_problems(rows: list[EntryRow]) -> None:
     problems = [p for row in rows for p in row.problems]
     if problems:
         raise ImportFailed(problems)
-    created = updated = unchanged = 0
+
+
+def _write(
+    *, user, rows: list[EntryRow], status: str, today: date, checked: set[tuple]
+) -> ImportResult:
+    # Lock the entries the file may change; had any changed since the check, check again.
+    locked = _existing({r.target.pk for r in rows if r.target}, lock=True)
+    if _fingerprint(locked) != checked:
+        for row in rows:
+            row.problems, row.action, row.existing = [], "", None
+            row.period = row.found_period.key if row.found_period else row.period
+        _check_rows(user=user, rows=rows, status=status, today=today, existing=locked)
+        _raise_problems(rows)
     now = timezone.now()
-    approved_targets: dict[int, Target] = {}
+    reason = shown(f"import of {rows[0].filename}", CHANGE_REASON_LENGTH)
+    created: list[dict] = []
+    updated, approved = [], []
     for row in rows:
-        if row.unchanged:
-            unchanged += 1
-            continue
-        assert row.target is not None and row.value is not None
-        period = period_of(row.target, row.period)
-        entry = row.existing or ProgressEntry(target=row.target, author=user)
-        if row.existing is None:
-            created += 1
-        else:
-            updated += 1
-        entry.period = period.key
-        entry.period_start = period.start
-        entry.period_end = period.end
-        entry.value = row.value
-        entry.last_editor = entry.submitted_by = user
-        entry.note = row.note
-        entry.status = status
-        entry.submitted_at = now
-        if status == EntryStatus.APPROVED:
-            # Only new entries are approved by an import (_check_existing). Their values come
-            # from the file, so the `import` account is their author and the importing manager
-            # their reviewer: nobody is both. The command line's own account (no --user)
-            # approves as an operator and is recorded as nobody's reviewer.
-            entry.author = import_account()
+        if row.action == "create":
+            period = row.found_period
+            created.append({
+                "target_id": row.target.pk, "period": period.key, "period_start": period.start,
+                "period_end": period.end, "value": row.value, "note": row.note,
+                "status": EntryStatus.SUBMITTED, "author_id": user.pk, "last_editor_id": user.pk,
+                "submitted_by_id": user.pk, "submitted_at": now,
+            })
+        elif row.action == "update":
+            entry = row.existing
+            if entry.value != row.value or (row.note_given and entry.note != row.note):
+                entry.last_editor = user
+            entry.value = row.value
+            if row.note_given:
+                entry.note = row.note
+            entry.status = EntryStatus.SUBMITTED
+            entry.submitted_by = user
+            entry.submitted_at = now
+            entry.version += 1
+            entry.updated_at = now
+            updated.append(entry)
+        elif row.action == "approve":
+            entry = row.existing
+            entry.status = EntryStatus.APPROVED
+            entry.reviewer = user
             entry.reviewed_at = now
             entry.review_comment = ""
-            entry.reviewer = None if user.username == IMPORT_AUTHOR else user
-            entry.last_editor = entry.submitted_by = entry.author
-            approved_targets[row.target.pk] = row.target
-        entry._change_reason = f"import of {filename}"
-        entry._history_user = user
-        entry.save()
-    if after_approval is not None and approved_targets:
-        after_approval(list(approved_targets.values()))
-    return ImportResult(created=created, updated=updated, unchanged=unchanged)
-
-
-IMPORT_AUTHOR = "import"
-
-
-def import_account():
-    """The account of the command-line import: an operator, not a person; it cannot sign in."""
-    user, _created = get_user_model().objects.get_or_create(
-        username=IMPORT_AUTHOR,
-        defaults={
-            "is_active": False,
-            "is_superuser": True,
-            "first_name": "Import",
-            "last_name": "(command line)",
-        },
+            entry.version += 1
+            entry.updated_at = now
+            approved.append(entry)
+    history = {"user": user, "reason": reason, "now": now}
+    bulk.insert_with_history(ProgressEntry, created, **history)
+    bulk.update_with_history(
+        updated,
+        ["value", "note", "status", "last_editor", "submitted_by", "submitted_at", "version",
+         "updated_at"],
+        **history,
     )
-    return user
+    bulk.update_with_history(
+        approved,
+        ["status", "reviewer", "reviewed_at", "review_comment", "version", "updated_at"],
+        **history,
+    )
+    submitted = [(v["target_id"], v["period"]) for v in created]
+    submitted += [(e.target_id, e.period) for e in updated]
+    _settle_alerts(submitted, now=now)
+    targets = list({e.target_id: e.target for e in approved}.values())
+    if targets:
+        # One run for all of them: each recipient gets one digest, not one per entry.
+        targets_reassess(targets)
+    return ImportResult(
+        created=len(created), updated=len(updated), approved=len(approved),
+        unchanged=sum(row.unchanged for row in rows), targets=targets,
+    )
+
+
+def _settle_alerts(submitted: list[tuple[int, str]], *, now: datetime) -> int:
+    """The overdue alerts and reminders of the periods just submitted (target id, period) are
+    resolved, as when a report is submitted on the screen (alerts.alerts_settle_period)."""
+    periods = set(submitted)
+    if not periods:
+        return 0
+    open_alerts = Alert.objects.filter(
+        target_id__in={target_id for target_id, _period in periods},
+        kind__in=(AlertKind.OVERDUE, AlertKind.REMINDER),
+        resolved_at__isnull=True,
+    ).values_list("pk", "target_id", "subject")
+    settled = [pk for pk, target_id, subject in open_alerts if (target_id, subject) in periods]
+    for chunk in _chunks(settled):
+        Alert.objects.filter(pk__in=chunk).update(resolved_at=now)
+    return len(settled)

@@ -1,4 +1,8 @@
-"""A user's alerts in the app: reading them, marking them read or acknowledged."""
+"""A user's alerts in the app: reading them, marking them read or acknowledged.
+
+Only alerts on targets the user may still see: someone who lost a membership loses its
+alerts with it (they come back, as they were, if the membership does).
+"""
 
 from __future__ import annotations
 
@@ -6,26 +10,33 @@ from django.db.models import QuerySet
 from django.http import Http404
 from django.utils import timezone
 
+from targets import access
 from targets.models import AlertRecipient
 
 
+def _visible(user) -> QuerySet[AlertRecipient]:
+    return AlertRecipient.objects.filter(
+        user=user, alert__target__in=access.targets_visible_to(user)
+    )
+
+
 def inbox_for(*, user) -> QuerySet[AlertRecipient]:
-    """The user's own alerts, newest first."""
+    """The user's own alerts on targets they may see, newest first."""
     return (
-        AlertRecipient.objects.filter(user=user)
+        _visible(user)
         .select_related("alert__target")
         .order_by("-alert__created_at", "-alert_id")
     )
 
 
 def unread_count(*, user) -> int:
-    return AlertRecipient.objects.filter(user=user, read_at__isnull=True).count()
+    return _visible(user).filter(read_at__isnull=True).count()
 
 
 def _own(user, recipient_id: int) -> QuerySet[AlertRecipient]:
-    rows = AlertRecipient.objects.filter(pk=recipient_id, user=user)
+    rows = _visible(user).filter(pk=recipient_id)
     if not rows.exists():
-        raise Http404  # someone else's alert reads the same as no alert
+        raise Http404  # someone else's alert, or one out of sight, reads the same as no alert
     return rows
 
 
@@ -42,6 +53,4 @@ def alert_acknowledge(*, user, recipient_id: int) -> None:
 
 
 def alerts_mark_all_read(*, user) -> int:
-    return AlertRecipient.objects.filter(user=user, read_at__isnull=True).update(
-        read_at=timezone.now()
-    )
+    return _visible(user).filter(read_at__isnull=True).update(read_at=timezone.now())

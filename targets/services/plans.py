@@ -1,113 +1,44 @@
 """Importing plan files (DESIGN §7): units, plans, areas, targets and milestones by code.
 
-The whole file is checked first and every problem is reported with its line;
-only a file without problems is written, in one transaction. Rows are saved
-only when something changed, so importing the same file twice changes nothing
-(not even the audit history).
+The file is read keeping the line of every key (``targets.plan_yaml``), then checked whole:
+each node by its form (``targets.plan_schema``), then here what spans nodes — codes that
+repeat, units that loop, what the database already holds. Every problem is reported with its
+line; only a file without problems is written, in one transaction. Rows are saved only when
+something changed, so importing the same file twice changes nothing (not even the audit
+history).
 """
 
 from __future__ import annotations
 
 import datetime as dt
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
-import yaml
 from django.contrib.auth import get_user_model
-from django.core.exceptions import ValidationError
-from django.core.validators import URLValidator
-from django.db import IntegrityError, transaction
+from django.db import DataError, IntegrityError, transaction
 from django.db.models import Model
 from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 
-from targets import rules
-from targets.errors import ImportFailed, Problem, WorkflowError
-from targets.models import (
-    Aggregation,
-    Area,
-    Direction,
-    Frequency,
-    Milestone,
-    Plan,
-    Target,
-    Trajectory,
-    Unit,
-    ValueType,
-    code_validator,
+from targets.errors import ImportFailed, Problem
+from targets.models import Area, Milestone, Plan, ProgressEntry, Target, Unit
+from targets.plan_schema import (
+    AreaNode,
+    Known,
+    MilestoneNode,
+    NodeForm,
+    PlanNode,
+    TargetNode,
+    UnitNode,
+    is_code,
 )
-from targets.numbers import parse_value
-
-# --- reading YAML with line numbers -------------------------------------------
-
-
-class Located(dict):
-    """A mapping from the file that remembers the line of itself and of each key."""
-
-    line: int = 0
-    key_lines: dict[str, int]
-
-
-def _build(node: yaml.Node, loader: yaml.SafeLoader) -> Any:
-    if isinstance(node, yaml.MappingNode):
-        mapping = Located()
-        mapping.line = node.start_mark.line + 1
-        mapping.key_lines = {}
-        for key_node, value_node in node.value:
-            key = loader.construct_object(key_node, deep=True)
-            mapping[str(key)] = _build(value_node, loader)
-            mapping.key_lines[str(key)] = key_node.start_mark.line + 1
-        return mapping
-    if isinstance(node, yaml.SequenceNode):
-        return [_build(item, loader) for item in node.value]
-    try:
-        return loader.construct_object(node, deep=True)
-    except ValueError:
-        # An impossible date such as 2025-06-31: keep the text, the checker reports it.
-        return node.value
-
-
-def load_located(text: str) -> Any:
-    loader = yaml.SafeLoader(text)
-    try:
-        node = loader.get_single_node()
-    finally:
-        loader.dispose()
-    return None if node is None else _build(node, loader)
-
+from targets.plan_yaml import Located, LocatedList, plan_file_read, shown
+from targets.plan_yaml import load_located as load_located  # callers read text with it
+from targets.plan_yaml import plan_file_parse as plan_file_parse
 
 # --- checking -------------------------------------------------------------------
-
-
-@dataclass
-class Checker:
-    filename: str
-    problems: list[Problem] = field(default_factory=list)
-
-    def add(self, where: Located | None, label: str, field_name: str, message: str) -> None:
-        line = where.key_lines.get(field_name.split(".")[0], where.line) if where else 0
-        place = f"{self.filename}:{line}" if line else self.filename
-        if label:
-            place += f" {label}"
-        self.problems.append(Problem(place, field_name, message, line=line))
-
-
-def _mapping(value: Any) -> Located | None:
-    return value if isinstance(value, Located) else None
-
-
-def _date(value: Any) -> dt.date | None:
-    if isinstance(value, dt.datetime):
-        return value.date()
-    if isinstance(value, dt.date):
-        return value
-    if isinstance(value, str):
-        try:
-            return dt.date.fromisoformat(value.strip())
-        except ValueError:
-            return None
-    return None
 
 
 @dataclass
@@ -119,7 +50,7 @@ class UnitRow:
 
 @dataclass
 class TargetRow:
-    values: dict[str, Any]
+    values: dict[str, Any]  # Target's own fields, by name
     area_code: str
     unit_code: str
     owner: str | None
@@ -143,391 +74,254 @@ class PlanFile:
     plans: list[PlanRow]
 
 
-def _text(c: Checker, m: Located, label: str, key: str, *, required: bool = True) -> str:
-    value = m.get(key)
-    if value is None or (isinstance(value, str) and not value.strip()):
-        if required:
-            c.add(m, label, key, _("is required"))
-        return ""
-    if isinstance(value, dict | list):
-        c.add(m, label, key, _("must be text"))
-        return ""
-    return str(value).strip()
+class Checker:
+    """Collects the problems of one file, each with its line."""
+
+    def __init__(self, filename: str) -> None:
+        self.filename = filename
+        self.problems: list[Problem] = []
+
+    def add(self, line: int, label: str, key: str, message: str) -> None:
+        place = f"{self.filename}:{line}" if line else self.filename
+        if label:
+            place += f" {label}"
+        self.problems.append(Problem(place, key, message, line=line))
+
+    def node(self, form: NodeForm, label: str) -> bool:
+        """Check one node with its form; whether it is free of problems."""
+        found = form.problems()
+        for problem in found:
+            self.add(problem.line, label, problem.key, problem.message)
+        return not found
+
+    def nodes(self, parent: Located, key: str, label: str) -> list[tuple[int, Located]]:
+        """The mappings of the list under ``key`` (absent: none), with their indexes."""
+        items = parent.get(key)
+        if items is None:
+            return []
+        if not isinstance(items, LocatedList):
+            self.add(parent.key_lines.get(key, parent.line), label, key, _("must be a list"))
+            return []
+        found = []
+        for index, item in enumerate(items):
+            if isinstance(item, Located):
+                found.append((index, item))
+            else:
+                self.add(items.item_lines[index], label, f"{key}[{index}]", _("must be a mapping"))
+        return found
 
 
-def _code(c: Checker, m: Located, label: str, key: str = "code") -> str:
-    code = _text(c, m, label, key)
-    if code:
-        try:
-            code_validator(code)
-        except ValidationError:
-            c.add(
-                m, label, key,
-                _("“%(code)s”: use letters, digits, '.', '_' and '-' only") % {"code": code},
-            )
-    return code
-
-
-def _choice(c: Checker, m: Located, label: str, key: str, choices: list[str], default: str) -> str:
-    value = m.get(key, default)
-    if value not in choices:
-        c.add(
-            m, label, key,
-            _("“%(value)s” is not one of %(choices)s")
-            % {"value": value, "choices": ", ".join(choices)},
-        )
-        return default
-    return value
-
-
-def _date_field(
-    c: Checker, m: Located, label: str, key: str, name: str | None = None
-) -> dt.date | None:
-    """The date under ``key``; ``name`` is how the field is called in problems."""
-    name = name or key
-    raw = m.get(key)
-    if raw is None:
-        c.add(m, label, name, _("is required"))
-        return None
-    value = _date(raw)
-    if value is None:
-        c.add(m, label, name, _("“%(value)s” is not a date (YYYY-MM-DD)") % {"value": raw})
-    elif not (rules.EARLIEST_DATE <= value <= rules.LATEST_DATE):
-        c.add(
-            m, label, name,
-            _("%(date)s lies outside the years a plan may span (%(first)s – %(last)s)")
-            % {"date": value, "first": rules.EARLIEST_DATE, "last": rules.LATEST_DATE},
-        )
-        return None
-    return value
+def _label(kind: str, node: Located, key: str, index: int) -> str:
+    """How problems name a node: by its code, or by its place in the list."""
+    code = node.get("code")
+    return f"{kind} {code}" if is_code(code) else f"{kind} {key}[{index}]"
 
 
 def check_plan_file(data: Any, filename: str) -> PlanFile:
     """Turn the loaded file into rows, or raise ImportFailed with every problem."""
-    c = Checker(filename)
-    root = _mapping(data)
-    if root is None:
+    if not isinstance(data, Located):
         raise ImportFailed(
             [Problem(filename, "", _("the file must hold a mapping with units and plans"))]
         )
-    for key in root:
+    c = Checker(filename)
+    for key, line in data.repeated:
+        c.add(line, "", shown(key), _("appears twice in this mapping"))
+    for key in data:
         if key not in ("units", "plans"):
-            c.add(root, "", key, _("unknown section (expected units, plans)"))
-
-    units = _check_units(c, root.get("units") or [])
-    known_units = {u.code for u in units} | set(Unit.objects.values_list("code", flat=True))
-    plans = []
-    seen_targets: dict[str, str] = {}
-    raw_plans = root.get("plans") or []
-    if not isinstance(raw_plans, list):
-        c.add(root, "", "plans", _("must be a list"))
-        raw_plans = []
-    seen_plans: set[str] = set()
-    for index, raw in enumerate(raw_plans):
-        m = _mapping(raw)
-        if m is None:
-            c.add(root, f"plans[{index}]", "plans", _("each plan must be a mapping"))
-            continue
-        plan = _check_plan(c, m, index, known_units, seen_targets)
-        if plan is not None:
-            if plan.code in seen_plans:
-                c.add(m, f"plan {plan.code}", "code", _("appears twice in the file"))
-            seen_plans.add(plan.code)
-            plans.append(plan)
+            c.add(data.key_lines[key], "", shown(key), _("unknown section (expected units, plans)"))
+    units, unit_codes = _check_units(c, data)
+    known = Known(
+        units=unit_codes, owners=set(get_user_model().objects.values_list("username", flat=True))
+    )
+    plans = _check_plans(c, data, known)
     if c.problems:
         raise ImportFailed(sorted(c.problems, key=lambda p: p.line))
     return PlanFile(units=units, plans=plans)
 
 
-def _check_units(c: Checker, raw_units: Any) -> list[UnitRow]:
-    if not isinstance(raw_units, list):
-        c.add(None, "units", "", _("must be a list"))
-        return []
-    rows: list[UnitRow] = []
-    in_file: dict[str, UnitRow] = {}
-    for index, raw in enumerate(raw_units):
-        m = _mapping(raw)
-        if m is None:
-            c.add(None, f"units[{index}]", "", _("each unit must be a mapping"))
+def _check_units(c: Checker, root: Located) -> tuple[list[UnitRow], set[str]]:
+    """The file's units, and the codes of every unit a node may name (file or database)."""
+    nodes = c.nodes(root, "units", "")
+    db_parents = dict(Unit.objects.values_list("code", "parent__code"))
+    known = Known(units=set(db_parents) | {str(node.get("code")).strip() for _i, node in nodes})
+    rows: dict[str, UnitRow] = {}
+    lines: dict[str, int] = {}
+    for index, node in nodes:
+        form = UnitNode(node, known=known)
+        label = _label("unit", node, "units", index)
+        if not c.node(form, label):
             continue
-        label = f"unit {m.get('code') or f'units[{index}]'}"
-        code = _code(c, m, label)
-        name = _text(c, m, label, "name")
-        parent = _text(c, m, label, "parent", required=False) or None
-        if code in in_file:
-            c.add(m, label, "code", _("appears twice in the file"))
+        code = form.cleaned_data["code"]
+        if code in rows:
+            c.add(form.line("code"), label, "code", _("appears twice in the file"))
             continue
-        row = UnitRow(code, name, parent)
-        in_file[code] = row
-        rows.append(row)
-    existing_parents = dict(
-        Unit.objects.values_list("code", "parent__code")
-    )
-    for row in rows:
-        parent = row.parent
-        if parent is None:
+        rows[code] = UnitRow(code, form.cleaned_data["name"], form.cleaned_data["parent"])
+        lines[code] = form.line("parent")
+    _check_unit_tree(c, rows, db_parents, lines)
+    return list(rows.values()), known.units
+
+
+def _check_unit_tree(
+    c: Checker, rows: dict[str, UnitRow], db_parents: dict[str, str | None], lines: dict[str, int]
+) -> None:
+    """No unit may lie inside itself, and every unit's path — its codes from the top, kept in
+    a column of its own — must fit that column, also for units below one the file moves."""
+    parents = {**db_parents, **{code: row.parent for code, row in rows.items()}}
+    limit = Unit._meta.get_field("path").max_length
+    for code in parents:
+        chain: list[str] = []
+        above: str | None = code
+        while above is not None and above not in chain:
+            chain.append(above)
+            above = parents.get(above)
+        moved_by = next((unit for unit in chain if unit in rows), None)
+        if moved_by is None:
+            continue  # the file changes nothing on the way up from this unit
+        if above is not None:
+            if code in rows:
+                c.add(lines[code], f"unit {code}", "parent", _("the parent chain loops back"))
             continue
-        if parent not in in_file and parent not in existing_parents:
+        length = sum(len(unit) + 1 for unit in chain)
+        if length > limit:
             c.add(
-                None, f"unit {row.code}", "parent", _("unknown unit “%(code)s”") % {"code": parent}
+                lines[moved_by], f"unit {moved_by}", "parent",
+                _("the path of unit %(code)s (its codes from the top, each with a '/') would "
+                  "be %(length)s characters long: at most %(max)s")
+                % {"code": code, "length": length, "max": limit},
             )
-            continue
-        # Follow the chain of parents (file first, then database) to catch cycles.
-        seen = {row.code}
-        while parent is not None:
-            if parent in seen:
-                c.add(None, f"unit {row.code}", "parent", _("the parent chain loops back"))
-                break
-            seen.add(parent)
-            parent = in_file[parent].parent if parent in in_file else existing_parents.get(parent)
+
+
+def _check_plans(c: Checker, root: Located, known: Known) -> list[PlanRow]:
+    rows: list[PlanRow] = []
+    seen_plans: set[str] = set()
+    seen_targets: dict[str, str] = {}
+    checked: list[tuple[TargetNode, str]] = []
+    for index, node in c.nodes(root, "plans", ""):
+        label = _label("plan", node, "plans", index)
+        form = PlanNode(node, known=known)
+        complete = c.node(form, label)
+        plan = form.cleaned_data
+        areas = _check_areas(c, node, label)
+        area_codes = {code for code, _name in areas}
+        if "code" in plan:
+            if plan["code"] in seen_plans:
+                c.add(form.line("code"), label, "code", _("appears twice in the file"))
+            seen_plans.add(plan["code"])
+            area_codes |= set(
+                Area.objects.filter(plan__code=plan["code"]).values_list("code", flat=True)
+            )
+        plan_known = Known(units=known.units, owners=known.owners, areas=area_codes)
+        targets = []
+        for t_index, t_node in c.nodes(node, "targets", label):
+            t_label = _label("target", t_node, "targets", t_index)
+            t_form, row = _check_target(c, t_node, t_label, known=plan_known, plan=plan)
+            checked.append((t_form, t_label))
+            code = t_form.cleaned_data.get("code")
+            if code in seen_targets:
+                c.add(
+                    t_form.line("code"), t_label, "code",
+                    _("appears twice (first in %(place)s)") % {"place": seen_targets[code]},
+                )
+            elif code:
+                seen_targets[code] = label
+            if row is not None:
+                targets.append(row)
+        _check_kept_milestones(c, form, label, set(seen_targets))
+        if complete:
+            rows.append(PlanRow(
+                plan["code"], plan["name"], plan["unit"], plan["start"], plan["end"], areas,
+                targets,
+            ))
+    _check_reported_values(c, checked)
     return rows
 
 
-def _check_plan(
-    c: Checker, m: Located, index: int, known_units: set[str], seen_targets: dict[str, str]
-) -> PlanRow | None:
-    label = f"plan {m.get('code') or f'plans[{index}]'}"
-    code = _code(c, m, label)
-    name = _text(c, m, label, "name")
-    unit_code = _text(c, m, label, "unit")
-    if unit_code and unit_code not in known_units:
-        c.add(m, label, "unit", _("unknown unit “%(code)s”") % {"code": unit_code})
-    start = _date_field(c, m, label, "start")
-    end = _date_field(c, m, label, "end")
-    if start and end and end <= start:
-        c.add(m, label, "end", _("the plan must end after it starts"))
-    file_codes = {
-        str(t.get("code")) for t in (m.get("targets") or []) if isinstance(t, dict)
-    } if isinstance(m.get("targets"), list) else set()
-    if code and start and end:
-        # Milestones of the plan's targets that this file leaves as they are must still fit.
-        for when, t_code in (
-            Milestone.objects.filter(target__plan__code=code)
-            .exclude(target__code__in=file_codes)
-            .exclude(date__range=(start, end))
-            .values_list("date", "target__code")
-        ):
-            c.add(
-                m, label, "end" if when > end else "start",
-                _("the milestone of %(date)s of target %(code)s would lie outside the plan")
-                % {"date": when, "code": t_code},
-            )
-    areas: list[tuple[str, str]] = []
-    area_codes = set()
-    raw_areas = m.get("areas") or []
-    if not isinstance(raw_areas, list):
-        c.add(m, label, "areas", _("must be a list"))
-        raw_areas = []
-    for a_index, raw in enumerate(raw_areas):
-        am = _mapping(raw)
-        if am is None:
-            c.add(m, label, f"areas[{a_index}]", _("must be a mapping"))
+def _check_areas(c: Checker, plan: Located, label: str) -> list[tuple[str, str]]:
+    areas: dict[str, str] = {}
+    for index, node in c.nodes(plan, "areas", label):
+        form = AreaNode(node)
+        a_label = f"{label} {_label('area', node, 'areas', index)}"
+        if not c.node(form, a_label):
             continue
-        a_code = _code(c, am, f"{label} area")
-        a_name = _text(c, am, f"{label} area {a_code}", "name")
-        if a_code in area_codes:
-            c.add(am, f"{label} area {a_code}", "code", _("appears twice in the plan"))
-        area_codes.add(a_code)
-        areas.append((a_code, a_name))
-    if code:
-        area_codes |= set(Area.objects.filter(plan__code=code).values_list("code", flat=True))
-    owners = set(get_user_model().objects.values_list("username", flat=True))
-    targets = []
-    raw_targets = m.get("targets") or []
-    if not isinstance(raw_targets, list):
-        c.add(m, label, "targets", _("must be a list"))
-        raw_targets = []
-    for t_index, raw in enumerate(raw_targets):
-        tm = _mapping(raw)
-        if tm is None:
-            c.add(m, label, f"targets[{t_index}]", _("must be a mapping"))
-            continue
-        row = _check_target(
-            c, tm, t_index, plan_start=start, plan_end=end, area_codes=area_codes,
-            known_units=known_units, owners=owners,
-        )
-        if row is None:
-            continue
-        t_code = row.values["code"]
-        if t_code in seen_targets:
-            first = seen_targets[t_code]
-            c.add(
-                tm, f"target {t_code}", "code",
-                _("appears twice (first in %(place)s)") % {"place": first},
-            )
-        seen_targets[t_code] = label
-        targets.append(row)
-    if not (code and name and unit_code and start and end):
-        return None
-    return PlanRow(code, name, unit_code, start, end, areas, targets)
-
-
-def _value(c: Checker, m: Located | None, label: str, key: str, raw: Any, value_type: str):
-    try:
-        return parse_value(raw, value_type)
-    except WorkflowError as exc:
-        c.add(m, label, key, exc.message)
-        return None
+        code = form.cleaned_data["code"]
+        if code in areas:
+            c.add(form.line("code"), a_label, "code", _("appears twice in the plan"))
+        areas[code] = form.cleaned_data["name"]
+    return list(areas.items())
 
 
 def _check_target(
-    c: Checker,
-    m: Located,
-    index: int,
-    *,
-    plan_start: dt.date | None,
-    plan_end: dt.date | None,
-    area_codes: set[str],
-    known_units: set[str],
-    owners: set[str],
-) -> TargetRow | None:
-    label = f"target {m.get('code') or f'targets[{index}]'}"
-    allowed = {
-        "code", "name", "description", "area", "responsible_unit", "owner", "measure",
-        "value_type", "direction", "aggregation", "trajectory", "baseline", "target",
-        "frequency", "grace_days", "tolerance", "source", "milestones", "illustrative",
+    c: Checker, node: Located, label: str, *, known: Known, plan: dict[str, Any]
+) -> tuple[TargetNode, TargetRow | None]:
+    form = TargetNode(node, known=known)
+    complete = c.node(form, label)
+    milestones: dict[dt.date, Decimal] = {}
+    for index, m_node in c.nodes(node, "milestones", label):
+        where = f"{label} milestone {index + 1}"
+        m_form = MilestoneNode(m_node, target=form, plan=plan)
+        if not c.node(m_form, where):
+            complete = False
+            continue
+        when = m_form.cleaned_data["date"]
+        if when in milestones:
+            c.add(m_form.line("date"), where, "date", _("two milestones on %(date)s") % {
+                "date": when
+            })
+        milestones[when] = m_form.cleaned_data["value"]
+    if not complete:
+        return form, None
+    values = dict(form.cleaned_data)
+    area, unit, owner = values.pop("area"), values.pop("responsible_unit"), values.pop("owner")
+    return form, TargetRow(values, area, unit, owner, sorted(milestones.items()))
+
+
+def _check_kept_milestones(c: Checker, form: PlanNode, label: str, file_codes: set[str]) -> None:
+    """Milestones of the plan's targets that this file leaves as they are must still fit."""
+    plan = form.cleaned_data
+    if not {"code", "start", "end"} <= plan.keys():
+        return
+    for when, code in (
+        Milestone.objects.filter(target__plan__code=plan["code"])
+        .exclude(target__code__in=file_codes)
+        .exclude(date__range=(plan["start"], plan["end"]))
+        .values_list("date", "target__code")
+    ):
+        key = "end" if when > plan["end"] else "start"
+        c.add(
+            form.line(key), label, key,
+            _("the milestone of %(date)s of target %(code)s would lie outside the plan")
+            % {"date": when, "code": code},
+        )
+
+
+def _check_reported_values(c: Checker, checked: list[tuple[TargetNode, str]]) -> None:
+    """The values already reported for a target must fit its value type and range as the
+    file sets them (a percentage target holds no entry of 150)."""
+    targets = {
+        form.cleaned_data["code"]: (form, label, unsaved)
+        for form, label in checked
+        if "code" in form.cleaned_data and (unsaved := form.unsaved_target()) is not None
     }
-    for key in m:
-        if key not in allowed:
-            c.add(m, label, key, _("unknown field"))
-    code = _code(c, m, label)
-    name = _text(c, m, label, "name")
-    area_code = _text(c, m, label, "area")
-    if area_code and area_code not in area_codes:
+    misfits: dict[str, list[tuple[str, str]]] = {}
+    for code, period, value in (
+        ProgressEntry.objects.filter(target__code__in=targets)
+        .order_by("period_end")
+        .values_list("target__code", "period", "value")
+    ):
+        problem = targets[code][2].value_problem(value)
+        if problem:
+            misfits.setdefault(code, []).append((period, problem))
+    for code, found in misfits.items():
+        form, label, _unsaved = targets[code]
+        period, problem = found[0]
         c.add(
-            m, label, "area",
-            _("unknown area “%(code)s” (not in the plan's areas)") % {"code": area_code},
+            form.line("code"), label, "",
+            ngettext(
+                "%(count)s reported value would no longer fit (%(period)s): %(problem)s",
+                "%(count)s reported values would no longer fit (first %(period)s): %(problem)s",
+                len(found),
+            ) % {"count": len(found), "period": period, "problem": problem},
         )
-    unit_code = _text(c, m, label, "responsible_unit")
-    if unit_code and unit_code not in known_units:
-        c.add(
-            m, label, "responsible_unit", _("unknown unit “%(code)s”") % {"code": unit_code}
-        )
-    owner = _text(c, m, label, "owner", required=False) or None
-    if owner and owner not in owners:
-        c.add(m, label, "owner", _("unknown user “%(name)s”") % {"name": owner})
-    measure = _text(c, m, label, "measure")
-    value_type = _choice(c, m, label, "value_type", ValueType.values, ValueType.DECIMAL)
-    direction = _choice(c, m, label, "direction", Direction.values, Direction.AT_LEAST)
-    aggregation = _choice(c, m, label, "aggregation", Aggregation.values, Aggregation.LATEST)
-    trajectory = _choice(c, m, label, "trajectory", Trajectory.values, Trajectory.LINEAR)
-    frequency = _choice(c, m, label, "frequency", Frequency.values, Frequency.QUARTERLY)
-
-    points = {}
-    for key in ("baseline", "target"):
-        pm = _mapping(m.get(key))
-        if pm is None:
-            c.add(m, label, key, _("is required: {value: …, date: YYYY-MM-DD}"))
-            points[key] = (None, None)
-            continue
-        value = _value(c, pm, label, f"{key}.value", pm.get("value"), value_type)
-        when = _date_field(c, pm, label, "date", f"{key}.date")
-        points[key] = (value, when)
-    baseline_value, baseline_date = points["baseline"]
-    target_value, due_date = points["target"]
-    if baseline_date and due_date and due_date <= baseline_date:
-        c.add(m, label, "target.date", _("the due date must be after the baseline date"))
-    elif baseline_date and due_date:
-        count = rules.period_count(rules.Frequency(frequency), baseline_date, due_date)
-        if count > rules.MAX_REPORTING_PERIODS:
-            c.add(
-                m, label, "frequency",
-                _("%(count)s reporting periods between the baseline and due dates: at most "
-                  "%(max)s are allowed (report less often or shorten the plan)")
-                % {"count": count, "max": rules.MAX_REPORTING_PERIODS},
-            )
-
-    grace_days = m.get("grace_days", 15)
-    if isinstance(grace_days, bool) or not isinstance(grace_days, int) or grace_days < 0:
-        c.add(
-            m, label, "grace_days",
-            _("“%(value)s” is not a whole number of days ≥ 0") % {"value": grace_days},
-        )
-        grace_days = 0
-    tolerance = _value(c, m, label, "tolerance", m.get("tolerance", "0.10"), ValueType.DECIMAL)
-    if tolerance is not None and not (0 <= tolerance <= Decimal("0.5")):
-        c.add(
-            m, label, "tolerance", _("%(value)s is not between 0 and 0.5") % {"value": tolerance}
-        )
-
-    source_text, source_url = "", ""
-    if m.get("source") is not None:
-        sm = _mapping(m.get("source"))
-        if sm is None:
-            c.add(m, label, "source", _("must be {text: …, url: …}"))
-        else:
-            source_text = _text(c, sm, label, "text", required=False)
-            source_url = _text(c, sm, label, "url", required=False)
-            if source_url:
-                try:
-                    URLValidator()(source_url)
-                except ValidationError:
-                    c.add(
-                        sm, label, "source.url",
-                        _("“%(value)s” is not a web address") % {"value": source_url},
-                    )
-
-    milestones: list[tuple[dt.date, Decimal]] = []
-    raw_milestones = m.get("milestones") or []
-    if not isinstance(raw_milestones, list):
-        c.add(m, label, "milestones", _("must be a list"))
-        raw_milestones = []
-    for ms_index, raw in enumerate(raw_milestones):
-        mm = _mapping(raw)
-        if mm is None:
-            c.add(m, label, f"milestones[{ms_index}]", _("must be a mapping"))
-            continue
-        where = f"{label} milestone {ms_index + 1}"
-        when = _date_field(c, mm, where, "date")
-        value = _value(c, mm, where, "value", mm.get("value"), value_type)
-        if when and plan_start and plan_end and not (plan_start <= when <= plan_end):
-            c.add(
-                mm, where, "date",
-                _("%(date)s lies outside the plan (%(start)s – %(end)s)")
-                % {"date": when, "start": plan_start, "end": plan_end},
-            )
-        elif when and baseline_date and due_date and not (baseline_date < when < due_date):
-            c.add(
-                mm, where, "date",
-                _("%(date)s is not between the baseline and due dates") % {"date": when},
-            )
-        if when and any(when == d for d, _v in milestones):
-            c.add(mm, where, "date", _("two milestones on %(date)s") % {"date": when})
-        if when and value is not None:
-            milestones.append((when, value))
-
-    illustrative = m.get("illustrative", False)
-    if not isinstance(illustrative, bool):
-        c.add(m, label, "illustrative", _("must be true or false"))
-        illustrative = False
-    if not code:
-        return None
-    return TargetRow(
-        values={
-            "code": code,
-            "name": name,
-            "description": str(m.get("description") or "").strip(),
-            "source_text": source_text,
-            "source_url": source_url,
-            "illustrative": illustrative,
-            "measure": measure,
-            "value_type": value_type,
-            "direction": direction,
-            "aggregation": aggregation,
-            "trajectory": trajectory,
-            "baseline_value": baseline_value,
-            "baseline_date": baseline_date,
-            "target_value": target_value,
-            "due_date": due_date,
-            "frequency": frequency,
-            "grace_days": grace_days,
-            "tolerance": tolerance if tolerance is not None else Decimal("0.10"),
-        },
-        area_code=area_code,
-        unit_code=unit_code,
-        owner=owner,
-        milestones=sorted(milestones),
-    )
 
 
 # --- writing --------------------------------------------------------------------
@@ -561,32 +355,12 @@ def _upsert(
     return obj, "updated"
 
 
-def plan_file_read(path: str | Path) -> Any:
-    path = Path(path)
-    try:
-        text = path.read_text(encoding="utf-8")
-    except (OSError, UnicodeDecodeError) as exc:
-        problem = Problem(str(path), "", _("cannot read the file: %(error)s") % {"error": exc})
-        raise ImportFailed([problem]) from exc
-    if path.suffix.lower() == ".json":
-        # JSON is read as YAML (its superset) to keep line numbers; JSON may indent with tabs,
-        # which YAML forbids, and a raw tab can only be whitespace in valid JSON.
-        text = text.replace("\t", " ")
-    try:
-        return load_located(text)
-    except yaml.YAMLError as exc:
-        mark = getattr(exc, "problem_mark", None)
-        place = f"{path.name}:{mark.line + 1}" if mark else path.name
-        problem = Problem(place, "", _("not valid YAML/JSON: %(error)s") % {"error": exc})
-        raise ImportFailed([problem]) from exc
-
-
 def plan_import(*, data: Any, filename: str) -> PlanImportResult:
     """Create or update everything in a plan file, or nothing (ImportFailed)."""
     checked = check_plan_file(data, filename)
     try:
         return _plan_write(checked, filename)
-    except IntegrityError as exc:
+    except (IntegrityError, DataError) as exc:
         # The checker knows every rule it can; the database is the last word on the rest.
         raise ImportFailed(
             [Problem(filename, "", _("the database refused the plan: %(error)s") % {"error": exc})]

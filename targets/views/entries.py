@@ -11,10 +11,11 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from targets import access, selectors
-from targets.errors import WorkflowError
+from targets.errors import StaleEntry, WorkflowError
 from targets.formatting import tidy_decimal
 from targets.forms import EntryForm
 from targets.models import EntryStatus, ProgressEntry, Target
+from targets.numbers import has_control_characters, shown
 from targets.services import entries as workflow
 from targets.services.entries import EDITABLE
 
@@ -53,6 +54,8 @@ def _default_period(target: Target, periods, today) -> str:
 @login_required
 def report(request: HttpRequest, code: str) -> HttpResponse:
     """Enter or fix the entry of one target for one period; 404 outside the user's scope."""
+    if has_control_characters(code):  # no code has them, and the database refuses a NUL
+        raise Http404
     target = get_object_or_404(
         access.targets_enterable_by(request.user).select_related("responsible_unit"), code=code
     )
@@ -60,54 +63,94 @@ def report(request: HttpRequest, code: str) -> HttpResponse:
     chosen = request.POST.get("period") or request.GET.get("period") or ""
     if not chosen:
         chosen = _default_period(target, periods, timezone.localdate())
-    entry = ProgressEntry.objects.filter(target=target, period=chosen).first()
-    editable = entry is None or entry.status in EDITABLE
-    form_kwargs = {
-        "periods": periods,
-        "measure": target.measure,
-        "value_type": target.value_type,
-        "locked_periods": _locked_periods(target),
-        "current_file": entry.evidence_file.name.rsplit("/", 1)[-1]
-        if entry and entry.evidence_file else "",
-    }
+    if chosen not in {p.key for p in periods}:
+        if request.method != "POST":  # a stale or mistyped link (?period=%00)
+            raise Http404(_("%(code)s has no reporting period “%(period)s”.")
+                          % {"code": target.code, "period": shown(chosen)})
+        chosen = ""  # the form says what is wrong with the period
+    entry = _entry(target, chosen) if chosen else None
+    conflict = False
     if request.method == "POST":
-        form = EntryForm(request.POST, request.FILES, **form_kwargs)
+        form = EntryForm(request.POST, request.FILES, **_form_kwargs(target, periods, entry))
         if form.is_valid():
-            saved = _save(request, form, target, entry)
-            if saved is not None:
-                if saved.status == EntryStatus.SUBMITTED:
-                    messages.success(
-                        request,
-                        _("%(code)s %(period)s submitted for review.")
-                        % {"code": target.code, "period": saved.period},
-                    )
-                    return redirect("targets:target", code=target.code)
-                messages.success(
-                    request,
-                    _("Draft of %(code)s %(period)s saved.")
-                    % {"code": target.code, "period": saved.period},
-                )
-                url = f"{request.path}?period={saved.period}"
-                return redirect(url)
+            try:
+                saved = _save(request, form, target)
+            except StaleEntry as exc:
+                # Someone else changed or entered it meanwhile: nothing was written. The form
+                # keeps what the user typed and now stands for the entry as it is saved, so
+                # saving again replaces it knowingly.
+                form.add_error(None, exc.message)
+                entry = _entry(target, form.cleaned_data["period"])
+                form.data = form.data.copy()
+                form.data["version"] = str(entry.version if entry else 0)
+                form.data["opened_period"] = form.cleaned_data["period"]
+                conflict = True
+            except WorkflowError as exc:
+                entry = _entry(target, form.cleaned_data["period"])
+                field = exc.field if exc.field in form.fields else None
+                if field is None and entry is not None and entry.status not in EDITABLE:
+                    field = "period"  # the period already has a submitted or approved entry
+                form.add_error(field, exc.message)
+            else:
+                return _saved(request, target, saved)
         if request.FILES.get("evidence_file") and form.errors:
             messages.warning(request, _("Choose the evidence file again: browsers do not keep "
                                         "a chosen file when a form comes back with errors."))
     else:
-        initial = {"period": chosen}
+        initial = {"period": chosen, "version": entry.version if entry else 0,
+                   "opened_period": chosen}
         if entry is not None:
             initial.update(
                 value=tidy_decimal(entry.value), note=entry.note, evidence_url=entry.evidence_url
             )
-        form = EntryForm(initial=initial, **form_kwargs)
-    if not editable:
-        # Shown, not changeable: only the period stays open, to choose another one.
+        form = EntryForm(initial=initial, **_form_kwargs(target, periods, entry))
+    editable = entry is None or access.may_edit_entry(request.user, entry)
+    if not editable and not form.is_bound:
+        # Shown, not changeable: only the period stays open, to choose another one. (After a
+        # post the fields stay as typed, so that nothing the user typed is lost.)
         for name in ("value", "note", "evidence_file", "evidence_url"):
             form.fields[name].disabled = True
     return render(
         request,
         "targets/report.html",
-        {"target": target, "form": form, "entry": entry, "editable": editable},
+        {"target": target, "form": form, "entry": entry, "editable": editable,
+         "conflict": conflict},
     )
+
+
+def _entry(target: Target, period: str) -> ProgressEntry | None:
+    return (
+        ProgressEntry.objects.filter(target=target, period=period)
+        .select_related("last_editor")
+        .first()
+    )
+
+
+def _form_kwargs(target: Target, periods, entry: ProgressEntry | None) -> dict:
+    return {
+        "periods": periods,
+        "measure": target.measure,
+        "value_type": target.value_type,
+        "target": target,
+        "locked_periods": _locked_periods(target),
+        "current_file": entry.evidence_file.name.rsplit("/", 1)[-1]
+        if entry and entry.evidence_file else "",
+    }
+
+
+def _saved(request: HttpRequest, target: Target, saved: ProgressEntry) -> HttpResponse:
+    if saved.status == EntryStatus.SUBMITTED:
+        messages.success(
+            request,
+            _("%(code)s %(period)s submitted for review.")
+            % {"code": target.code, "period": saved.period},
+        )
+        return redirect("targets:target", code=target.code)
+    messages.success(
+        request,
+        _("Draft of %(code)s %(period)s saved.") % {"code": target.code, "period": saved.period},
+    )
+    return redirect(f"{request.path}?period={saved.period}")
 
 
 def _locked_periods(target: Target) -> dict[str, str]:
@@ -120,31 +163,27 @@ def _locked_periods(target: Target) -> dict[str, str]:
     }
 
 
-def _save(request: HttpRequest, form: EntryForm, target: Target,
-          entry: ProgressEntry | None) -> ProgressEntry | None:
-    """Save (and submit) through the workflow; errors land on their form fields."""
+def _save(request: HttpRequest, form: EntryForm, target: Target) -> ProgressEntry:
+    """Save (and submit) through the workflow, over the entry as the form showed it."""
     data = form.cleaned_data
-    submit = request.POST.get("action") == "submit"
-    try:
-        with transaction.atomic():
-            saved = workflow.entry_save_draft(
-                user=request.user,
-                target=target,
-                period=data["period"],
-                value=data["value"],
-                note=data["note"],
-                evidence_url=data["evidence_url"],
-                evidence_file=data["evidence_file"] or None,
-                entry=entry,
+    seen = data["version"]
+    if seen is not None and data["opened_period"] and data["opened_period"] != data["period"]:
+        seen = 0  # typed on another period's page: whatever this period holds was not shown
+    with transaction.atomic():
+        saved = workflow.entry_save_draft(
+            user=request.user,
+            target_id=target.pk,
+            period=data["period"],
+            value=data["value"],
+            note=data["note"],
+            evidence_url=data["evidence_url"],
+            evidence_file=data["evidence_file"] or None,
+            version=seen,
+        )
+        if request.POST.get("action") == "submit":
+            saved = workflow.entry_submit(
+                user=request.user, entry_id=saved.pk, version=saved.version
             )
-            if submit:
-                saved = workflow.entry_submit(user=request.user, entry=saved)
-    except WorkflowError as exc:
-        field = exc.field if exc.field in form.fields else None
-        if field is None and entry is not None and entry.status not in EDITABLE:
-            field = "period"  # the period already has a submitted or approved entry
-        form.add_error(field, exc.message)
-        return None
     return saved
 
 

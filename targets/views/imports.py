@@ -1,97 +1,120 @@
-"""Bulk import of entries in the browser (DESIGN §7): upload → preview every row → confirm.
+"""Bulk import of entries in the browser (DESIGN §7): upload → preview → confirm → result.
 
-The same service as ``manage.py import_entries``. The uploaded file waits in the session
-between preview and confirm (files are at most 2 MB); nothing is written before the confirm,
-and the confirm re-checks the whole file, so it writes all of it or nothing.
+The same service as ``manage.py import_entries``. The upload waits in an ImportJob (not in the
+session) between preview and confirm; the preview checks the whole file and shows its first
+rows with the count of every problem. Confirming claims the job once, so a double click imports
+nothing twice; a file of more than SYNC_ROWS rows is imported by a worker while the result page
+shows its progress.
 """
 
 from __future__ import annotations
 
-import base64
-import uuid
-
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.http import HttpRequest, HttpResponse
+from django.db import transaction
+from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
+from django.urls import reverse
+from django.utils.translation import get_language
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
-from targets import access
-from targets.errors import ImportFailed
+from targets import access, tasks
 from targets.forms import ImportUploadForm
-from targets.models import EntryStatus
-from targets.services import imports as importing
-from targets.services.evaluation import targets_reassess
+from targets.models import EntryStatus, ImportJob, ImportState
+from targets.services import import_jobs
 
-SESSION_KEY = "entries_import"
+# Files up to this many rows are imported while the browser waits (a few seconds at most);
+# larger ones by a Celery worker, so that no web request outlives the server's timeout.
+SYNC_ROWS = 2000
+REFRESH_SECONDS = 2
+
+
+def _is_id(text: str) -> bool:
+    return text.isascii() and text.isdigit() and len(text) < 19
+
+
+def _job_url(job: ImportJob) -> str:
+    return f"{reverse('targets:import')}?job={job.pk}"
 
 
 @login_required
 def import_entries(request: HttpRequest) -> HttpResponse:
+    if request.method == "GET" and "job" in request.GET:
+        return _job_page(request, request.GET["job"])
     may_approve = access.may_review_any(request.user)
     context: dict = {}
     if request.method == "POST":
         form = ImportUploadForm(request.POST, request.FILES, may_approve=may_approve)
         if form.is_valid():
             upload = form.cleaned_data["file"]
-            content = upload.read()
             status = form.cleaned_data["status"]
-            try:
-                rows = importing.entries_preview(
-                    user=request.user, content=content, filename=upload.name, status=status
-                )
-            except ImportFailed as failed:
-                context["file_problems"] = failed.problems
-            else:
-                token = uuid.uuid4().hex
-                problems = sum(len(row.problems) for row in rows)
-                if not problems:
-                    request.session[SESSION_KEY] = {
-                        "token": token,
-                        "name": upload.name,
-                        "status": status,
-                        "content": base64.b64encode(content).decode("ascii"),
-                    }
-                context.update(
-                    rows=rows, problems=problems, token=token, filename=upload.name,
-                    status_label=EntryStatus(status).label,
-                )
+            preview = import_jobs.import_preview(
+                user=request.user,
+                content=upload.read(),
+                filename=upload.name,
+                status=status,
+                language=get_language(),
+            )
+            context.update(
+                preview=preview,
+                file_problems=preview.file_problems,
+                rows=preview.rows,
+                problems=preview.problem_count,
+                token=preview.job.pk if preview.job else "",
+                filename=upload.name,
+                status_label=EntryStatus(status).label,
+                more_rows=preview.total_rows - len(preview.rows),
+                in_background=preview.total_rows > SYNC_ROWS,
+            )
     else:
         form = ImportUploadForm(may_approve=may_approve)
     context["form"] = form
     return render(request, "targets/import.html", context)
 
 
+def _job_page(request: HttpRequest, job_id: str) -> HttpResponse:
+    """An import's progress while it runs, then its result: counts, or every problem."""
+    job = (
+        ImportJob.objects.filter(user=request.user, pk=job_id).first()
+        if _is_id(job_id)
+        else None
+    )
+    if job is None or job.state == ImportState.PREVIEWED:
+        raise Http404
+    running = not job.finished
+    percent = round(100 * job.checked_rows / job.total_rows) if job.total_rows else 0
+    return render(
+        request,
+        "targets/import_job.html",
+        {
+            "job": job,
+            "running": running,
+            "percent": percent,
+            "writing": running and job.checked_rows >= job.total_rows > 0,
+            "refresh": REFRESH_SECONDS if running else None,
+            "more_problems": max(0, job.problem_count - len(job.problems)),
+            "status_label": EntryStatus(job.entry_status).label,
+        },
+    )
+
+
 @login_required
 @require_POST
 def import_confirm(request: HttpRequest) -> HttpResponse:
-    pending = request.session.get(SESSION_KEY)
-    if not pending or pending.get("token") != request.POST.get("token"):
+    token = request.POST.get("token", "")
+    job_id = int(token) if _is_id(token) else None
+    if job_id is None or not import_jobs.import_job_claim(job_id=job_id, user=request.user):
+        job = ImportJob.objects.filter(pk=job_id, user=request.user).first() if job_id else None
+        if job is not None and job.state != ImportState.PREVIEWED:
+            # A second click, or a second tab: the file is imported once.
+            messages.info(request, _("This file has already been confirmed; here is its import."))
+            return redirect(_job_url(job))
         messages.error(request, _("That preview has expired: upload the file again."))
         return redirect("targets:import")
-    status = pending["status"]
-    if status == EntryStatus.APPROVED and not access.may_review_any(request.user):
-        status = EntryStatus.SUBMITTED
-    try:
-        result = importing.entries_import(
-            user=request.user,
-            content=base64.b64decode(pending["content"]),
-            filename=pending["name"],
-            status=status,
-            after_approval=targets_reassess,
-        )
-    except ImportFailed as failed:
-        for problem in failed.problems:
-            messages.error(request, str(problem))
-        messages.error(request, _("Nothing was written: upload the corrected file again."))
-        return redirect("targets:import")
-    finally:
-        request.session.pop(SESSION_KEY, None)
-    messages.success(
-        request,
-        _("%(name)s imported: %(created)d created, %(updated)d updated, %(unchanged)d unchanged.")
-        % {"name": pending["name"], "created": result.created, "updated": result.updated,
-           "unchanged": result.unchanged},
-    )
-    return redirect("targets:status")
+    job = ImportJob.objects.only("pk", "total_rows").get(pk=job_id)
+    if job.total_rows > SYNC_ROWS:
+        transaction.on_commit(lambda: tasks.import_entries.delay(job.pk))
+    else:
+        import_jobs.import_job_run(job_id=job.pk)
+    return redirect(_job_url(job))

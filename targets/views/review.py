@@ -1,7 +1,9 @@
 """The review queue (DESIGN §5): managers approve or return submitted entries of their subtree.
 
 The screen is for managers: anyone without a manager membership gets 403 (the role may not use
-it). A single entry outside the user's scope is 404, like every object outside a scope.
+it). A single entry outside the user's scope is 404, like every object outside a scope. Every
+form carries the version of the entries it showed: reviewing an entry that changed since the
+page was opened is refused with a message, never done blindly.
 """
 
 from __future__ import annotations
@@ -15,11 +17,10 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from targets import access, selectors
-from targets.errors import NotAllowed, WorkflowError
-from targets.forms import BulkReviewForm, ReturnForm
+from targets.errors import NotAllowed, StaleEntry, WorkflowError
+from targets.forms import ApproveForm, BulkReviewForm, ReturnForm
 from targets.models import ProgressEntry
 from targets.services import entries as workflow
-from targets.services.evaluation import targets_reassess
 
 
 def _require_manager(request: HttpRequest) -> None:
@@ -31,45 +32,71 @@ def _require_manager(request: HttpRequest) -> None:
 def review_queue(request: HttpRequest) -> HttpResponse:
     _require_manager(request)
     entries = list(selectors.entries_to_review(user=request.user))
-    form = BulkReviewForm(entry_ids=[e.pk for e in entries])
+    for entry in entries:
+        entry.review_refusal = access.review_refusal(request.user, entry)
     if request.method == "POST":
-        form = BulkReviewForm(request.POST, entry_ids=[e.pk for e in entries])
+        form = BulkReviewForm(request.POST, entry_ids=_ticked_in_scope(request))
         if form.is_valid():
-            chosen = [e for e in entries if e.pk in set(form.cleaned_data["entries"])]
-            _bulk(request, chosen, form.cleaned_data["action"], form.cleaned_data["comment"])
+            _bulk(request, form)
             return redirect("targets:review")
+    else:
+        form = BulkReviewForm(entry_ids=[e.pk for e in entries])
     return render(
         request, "targets/review_queue.html", {"entries": entries, "form": form},
     )
 
 
-def _bulk(request: HttpRequest, chosen: list[ProgressEntry], action: str, comment: str) -> None:
-    done = 0
-    approved = {}
-    for entry in chosen:
-        try:
-            if action == "approve":
-                workflow.entry_approve(user=request.user, entry=entry)
-                approved[entry.target_id] = entry.target
-            else:
-                workflow.entry_return(user=request.user, entry=entry, comment=comment)
-            done += 1
-        except (NotAllowed, WorkflowError) as exc:
-            messages.warning(request, f"{entry.target.code} {entry.period}: {exc}")
-    if approved:
-        # One re-assessment for all of them: each recipient gets one digest, not one per entry.
-        targets_reassess(list(approved.values()))
-    if action == "approve":
-        messages.success(request, _("%(n)d entries approved.") % {"n": done})
+def _ticked_in_scope(request: HttpRequest) -> list[int]:
+    """The ticked entries the user may review, whatever their state now: one approved by a
+    colleague since the queue was shown is reported as such, not as an invalid choice."""
+    ticked = [int(pk) for pk in request.POST.getlist("entries") if pk.isdigit()]
+    return list(
+        ProgressEntry.objects.filter(
+            pk__in=ticked, target__in=access.targets_reviewable_by(request.user)
+        ).values_list("pk", flat=True)
+    )
+
+
+def _bulk(request: HttpRequest, form: BulkReviewForm) -> None:
+    """Review every ticked entry the user may review; say which were not, and why."""
+    data = form.cleaned_data
+    if data["action"] == "approve":
+        reviewed = workflow.entries_approve(
+            user=request.user, entry_ids=data["entries"], versions=form.seen_versions()
+        )
+        messages.success(request, _("%(n)d entries approved.") % {"n": len(reviewed.done)})
     else:
-        messages.success(request, _("%(n)d entries returned.") % {"n": done})
+        reviewed = workflow.entries_return(
+            user=request.user, entry_ids=data["entries"], comment=data["comment"],
+            versions=form.seen_versions(),
+        )
+        messages.success(request, _("%(n)d entries returned.") % {"n": len(reviewed.done)})
+    for refusal in reviewed.refused:
+        messages.warning(request, _("Not reviewed: %(entry)s") % {"entry": refusal})
 
 
 def _reviewable_entry(request: HttpRequest, pk: int) -> ProgressEntry:
     return get_object_or_404(
-        ProgressEntry.objects.select_related("target", "target__responsible_unit", "author")
-        .filter(target__in=access.targets_reviewable_by(request.user)),
+        ProgressEntry.objects.select_related(
+            "target", "target__responsible_unit", "author", "last_editor", "submitted_by"
+        ).filter(target__in=access.targets_reviewable_by(request.user)),
         pk=pk,
+    )
+
+
+def _review_page(request: HttpRequest, entry: ProgressEntry, return_form: ReturnForm
+                 ) -> HttpResponse:
+    refusal = access.review_refusal(request.user, entry)
+    return render(
+        request,
+        "targets/review_entry.html",
+        {
+            "entry": entry,
+            "may_review": not refusal,
+            "refusal": refusal,
+            "approve_form": ApproveForm(initial={"version": entry.version}),
+            "return_form": return_form,
+        },
     )
 
 
@@ -77,11 +104,7 @@ def _reviewable_entry(request: HttpRequest, pk: int) -> ProgressEntry:
 def review_entry(request: HttpRequest, pk: int) -> HttpResponse:
     _require_manager(request)
     entry = _reviewable_entry(request, pk)
-    return render(
-        request,
-        "targets/review_entry.html",
-        {"entry": entry, "return_form": ReturnForm(), "own": entry.author_id == request.user.pk},
-    )
+    return _review_page(request, entry, ReturnForm(initial={"version": entry.version}))
 
 
 @login_required
@@ -89,10 +112,12 @@ def review_entry(request: HttpRequest, pk: int) -> HttpResponse:
 def approve_entry(request: HttpRequest, pk: int) -> HttpResponse:
     _require_manager(request)
     entry = _reviewable_entry(request, pk)
+    form = ApproveForm(request.POST)
+    version = form.cleaned_data["version"] if form.is_valid() else None
     try:
-        workflow.entry_approve(user=request.user, entry=entry, after_approval=targets_reassess)
+        workflow.entry_approve(user=request.user, entry_id=entry.pk, version=version)
     except (NotAllowed, WorkflowError) as exc:
-        messages.error(request, str(exc))
+        messages.error(request, exc.message if isinstance(exc, WorkflowError) else str(exc))
         return redirect("targets:review-entry", pk=entry.pk)
     messages.success(
         request, _("%(code)s %(period)s approved; the target is re-assessed.")
@@ -110,18 +135,22 @@ def return_entry(request: HttpRequest, pk: int) -> HttpResponse:
     if form.is_valid():
         try:
             workflow.entry_return(
-                user=request.user, entry=entry, comment=form.cleaned_data["comment"]
+                user=request.user, entry_id=entry.pk, comment=form.cleaned_data["comment"],
+                version=form.cleaned_data["version"],
             )
         except WorkflowError as exc:
             form.add_error("comment" if exc.field == "comment" else None, exc.message)
+            if isinstance(exc, StaleEntry):
+                # The page shows the entry as it is now; the comment typed stays in the form.
+                entry = _reviewable_entry(request, pk)
+                form.data = form.data.copy()
+                form.data["version"] = str(entry.version)
+        except NotAllowed as exc:
+            form.add_error(None, str(exc))
         else:
             messages.success(
                 request, _("%(code)s %(period)s returned to its author.")
                 % {"code": entry.target.code, "period": entry.period},
             )
             return redirect("targets:review")
-    return render(
-        request,
-        "targets/review_entry.html",
-        {"entry": entry, "return_form": form, "own": entry.author_id == request.user.pk},
-    )
+    return _review_page(request, entry, form)

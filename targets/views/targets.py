@@ -13,6 +13,7 @@ from django.utils.translation import gettext as _
 
 from targets import access, notifications, rules, selectors, verdicts
 from targets.models import Assessment, Target, ValueType
+from targets.numbers import has_control_characters
 
 
 def _shown_projection(target: Target, assessment: Assessment | None) -> Decimal | None:
@@ -45,6 +46,8 @@ def _chart_labels(assessment: Assessment | None) -> dict[str, str]:
 
 @login_required
 def target_page(request: HttpRequest, code: str) -> HttpResponse:
+    if has_control_characters(code):  # no code has them, and the database refuses a NUL
+        raise Http404
     try:
         target = selectors.target_for_page(user=request.user, code=code)
     except Target.DoesNotExist:

@@ -6,8 +6,7 @@ from django.core.management.base import BaseCommand, CommandError
 from targets.errors import ImportFailed
 from targets.management.commands._problems import fail_with_problems
 from targets.models import EntryStatus
-from targets.services.evaluation import targets_reassess
-from targets.services.imports import entries_import, import_account
+from targets.services.imports import entries_import
 
 
 class Command(BaseCommand):
@@ -22,19 +21,18 @@ class Command(BaseCommand):
         )
         parser.add_argument(
             "--user",
+            required=True,
             help="the account the entries are recorded for, checked like a person on the "
-            "screens (the reviewer with --status approved); default: the operator's `import` "
-            "account, which may report on every target",
+            "screens: a person, or an operator account made for imports (with no password, "
+            "so that it cannot sign in) with memberships on the units it reports for. With "
+            "--status approved, it approves entries others submitted.",
         )
 
-    def handle(self, *args, file: str, status: str, user: str | None, **options) -> None:
-        if user is None:
-            account = import_account()
-        else:
-            try:
-                account = get_user_model().objects.get(username=user, is_active=True)
-            except get_user_model().DoesNotExist:
-                raise CommandError(f"No active user “{user}”.") from None
+    def handle(self, *args, file: str, status: str, user: str, **options) -> None:
+        try:
+            account = get_user_model().objects.get(username=user, is_active=True)
+        except get_user_model().DoesNotExist:
+            raise CommandError(f"No active user “{user}”.") from None
         path = Path(file)
         try:
             content = path.read_bytes()
@@ -42,15 +40,11 @@ class Command(BaseCommand):
             raise CommandError(f"Cannot read {file}: {exc}") from None
         try:
             result = entries_import(
-                user=account,
-                content=content,
-                filename=path.name,
-                status=status,
-                after_approval=targets_reassess,
+                user=account, content=content, filename=path.name, status=status
             )
         except ImportFailed as failed:
             raise fail_with_problems(self, failed, file) from None
         self.stdout.write(
             f"{file}: {result.created} created, {result.updated} updated, "
-            f"{result.unchanged} unchanged ({status})."
+            f"{result.approved} approved, {result.unchanged} unchanged."
         )

@@ -1,0 +1,159 @@
+"""Reading a CSV or XLSX file into rows of cells, or the problems that prevent it.
+
+CSV: UTF-8 (with or without its byte-order mark) or UTF-16 with its byte-order mark (Excel's
+"Unicode text"); separated by commas, by the semicolons of spreadsheet exports in locales that
+write the decimal comma (Vietnamese), or by tabs — whichever makes sense of the header line.
+XLSX: the first sheet; a number typed into a cell is kept as a number. Every file that cannot
+be read raises ImportFailed with the reason and, where known, the line.
+"""
+
+from __future__ import annotations
+
+import codecs
+import csv
+import io
+from collections.abc import Collection
+from datetime import date, datetime
+from decimal import Decimal
+from pathlib import Path
+
+import openpyxl
+from django.utils.translation import gettext as _
+
+from targets.errors import ImportFailed, Problem
+from targets.numbers import shown
+
+MAX_ROWS = 250_000  # lines of a file, the header and blank lines included
+_DELIMITERS = (",", ";", "\t")
+
+Cell = str | Decimal
+Rows = list[tuple[int, list[Cell]]]
+
+
+def _file_problem(filename: str, message: str) -> ImportFailed:
+    return ImportFailed([Problem(filename, "", message)])
+
+
+def read_rows(content: bytes, filename: str, *, columns: Collection[str] = ()) -> Rows:
+    """The rows of a CSV or XLSX file, each with its line (CSV) or row number (XLSX).
+
+    Text cells are stripped strings; a number typed into a spreadsheet cell is a Decimal (a
+    cell formatted as a percentage holds a fraction, 85 % is 0.85: it is read as the
+    percentage it shows).
+    """
+    suffix = Path(filename).suffix.lower()
+    if content.startswith(b"PK\x03\x04"):  # a zip: an XLSX workbook, whatever its name
+        return _xlsx_rows(content, filename)
+    if suffix == ".xlsx":
+        raise _file_problem(filename, _("This is not an XLSX workbook: save it again from "
+                                        "the spreadsheet as .xlsx, or as CSV UTF-8."))
+    if suffix not in (".csv", ".txt", ".tsv", ""):
+        raise _file_problem(
+            filename, _("Use a .csv or .xlsx file (got “%(s)s”).") % {"s": shown(suffix)}
+        )
+    return _csv_rows(_decoded(content, filename), filename, columns)
+
+
+def _decoded(content: bytes, filename: str) -> str:
+    if content.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
+        encoding = "utf-16"  # Excel's "Unicode text"
+    else:
+        encoding = "utf-8-sig"
+        start = content[:2000]
+        if start.count(b"\x00") > len(start) // 4:  # UTF-16 without its byte-order mark
+            raise _file_problem(filename, _("The file is not UTF-8 text: save it as “CSV UTF-8”."))
+    try:
+        return content.decode(encoding)
+    except UnicodeDecodeError as exc:
+        line = content[: exc.start].count(b"\n") + 1
+        raise _file_problem(
+            filename,
+            _("The file is not UTF-8 text (line %(line)d): save it as “CSV UTF-8”.")
+            % {"line": line},
+        ) from None
+
+
+def _delimiter(text: str, columns: Collection[str]) -> str:
+    """The separator of the header line: a comma, or the semicolon of spreadsheets in locales
+    that write the decimal comma (Vietnamese), or a tab."""
+    header = next((line for line in text.splitlines() if line.strip()), "")
+    best, known = ",", 0
+    for delimiter in _DELIMITERS:
+        cells = next(csv.reader([header], delimiter=delimiter), [])
+        count = sum(cell.strip().lower() in columns for cell in cells)
+        if count > known:
+            best, known = delimiter, count
+    return best
+
+
+def _csv_rows(text: str, filename: str, columns: Collection[str]) -> Rows:
+    # Strict: an unclosed quote is a problem, not a cell that swallows the rest of the file.
+    reader = csv.reader(io.StringIO(text, newline=""), delimiter=_delimiter(text, columns),
+                        strict=True)
+    rows: Rows = []
+    try:
+        for row in reader:
+            rows.append((reader.line_num, [cell.strip() for cell in row]))
+            if len(rows) > MAX_ROWS:
+                raise _too_long(filename)
+    except csv.Error as exc:
+        place = _("%(file)s row %(row)d") % {"file": filename, "row": max(reader.line_num, 1)}
+        raise ImportFailed(
+            [Problem(place, "", _("Cannot read this line: %(error)s") % {"error": shown(str(exc))})]
+        ) from None
+    return rows
+
+
+def _too_long(filename: str) -> ImportFailed:
+    return _file_problem(
+        filename,
+        _("The file has more than %(max)d rows: split it into several files.") % {"max": MAX_ROWS},
+    )
+
+
+def _xlsx_rows(content: bytes, filename: str) -> Rows:
+    # openpyxl raises many kinds of exception for a damaged workbook: each is a problem of it.
+    try:
+        book = openpyxl.load_workbook(io.BytesIO(content), read_only=True, data_only=True)
+    except Exception as exc:
+        raise _unreadable_xlsx(filename, exc) from None
+    rows: Rows = []
+    try:
+        sheet = book.worksheets[0]
+        # The sheet's own idea of its size may be a million columns: read the cells it has.
+        sheet.reset_dimensions()
+        for number, row in enumerate(sheet.iter_rows(), start=1):
+            rows.append((number, [_xlsx_cell(cell) for cell in row]))
+            if len(rows) > MAX_ROWS:
+                raise _too_long(filename)
+    except ImportFailed:
+        raise
+    except Exception as exc:
+        raise _unreadable_xlsx(filename, exc) from None
+    finally:
+        book.close()
+    return rows
+
+
+def _unreadable_xlsx(filename: str, exc: Exception) -> ImportFailed:
+    return _file_problem(
+        filename, _("Cannot read the XLSX workbook: %(error)s") % {"error": shown(str(exc), 80)}
+    )
+
+
+def _xlsx_cell(cell) -> Cell:
+    value = getattr(cell, "value", None)
+    if value is None:
+        return ""
+    if isinstance(value, bool):
+        return "TRUE" if value else "FALSE"
+    if isinstance(value, int | float):
+        number = Decimal(value) if isinstance(value, int) else Decimal(format(value, ".15g"))
+        if "%" in (getattr(cell, "number_format", "") or ""):
+            number *= 100
+        return number
+    if isinstance(value, datetime):
+        return value.date().isoformat()
+    if isinstance(value, date):
+        return value.isoformat()
+    return str(value).strip()
