@@ -192,11 +192,10 @@ class Judgement:
 
 def add_days(d: date, days: int) -> date:
     """``d`` + ``days``, saturated at the ends of the calendar instead of raising."""
-    if days >= (date.max - d).days:
-        return date.max
-    if days <= (date.min - d).days:
-        return date.min
-    return d + timedelta(days=days)
+    try:
+        return d + timedelta(days=days)
+    except OverflowError:  # past 9999-12-31 or before 0001-01-01 (or beyond timedelta itself)
+        return date.max if days > 0 else date.min
 
 
 def _day_after(d: date) -> date | None:
