@@ -172,6 +172,48 @@ def test_two_approvals_of_one_target_are_both_counted_by_its_assessment(people):
     assert Target.objects.get(code="BX-IP").latest_assessment.actual == Decimal(2)
 
 
+def test_the_nightly_evaluation_never_hides_an_approval_made_while_it_runs(people, monkeypatch):
+    """The nightly run and an approval's re-assessment both write the day's assessment of the
+    target: whichever order they take, the one that stays counts the approved value."""
+    import time
+
+    from django.utils import timezone
+
+    from targets.services import evaluation
+    from targets.services.evaluation import targets_evaluate
+
+    judge = evaluation.judge_targets
+
+    def slow_judge(targets, on):
+        # The nightly run pauses between reading the entries and writing the assessments, long
+        # enough for the approval to commit: without the target locks it then wrote its stale
+        # verdict over the approval's.
+        judged = judge(targets, on)
+        if threading.current_thread().name == "nightly":
+            time.sleep(0.5)
+        return judged
+
+    def nightly():
+        threading.current_thread().name = "nightly"
+        return targets_evaluate(on=today)
+
+    monkeypatch.setattr(evaluation, "judge_targets", slow_judge)
+    today = timezone.localdate()
+    for value, period in enumerate(ROUNDS, start=1):
+        entry = workflow.entry_save_draft(
+            user=people["staff"], target_id=ip().pk, period=period, value=str(value)
+        )
+        workflow.entry_submit(user=people["staff"], entry_id=entry.pk)
+        race(
+            nightly,
+            lambda entry=entry: workflow.entry_approve(user=people["manager"], entry_id=entry.pk),
+        )
+        latest = Target.objects.select_related("latest_assessment").get(code="BX-IP")
+        # BX-IP reports the latest level: the value just approved, as of its period's end.
+        assert latest.latest_assessment.evaluated_on == today
+        assert latest.latest_assessment.actual == Decimal(value), period
+
+
 def test_two_reviewers_of_one_entry_approve_it_once(people):
     for period in ROUNDS:
         save(people["staff"], period, "1", None)()

@@ -167,7 +167,14 @@ def targets_evaluate(
     Alerts are recorded once per event (DESIGN §4); their digests are queued
     for delivery when the transaction commits.
     """
-    chosen = list(targets if targets is not None else evaluation_targets())
+    chosen_qs = targets if targets is not None else evaluation_targets()
+    if not dry_run:
+        # The targets' rows are locked (in code order) before their entries are read: an
+        # approval re-assessing a target the nightly run is judging waits for that run and
+        # then writes the assessment that counts it — never the other way round, which would
+        # leave the day's assessment without the approved value.
+        chosen_qs = chosen_qs.select_for_update(of=("self",)).order_by("code")
+    chosen = list(chosen_qs)
     judged = judge_targets(chosen, on)
     previous = previous_assessments(chosen, on)
     if dry_run:
