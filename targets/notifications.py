@@ -15,7 +15,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 
 from targets.models import Alert, AlertKind, AlertRecipient, Digest, Status
-from targets.verdicts import Verdict, reason_sentence
+from targets.verdicts import Verdict, reason_sentence, status_label
 
 
 def _day(iso: str | None) -> str:
@@ -35,19 +35,12 @@ def _number(text: str | None) -> str:
     return formats.number_format(value, use_l10n=True, force_grouping=True)
 
 
-def _status(value: str) -> str:
-    try:
-        return str(Status(value).label)
-    except ValueError:
-        return value
-
-
 def alert_event(alert: Alert) -> str:
     """What happened, in the active language."""
     p = alert.params or {}
     values = {
-        "status": _status(alert.status),
-        "previous": _status(alert.previous_status or Status.NO_DATA),
+        "status": status_label(alert.status),
+        "previous": status_label(alert.previous_status or Status.NO_DATA),
         "actual": _number(p.get("actual")),
         "expected": _number(p.get("expected")),
         "evaluated_on": formats.date_format(alert.evaluated_on, "SHORT_DATE_FORMAT"),

@@ -175,3 +175,42 @@ def english(client):
     """The test client speaks English (the UI's default is Vietnamese), for asserting messages."""
     client.cookies["django_language"] = "en"
     return client
+
+
+# --- a real Celery worker against the real Redis ------------------------------------------------
+
+
+def purge_test_broker() -> None:
+    import redis
+    from django.conf import settings
+
+    client = redis.Redis.from_url(settings.CELERY_BROKER_URL)
+    # The tests flush their broker database: never the default one, which a deployment may use.
+    assert client.connection_pool.connection_kwargs.get("db", 0) != 0, "use a test Redis db"
+    client.flushdb()
+
+
+@pytest.fixture
+def embedded_worker():
+    """An embedded worker thread (celery.contrib.testing) consuming from the real Redis.
+
+    Without the start-up dispatch of pending digests: here it would race with the test's own
+    queueing (worker processes that run it are tested in test_tasks_delivery.py).
+    """
+    from celery.contrib.testing.worker import start_worker
+    from celery.signals import worker_ready
+    from django.db import connection
+
+    from tracker.celery import app, dispatch_on_start
+
+    purge_test_broker()
+    worker_ready.disconnect(dispatch_on_start)
+    try:
+        with start_worker(
+            app, pool="solo", concurrency=1, perform_ping_check=False, shutdown_timeout=30,
+            loglevel="WARNING",
+        ) as running:
+            yield running
+    finally:
+        worker_ready.connect(dispatch_on_start)
+    connection.close()

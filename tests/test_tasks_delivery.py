@@ -18,7 +18,6 @@ from pathlib import Path
 from smtplib import SMTPDataError
 
 import pytest
-import redis
 from django.conf import settings as django_settings
 from django.db import connection
 from django.utils import timezone
@@ -26,6 +25,7 @@ from django.utils import timezone
 from targets.models import DeliveryState, Digest, Profile, Target
 from targets.services import delivery
 from tests.alerting import evaluate, report_bx_ip_until_q3
+from tests.conftest import purge_test_broker
 from tests.mailserver import Mailbox, start_server, wait_until
 
 D0 = date(2026, 11, 24)
@@ -202,34 +202,10 @@ def test_two_dispatchers_at_once_send_each_digest_once(people, mailbox):
 # --- a real Celery worker against the real Redis ------------------------------------
 
 
-def purge_test_broker() -> None:
-    client = redis.Redis.from_url(django_settings.CELERY_BROKER_URL)
-    # The tests flush their broker database: never the default one, which a deployment may use.
-    assert client.connection_pool.connection_kwargs.get("db", 0) != 0, "use a test Redis db"
-    client.flushdb()
-
-
 @pytest.fixture
-def worker(mailbox, settings):
-    """An embedded worker thread (celery.contrib.testing) consuming from the real Redis."""
-    from celery.contrib.testing.worker import start_worker
-    from celery.signals import worker_ready
-
-    from tracker.celery import app, dispatch_on_start
-
-    purge_test_broker()
-    # The start-up dispatch is tested with worker processes below; here it would race with
-    # the test's own queueing and make the counts of tries depend on timing.
-    worker_ready.disconnect(dispatch_on_start)
-    try:
-        with start_worker(
-            app, pool="solo", concurrency=1, perform_ping_check=False, shutdown_timeout=30,
-            loglevel="WARNING",
-        ) as running:
-            yield running
-    finally:
-        worker_ready.connect(dispatch_on_start)
-    connection.close()
+def worker(mailbox, embedded_worker):
+    """The embedded worker, started once the mail server is up."""
+    return embedded_worker
 
 
 def sent(digest_id: int) -> bool:

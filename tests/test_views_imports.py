@@ -316,35 +316,9 @@ def test_a_nul_period_posted_to_the_report_form_is_a_form_error(client, people):
 # --- a real worker ------------------------------------------------------------------------
 
 
-@pytest.fixture
-def import_worker():
-    """An embedded Celery worker thread consuming from the test Redis database."""
-    import redis
-    from celery.contrib.testing.worker import start_worker
-    from celery.signals import worker_ready
-    from django.conf import settings
-    from django.db import connection
-
-    from tracker.celery import app, dispatch_on_start
-
-    broker = redis.Redis.from_url(settings.CELERY_BROKER_URL)
-    assert broker.connection_pool.connection_kwargs.get("db", 0) != 0, "use a test Redis db"
-    broker.flushdb()
-    worker_ready.disconnect(dispatch_on_start)  # no digests here: nothing to dispatch
-    try:
-        with start_worker(
-            app, pool="solo", concurrency=1, perform_ping_check=False, shutdown_timeout=30,
-            loglevel="WARNING",
-        ) as running:
-            yield running
-    finally:
-        worker_ready.connect(dispatch_on_start)
-    connection.close()
-
-
 @pytest.mark.celery
 @pytest.mark.django_db(transaction=True)
-def test_a_large_file_is_imported_by_a_real_worker(client, people, monkeypatch, import_worker):
+def test_a_large_file_is_imported_by_a_real_worker(client, people, monkeypatch, embedded_worker):
     from tests.mailserver import wait_until
 
     monkeypatch.setattr(import_views, "SYNC_ROWS", 1)
