@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import uuid
 from decimal import Decimal
+from pathlib import PurePath
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
@@ -10,6 +12,7 @@ from django.core.validators import MaxValueValidator, MinValueValidator, RegexVa
 from django.db import models
 from django.db.models import F, Q, Value
 from django.db.models.functions import Concat, Substr
+from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from simple_history.models import HistoricalRecords
 
@@ -100,6 +103,7 @@ class Unit(models.Model):
         related_name="children",
     )
     path = models.CharField(max_length=1000, editable=False, db_index=True)
+    history = HistoricalRecords()
 
     class Meta:
         ordering = ["path"]
@@ -139,6 +143,7 @@ class Membership(models.Model):
     )
     unit = models.ForeignKey(Unit, on_delete=models.CASCADE, related_name="memberships")
     role = models.CharField(_("role"), max_length=10, choices=Role.choices)
+    history = HistoricalRecords()
 
     class Meta:
         verbose_name = _("membership")
@@ -180,6 +185,7 @@ class Plan(models.Model):
     )
     start = models.DateField(_("start"))
     end = models.DateField(_("end"))
+    history = HistoricalRecords()
 
     class Meta:
         ordering = ["code"]
@@ -211,6 +217,7 @@ class Area(models.Model):
     plan = models.ForeignKey(Plan, on_delete=models.CASCADE, related_name="areas")
     code = models.CharField(_("code"), max_length=40, validators=[code_validator])
     name = models.CharField(_("name"), max_length=200)
+    history = HistoricalRecords()
 
     class Meta:
         ordering = ["plan", "code"]
@@ -493,6 +500,13 @@ class EntryStatus(models.TextChoices):
     RETURNED = "returned", _("Returned")
 
 
+def evidence_upload_to(instance: ProgressEntry, filename: str) -> str:
+    """A random stored name (the original is kept in ``evidence_name``), by month uploaded."""
+    suffix = PurePath(filename).suffix.lower()
+    suffix = suffix if suffix[1:].isalnum() and len(suffix) <= 8 else ""
+    return f"evidence/{timezone.now():%Y/%m}/{uuid.uuid4().hex}{suffix}"
+
+
 class ProgressEntry(models.Model):
     """The value reported for one target and one reporting period."""
 
@@ -505,7 +519,11 @@ class ProgressEntry(models.Model):
     value = models.DecimalField(_("value"), **VALUE_DIGITS)
     note = models.TextField(_("note"), blank=True)
     evidence_file = models.FileField(
-        _("evidence file"), upload_to="evidence/%Y/%m/", blank=True, max_length=300
+        _("evidence file"), upload_to=evidence_upload_to, blank=True, max_length=300
+    )
+    evidence_name = models.CharField(
+        _("evidence file name"), max_length=255, blank=True,
+        help_text=_("The name the file had when it was uploaded; it is offered on download."),
     )
     evidence_url = models.URLField(_("evidence link"), max_length=500, blank=True)
     status = models.CharField(
@@ -739,6 +757,8 @@ class Digest(models.Model):
         _("state"), max_length=10, choices=DeliveryState.choices, default=DeliveryState.PENDING
     )
     attempts = models.PositiveIntegerField(_("attempts"), default=0)
+    # A failed digest is tried again from this moment (growing delays; null: not scheduled).
+    next_attempt_at = models.DateTimeField(_("next attempt"), null=True, blank=True)
     last_error = models.TextField(_("last error"), blank=True)
     created_at = models.DateTimeField(_("created"), auto_now_add=True)
     claimed_at = models.DateTimeField(_("claimed"), null=True, blank=True)
@@ -758,6 +778,25 @@ class Digest(models.Model):
 
     def __str__(self) -> str:
         return f"{self.user} — {self.evaluated_on} ({self.get_state_display()})"
+
+
+class EvaluationDay(models.Model):
+    """A day the scheduled evaluation judged every target and recorded its alerts.
+
+    The daily task evaluates every day since the last one recorded here, so a day
+    missed (the broker down at the beat's tick) is caught up at the next run.
+    """
+
+    day = models.DateField(_("day"), unique=True)
+    finished_at = models.DateTimeField(_("finished"), auto_now_add=True)
+
+    class Meta:
+        ordering = ["-day"]
+        verbose_name = _("evaluation day")
+        verbose_name_plural = _("evaluation days")
+
+    def __str__(self) -> str:
+        return self.day.isoformat()
 
 
 class AlertRecipient(models.Model):
