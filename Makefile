@@ -11,13 +11,16 @@ TEST_BROKER_URL ?= redis://127.0.0.1:6379/15
 # The demo evaluates at the date its data was shaped for (DEMO_DATE= evaluates today).
 DEMO_DATE ?= 2026-11-24
 DEMO_ADDR ?= 127.0.0.1:8000
+# The account the demo's plan imports and memberships are recorded for (it cannot sign in).
+DEMO_OPERATOR ?= demo.operator
 
 # The Vietnamese translation: the .po is committed, the .mo is compiled here (git-ignored).
 LOCALE_MO := locale/vi/LC_MESSAGES/django.mo
 # The end-to-end tests drive Debian's Chromium (Playwright's own download does not work here).
 CHROMIUM := /usr/bin/chromium
 
-.PHONY: demo test lint bench install install-dev services browser messages demo-data migrate worker clean
+.PHONY: demo test lint bench install install-dev services browser messages demo-data migrate worker serve clean
+.PHONY: loadtest backup restore
 
 $(VENV)/bin/activate:
 	$(PYTHON) -m venv $(VENV)
@@ -53,15 +56,26 @@ worker: migrate messages
 	mkdir -p var
 	$(VENV)/bin/celery -A tracker worker -B -l info --schedule var/celerybeat-schedule
 
+# Production serving (README, "Production settings"): gunicorn (gunicorn.conf.py: SERVE_ADDR,
+# WEB_CONCURRENCY) behind a TLS proxy, static files by WhiteNoise. The environment carries
+# SECRET_KEY, ALLOWED_HOSTS, DATABASE_URL and the rest; HTTPS=0 for a plain-http trial.
+serve: install
+	$(PY) manage.py check --deploy
+	$(PY) manage.py migrate --noinput -v0
+	$(PY) manage.py compilemessages -v0 --ignore=$(VENV)
+	$(PY) manage.py collectstatic --noinput -v0
+	exec $(VENV)/bin/gunicorn --config gunicorn.conf.py
+
 demo-data: migrate messages
-	$(PY) manage.py import_plan fixtures/bat-xat-2025-2030.yaml
-	$(PY) manage.py import_plan fixtures/ma-lu-thang-2026-2030.yaml
-	$(PY) manage.py load_demo fixtures/demo.yaml
+	$(PY) manage.py create_operator $(DEMO_OPERATOR)
+	$(PY) manage.py import_plan --user $(DEMO_OPERATOR) fixtures/bat-xat-2025-2030.yaml
+	$(PY) manage.py import_plan --user $(DEMO_OPERATOR) fixtures/ma-lu-thang-2026-2030.yaml
+	$(PY) manage.py load_demo --user $(DEMO_OPERATOR) fixtures/demo.yaml
 	$(PY) manage.py evaluate_targets $(if $(DEMO_DATE),--date $(DEMO_DATE))
 
 demo: demo-data
 	@echo
-	@$(PY) manage.py load_demo fixtures/demo.yaml
+	@$(PY) manage.py load_demo --user $(DEMO_OPERATOR) fixtures/demo.yaml
 	@echo
 	@echo "Serving on http://$(DEMO_ADDR)/ — sign in with a login above (Ctrl-C stops)."
 	DEBUG=1 $(PY) manage.py runserver $(DEMO_ADDR)
@@ -78,6 +92,23 @@ test: install-dev services browser lint
 bench: install-dev services
 	DATABASE_URL=$(TEST_DATABASE_URL) CELERY_BROKER_URL=$(TEST_BROKER_URL) \
 		$(PY) -m pytest benchmarks --benchmark-only --benchmark-columns=min,median,max,rounds
+
+# Load and fault drills (gunicorn, 50 clients, Redis killed, a worker killed; about 5 minutes,
+# not part of `make test`): the last run's figures go into docs/reliability.md.
+loadtest: install-dev services messages
+	./scripts/ensure-tools.sh redis-server=redis-server
+	timeout 1800 $(PY) scripts/loadtest.py $(LOADTEST_ARGS)
+
+# The database of DATABASE_URL and the evidence files (MEDIA_ROOT) into one archive in
+# BACKUP_DIR (var/backups); `make restore FILE=… [FORCE=1]` puts them back (docs/reliability.md).
+backup:
+	./scripts/ensure-tools.sh pg_dump=postgresql-client
+	./scripts/backup.sh
+
+restore:
+	@test -n "$(FILE)" || { echo "usage: make restore FILE=var/backups/tracker-backup-….tar [FORCE=1]" >&2; exit 2; }
+	./scripts/ensure-tools.sh pg_restore=postgresql-client
+	./scripts/restore.sh $(if $(FORCE),--force) "$(FILE)"
 
 clean:
 	rm -rf $(VENV) db.sqlite3 var staticfiles test-artifacts .pytest_cache .ruff_cache

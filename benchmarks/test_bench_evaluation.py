@@ -39,8 +39,8 @@ def plan_text(n: int) -> str:
 
 @pytest.fixture
 def province(db):
-    plan_import(data=load_located(plan_text(TARGETS)), filename="bench.yaml")
     author = get_user_model().objects.create_user("author")
+    plan_import(data=load_located(plan_text(TARGETS)), filename="bench.yaml", user=author)
     Membership.objects.create(user=author, unit=Unit.objects.get(code="LC-BATXAT"), role=Role.STAFF)
     periods = {p.key: p for p in Target.objects.first().reporting_periods()}
     ProgressEntry.objects.bulk_create(

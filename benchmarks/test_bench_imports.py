@@ -42,8 +42,8 @@ def plan_text(n: int) -> str:
 
 @pytest.fixture
 def entries_file(db, tmp_path):
-    plan_import(data=load_located(plan_text(TARGETS)), filename="bench.yaml")
     staff = get_user_model().objects.create_user("bench.staff")
+    plan_import(data=load_located(plan_text(TARGETS)), filename="bench.yaml", user=staff)
     Membership.objects.create(user=staff, unit=Unit.objects.get(code="LC-BATXAT"), role=Role.STAFF)
     months = rules.reporting_periods(
         rules.Frequency.MONTHLY, date(2016, 12, 31), date(2030, 12, 31)

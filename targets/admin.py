@@ -5,6 +5,8 @@ from django.contrib.auth import get_user_model
 from django.contrib.auth.admin import UserAdmin
 from django.core.exceptions import PermissionDenied
 from django.db import models
+from django.urls import reverse
+from django.utils.html import format_html
 from django.utils.translation import gettext_lazy as _
 from simple_history.admin import SimpleHistoryAdmin
 
@@ -16,6 +18,7 @@ from targets.models import (
     DeliveryState,
     Digest,
     EntryStatus,
+    EvaluationDay,
     Membership,
     Milestone,
     Plan,
@@ -26,6 +29,19 @@ from targets.models import (
 )
 from targets.services import delivery
 from targets.services import entries as workflow
+
+
+class HistoryAdmin(SimpleHistoryAdmin):
+    """A model kept in the audit history: each change names the signed-in user (the main
+    object through SimpleHistoryAdmin, inline rows through simple-history's middleware), and
+    its history page lists them."""
+
+    def history_form_view(self, request, object_id, version_id, extra_context=None):
+        # django-simple-history saves a posted history form ("Revert") with view permission
+        # alone: reverting is a change and needs the change permission.
+        if request.method == "POST" and not self.has_change_permission(request):
+            raise PermissionDenied
+        return super().history_form_view(request, object_id, version_id, extra_context)
 
 
 class MembershipInline(admin.TabularInline):
@@ -49,7 +65,7 @@ class TrackerUserAdmin(UserAdmin):
 
 
 @admin.register(Unit)
-class UnitAdmin(admin.ModelAdmin):
+class UnitAdmin(HistoryAdmin):
     list_display = ["code", "name", "parent"]
     search_fields = ["code", "name"]
     list_filter = [("parent", admin.RelatedOnlyFieldListFilter)]
@@ -58,7 +74,7 @@ class UnitAdmin(admin.ModelAdmin):
 
 
 @admin.register(Membership)
-class MembershipAdmin(admin.ModelAdmin):
+class MembershipAdmin(HistoryAdmin):
     list_display = ["user", "unit", "role"]
     list_filter = ["role", "unit"]
     search_fields = ["user__username", "user__first_name", "user__last_name", "unit__name"]
@@ -71,7 +87,7 @@ class AreaInline(admin.TabularInline):
 
 
 @admin.register(Plan)
-class PlanAdmin(admin.ModelAdmin):
+class PlanAdmin(HistoryAdmin):
     list_display = ["code", "name", "unit", "start", "end"]
     search_fields = ["code", "name"]
     list_filter = ["unit"]
@@ -80,7 +96,7 @@ class PlanAdmin(admin.ModelAdmin):
 
 
 @admin.register(Area)
-class AreaAdmin(admin.ModelAdmin):
+class AreaAdmin(HistoryAdmin):
     list_display = ["code", "name", "plan"]
     list_filter = ["plan"]
     search_fields = ["code", "name"]
@@ -92,7 +108,7 @@ class MilestoneInline(admin.TabularInline):
 
 
 @admin.register(Target)
-class TargetAdmin(SimpleHistoryAdmin):
+class TargetAdmin(HistoryAdmin):
     # Links typed without a scheme are https (Django 6's default, chosen now).
     formfield_overrides = {models.URLField: {"assume_scheme": "https"}}
     list_display = [
@@ -138,11 +154,21 @@ class ProgressEntryAdmin(SimpleHistoryAdmin):
     search_fields = ["target__code", "target__name", "note", "review_comment"]
     list_select_related = ["target", "author", "last_editor", "reviewer"]
     readonly_fields = [
-        "target", "period", "value", "note", "evidence_file", "evidence_url", "status",
+        "target", "period", "value", "note", "evidence", "evidence_url", "status",
         "author", "last_editor", "submitted_by", "reviewer", "review_comment", "submitted_at",
         "reviewed_at", "period_start", "period_end", "version",
     ]
+    fields = readonly_fields  # not the stored file name: a /media/ link nothing serves
     actions = ["approve_selected"]
+
+    @admin.display(description=_("evidence file"))
+    def evidence(self, entry: ProgressEntry) -> str:
+        """The file under its own name, through the access-checked download (media is not
+        served)."""
+        if not entry.evidence_file:
+            return "—"
+        url = reverse("targets:evidence", args=[entry.pk])
+        return format_html('<a href="{}">{}</a>', url, entry.evidence_name or _("download"))
 
     # Values and states change only through the workflow, so that every change is checked
     # (four eyes, versions) and kept in the history; the admin reviews with the action below.
@@ -231,13 +257,13 @@ class DigestItemInline(admin.TabularInline):
 
 @admin.register(Digest)
 class DigestAdmin(admin.ModelAdmin):
-    list_display = ["user", "evaluated_on", "state", "attempts", "short_error", "claimed_at",
-                    "sent_at"]
+    list_display = ["user", "evaluated_on", "state", "attempts", "next_attempt_at",
+                    "short_error", "claimed_at", "sent_at"]
     list_filter = ["state", "evaluated_on"]
     search_fields = ["user__username", "user__email", "last_error"]
     list_select_related = ["user"]
-    readonly_fields = ["user", "run", "evaluated_on", "state", "attempts", "last_error",
-                       "created_at", "claimed_at", "sent_at"]
+    readonly_fields = ["user", "run", "evaluated_on", "state", "attempts", "next_attempt_at",
+                       "last_error", "created_at", "claimed_at", "sent_at"]
     inlines = [DigestItemInline]
     actions = ["resend_failed"]
 
@@ -250,6 +276,21 @@ class DigestAdmin(admin.ModelAdmin):
 
     @admin.action(description=_("Re-send selected failed digests"))
     def resend_failed(self, request, queryset) -> None:
+        """Queue them again with a fresh budget of tries."""
         ids = list(queryset.filter(state=DeliveryState.FAILED).values_list("pk", flat=True))
         count = delivery.digests_resend(digest_ids=ids)
         self.message_user(request, _("%(n)d digests queued to be sent again.") % {"n": count})
+
+
+@admin.register(EvaluationDay)
+class EvaluationDayAdmin(admin.ModelAdmin):
+    """The days the scheduled evaluation ran: a gap here is a day it caught up, or will."""
+
+    list_display = ["day", "finished_at"]
+    date_hierarchy = "day"
+
+    def has_add_permission(self, request) -> bool:
+        return False
+
+    def has_change_permission(self, request, obj=None) -> bool:
+        return False

@@ -6,3 +6,15 @@ class TargetsConfig(AppConfig):
     default_auto_field = "django.db.models.BigAutoField"
     name = "targets"
     verbose_name = _("Targets")
+
+    def ready(self) -> None:
+        from django.db.models.signals import post_delete
+
+        from targets import evidence
+
+        # Storage, not business: an entry deleted in the admin, or with its target or plan,
+        # takes its evidence file with it (no service sees a cascade).
+        post_delete.connect(
+            evidence.entry_deleted, sender="targets.ProgressEntry",
+            dispatch_uid="targets.evidence.entry_deleted",
+        )

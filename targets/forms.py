@@ -11,14 +11,16 @@ from django.core.validators import FileExtensionValidator
 from django.template.defaultfilters import filesizeformat
 from django.utils import timezone
 from django.utils.formats import date_format
+from django.utils.html import escape
+from django.utils.safestring import SafeString
 from django.utils.translation import get_language
 from django.utils.translation import gettext_lazy as _
 
-from targets import numbers, rules
+from targets import evidence, numbers, rules
 from targets.errors import WorkflowError
 from targets.models import EntryStatus, Target, ValueType
 
-EVIDENCE_EXTENSIONS = ["pdf", "jpg", "jpeg", "png", "xlsx", "docx"]
+EVIDENCE_EXTENSIONS = evidence.EXTENSIONS  # pdf, jpg, jpeg, png, xlsx, docx
 EVIDENCE_MAX_BYTES = 10 * 1024 * 1024
 # The preview checks a whole upload while the browser waits: about 2 s for 2 MB (~57,000 rows,
 # benchmarks/test_bench_imports.py), well inside a web worker's timeout (gunicorn's default is
@@ -37,6 +39,15 @@ def _max_size(limit: int):
     return check
 
 
+def _evidence_content(upload) -> None:
+    """The content is what the extension says (a .pdf that is a PNG is refused); an extension
+    that is not accepted is left to FileExtensionValidator's message."""
+    if evidence.extension(upload.name) in evidence.TYPES:
+        problem = evidence.content_problem(upload)
+        if problem:
+            raise forms.ValidationError(problem)
+
+
 class NumberInput(forms.TextInput):
     """A number typed as text; a stored value is shown so that it reads back as itself in the
     user's language (1,234 in Vietnamese: 1.234 would be a thousand times more)."""
@@ -45,6 +56,13 @@ class NumberInput(forms.TextInput):
         if isinstance(value, Decimal | int):
             return numbers.written(Decimal(value), language=get_language())
         return super().format_value(value)
+
+
+def plain_help_text(text: str) -> SafeString:
+    """A help text shown as plain text. crispy-bootstrap5, like Django's own form templates,
+    renders help texts with ``|safe``: one that carries user content (a target's measure, a
+    file name) must arrive escaped, or that content runs as script on the form's page."""
+    return escape(text)
 
 
 def period_label(period: rules.Period) -> str:
@@ -77,6 +95,7 @@ class EntryForm(forms.Form):
                 ),
             ),
             _max_size(EVIDENCE_MAX_BYTES),
+            _evidence_content,
         ],
         help_text=_("PDF, JPG, PNG, XLSX or DOCX, at most 10 MB."),
     )
@@ -99,12 +118,14 @@ class EntryForm(forms.Form):
         self.periods = {p.key: p for p in periods}
         self.locked_periods = locked_periods or {}
         self.fields["period"].choices = [(p.key, period_label(p)) for p in periods]
-        self.fields["value"].help_text = _("In %(measure)s.") % {"measure": measure}
+        self.fields["value"].help_text = plain_help_text(
+            _("In %(measure)s.") % {"measure": measure}
+        )
         if current_file:
-            self.fields["evidence_file"].help_text = _(
+            self.fields["evidence_file"].help_text = plain_help_text(_(
                 "Current file: %(name)s. Choose a file only to replace it. "
                 "PDF, JPG, PNG, XLSX or DOCX, at most 10 MB."
-            ) % {"name": current_file}
+            ) % {"name": current_file})
         self.helper = FormHelper()
         self.helper.form_tag = False
         self.helper.layout = Layout(

@@ -757,7 +757,8 @@ class Digest(models.Model):
         _("state"), max_length=10, choices=DeliveryState.choices, default=DeliveryState.PENDING
     )
     attempts = models.PositiveIntegerField(_("attempts"), default=0)
-    # A failed digest is tried again from this moment (growing delays; null: not scheduled).
+    # When the dispatcher looks at the digest again: a failed one's next try (growing delays),
+    # a pending one's re-queue after a lost task message; null: nothing scheduled.
     next_attempt_at = models.DateTimeField(_("next attempt"), null=True, blank=True)
     last_error = models.TextField(_("last error"), blank=True)
     created_at = models.DateTimeField(_("created"), auto_now_add=True)

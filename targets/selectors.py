@@ -4,14 +4,29 @@ from __future__ import annotations
 
 from collections import defaultdict
 from collections.abc import Iterable
-from datetime import date
+from dataclasses import dataclass
+from datetime import date, datetime
 from decimal import Decimal
+from typing import Any
 
-from django.db.models import Count, F, OuterRef, QuerySet, Subquery, Value
-from django.db.models.functions import Coalesce
+from django.contrib.auth import get_user_model
+from django.db.models import Count, F, Field, OuterRef, QuerySet, Subquery, Value, Window
+from django.db.models.functions import Coalesce, Lag
+from django.utils.formats import date_format
+from django.utils.text import Truncator, capfirst
+from django.utils.translation import gettext
 
 from targets import access, rules
-from targets.models import Alert, EntryStatus, ProgressEntry, Status, Target, ValueType
+from targets.formatting import format_number
+from targets.models import (
+    Alert,
+    EntryStatus,
+    Milestone,
+    ProgressEntry,
+    Status,
+    Target,
+    ValueType,
+)
 
 
 def targets_status_rows(*, user) -> QuerySet[Target]:
@@ -158,3 +173,161 @@ def entries_of_author_to_fix(*, user) -> QuerySet[ProgressEntry]:
 def target_alerts(*, target: Target, limit: int = 20) -> list[Alert]:
     """The target's recorded alerts, newest first (DESIGN §5: the target page shows them)."""
     return list(target.alerts.order_by("-created_at", "-pk")[:limit])
+
+
+# --- the change history of a target and its milestones (the target page, for managers) -------
+
+CHANGES_SHOWN = 50
+TEXT_SHOWN = 200  # characters of a long text (description, source) a change shows
+
+
+@dataclass(frozen=True)
+class FieldChange:
+    label: str
+    old: str
+    new: str
+
+
+@dataclass(frozen=True)
+class ChangeEvent:
+    when: datetime
+    who: str
+    subject: str  # the target, or one of its milestones
+    summary: str  # what happened, for an event that lists no field ("Created")
+    fields: list[FieldChange]
+
+
+@dataclass(frozen=True)
+class TargetChanges:
+    events: list[ChangeEvent]
+    more: bool  # older changes exist than those listed
+
+
+def target_changes(*, target: Target, limit: int = CHANGES_SHOWN) -> TargetChanges:
+    """The latest changes of the target and its milestones, newest first, at most ``limit``:
+    who, when and each field's old → new value as the page shows values. A fixed number of
+    queries, however long the history."""
+    target_records, more_target = _latest_records(Target.history.filter(id=target.pk), limit)
+    milestone_records, more_milestones = _latest_records(
+        Milestone.history.filter(target_id=target.pk), limit
+    )
+    records = sorted(
+        [*target_records, *milestone_records],
+        key=lambda pair: pair[0].history_date,
+        reverse=True,
+    )
+    more = more_target or more_milestones or len(records) > limit
+    deltas = [(record, _delta(record, previous)) for record, previous in records[:limit]]
+    names = _related_names(change for _record, delta in deltas for change in delta)
+    events = []
+    for record, delta in deltas:
+        if record.history_type == "~" and not delta:
+            continue  # saved without a change (an admin form saved as it was)
+        events.append(_event(record, delta, names))
+    return TargetChanges(events=events, more=more)
+
+
+def _latest_records(history: QuerySet, limit: int) -> tuple[list[tuple[Any, Any]], bool]:
+    """The newest ``limit`` history records, each with the record before it of the same row
+    (None for the first), and whether there are older ones: two queries."""
+    before = Window(
+        Lag("history_id"),
+        partition_by=[F("id")],
+        order_by=[F("history_date").asc(), F("history_id").asc()],
+    )
+    records = list(
+        history.annotate(before_id=before)
+        .select_related("history_user")
+        .order_by("-history_date", "-history_id")[: limit + 1]
+    )
+    more = len(records) > limit
+    records = records[:limit]
+    ids = [r.before_id for r in records if r.before_id is not None]
+    earlier = history.model._default_manager.in_bulk(ids) if ids else {}
+    return [(r, earlier.get(r.before_id)) for r in records], more
+
+
+# The fields a change lists: what people edit (not the stored assessment or the target link).
+CHANGED_FIELDS = {
+    Target: [f.name for f in Target._meta.concrete_fields if f.editable and not f.primary_key],
+    Milestone: ["date", "value"],
+}
+
+
+def _delta(record, previous) -> list[tuple[Field, Any, Any]]:
+    """(field, old, new) for every listed field that differs; a milestone's creation lists its
+    value (a target's would be its whole form), its deletion the value it had."""
+    model = record.instance_type
+    names = CHANGED_FIELDS[model]
+    field = model._meta.get_field
+    if record.history_type == "+":
+        if model is Target:
+            return []
+        return [(field("value"), None, record.value)]  # the subject names its date
+    if record.history_type == "-":
+        return [(field("value"), record.value, None)]
+    if previous is None:
+        return []
+    delta = record.diff_against(previous, included_fields=names)
+    order = {name: index for index, name in enumerate(names)}
+    return [
+        (field(c.field), c.old, c.new)
+        for c in sorted(delta.changes, key=lambda c: order[c.field])
+    ]
+
+
+def _related_names(changes: Iterable[tuple[Field, Any, Any]]) -> dict[tuple[type, Any], str]:
+    """How each unit, plan, area or owner a change names is shown: one query per model."""
+    wanted: dict[type, set] = defaultdict(set)
+    for field, old, new in changes:
+        if field.is_relation:
+            wanted[field.related_model] |= {v for v in (old, new) if v is not None}
+    names = {}
+    for model, pks in wanted.items():
+        for pk, obj in model._default_manager.in_bulk(pks).items():
+            names[(model, pk)] = _person(obj) if model is get_user_model() else str(obj)
+    return names
+
+
+def _person(user) -> str:
+    return user.get_full_name() or user.get_username()
+
+
+def _shown(field: Field, value: Any, names: dict[tuple[type, Any], str]) -> str:
+    """A value as the target page shows it: numbers and dates in the language's format,
+    choices by their label, units, plans, areas and people by name."""
+    if value is None or value == "":
+        return "—"
+    if field.is_relation:
+        return names.get((field.related_model, value), f"#{value}")  # deleted since
+    if field.choices:
+        return str(dict(field.flatchoices).get(value, value))
+    if isinstance(value, bool):
+        return gettext("yes") if value else gettext("no")
+    if isinstance(value, (Decimal, int)):
+        return format_number(value)
+    if isinstance(value, date):
+        return date_format(value, "SHORT_DATE_FORMAT")
+    return Truncator(str(value)).chars(TEXT_SHOWN)
+
+
+def _event(record, delta, names: dict[tuple[type, Any], str]) -> ChangeEvent:
+    if record.instance_type is Target:
+        subject = gettext("Target")
+    else:
+        subject = gettext("Milestone of %(date)s") % {
+            "date": date_format(record.date, "SHORT_DATE_FORMAT")
+        }
+    summary = {"+": gettext("Created"), "-": gettext("Removed")}.get(record.history_type, "")
+    user = record.history_user
+    return ChangeEvent(
+        when=record.history_date,
+        who=_person(user) if user is not None else gettext("not recorded"),
+        subject=subject,
+        summary=summary,
+        fields=[
+            FieldChange(capfirst(field.verbose_name), _shown(field, old, names),
+                        _shown(field, new, names))
+            for field, old, new in delta
+        ],
+    )

@@ -1,4 +1,5 @@
-"""Reading a CSV or XLSX file into rows of cells, or the problems that prevent it.
+"""Reading a CSV or XLSX file into rows of cells, or the problems that prevent it; writing the
+exports so that no cell runs as a formula.
 
 CSV: UTF-8 (with or without its byte-order mark) or UTF-16 with its byte-order mark (Excel's
 "Unicode text"); separated by commas, by the semicolons of spreadsheet exports in locales that
@@ -19,6 +20,9 @@ from pathlib import Path
 
 import openpyxl
 from django.utils.translation import gettext as _
+from django_tables2.export import TableExport
+from tablib import Dataset
+from tablib.formats._xlsx import XLSXFormat
 
 from targets.errors import ImportFailed, Problem
 from targets.numbers import shown
@@ -157,3 +161,61 @@ def _xlsx_cell(cell) -> Cell:
     if isinstance(value, date):
         return value.isoformat()
     return str(value).strip()
+
+
+# --- writing: the exports ------------------------------------------------------------------
+
+# What makes a spreadsheet read a cell as a formula (OWASP "CSV injection"): =, +, -, @, and
+# a tab or carriage return before any of them.
+FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+
+
+def neutralised(cell: object) -> object:
+    """A CSV cell that no spreadsheet runs: text starting with a formula character gets the
+    leading apostrophe OWASP recommends (``=1+1`` → ``'=1+1``).
+
+    Only text is user content: a number or a date (a Decimal, a date) is written as it is, so
+    that −5 in a numeric column stays ``-5``, a number a spreadsheet reads as a number.
+    """
+    if isinstance(cell, str) and cell.startswith(FORMULA_STARTS):
+        return "'" + cell
+    return cell
+
+
+class TextXLSXFormat(XLSXFormat):
+    """tablib's XLSX writer, with every text cell written as text.
+
+    openpyxl stores a string starting with "=" as a formula; tablib's own ``escape=True`` drops
+    the "=" and so changes the text. Here the text stays whole and the cell's type is string;
+    text that looks like a formula is also marked "quote prefix", so that Excel keeps it text
+    when someone edits the cell. Numbers and dates keep their types.
+    """
+
+    @classmethod
+    def dset_sheet(cls, dataset, ws, freeze_panes=True, escape=False) -> None:
+        super().dset_sheet(dataset, ws, freeze_panes=freeze_panes, escape=False)
+        for row in ws.iter_rows():
+            for cell in row:
+                if cell.data_type == "f":  # the exported data holds no formulas, only text
+                    cell.data_type = "s"
+                if isinstance(cell.value, str) and cell.value.startswith(FORMULA_STARTS):
+                    cell.quotePrefix = True
+
+
+class SafeTableExport(TableExport):
+    """django-tables2's export with formula-looking text neutralised (CSV) or kept text (XLSX)."""
+
+    def table_to_dataset(self, table, exclude_columns, dataset_kwargs=None) -> Dataset:
+        dataset = super().table_to_dataset(table, exclude_columns, dataset_kwargs)
+        if self.format != self.CSV:
+            return dataset
+        safe = Dataset(title=dataset.title)
+        safe.headers = [neutralised(header) for header in dataset.headers or []]
+        for row in dataset:
+            safe.append([neutralised(cell) for cell in row])
+        return safe
+
+    def export(self) -> str | bytes:
+        if self.format == self.XLSX:
+            return TextXLSXFormat.export_set(self.dataset)
+        return super().export()

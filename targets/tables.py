@@ -115,11 +115,6 @@ class StatusTable(tables.Table):
         order_by = ("code",)
         empty_text = _("No target matches these filters.")
 
-    def __init__(self, *args, typed_values: bool = False, **kwargs) -> None:
-        """``typed_values``: export numbers and dates as such (XLSX), not as text (CSV)."""
-        super().__init__(*args, **kwargs)
-        self.typed_values = typed_values
-
     # --- on the screen ---
 
     def render_code(self, record: Target) -> str:
@@ -147,7 +142,7 @@ class StatusTable(tables.Table):
             '<div class="d-flex align-items-center gap-1" title="{}: {}">'
             '<div class="progress flex-grow-1" role="progressbar" aria-label="{}" '
             'aria-valuenow="{}" aria-valuemin="0" aria-valuemax="100">'
-            '<div class="progress-bar bg-{}" style="width:{}%"></div></div>'
+            '<div class="progress-bar bg-{} bar-{}"></div></div>'
             '<span class="small num share">{}</span></div>',
             SHARE_MEANING, label, SHARE_MEANING, width, colour(record.current_status), width,
             label,
@@ -192,6 +187,9 @@ class StatusTable(tables.Table):
         )
 
     # --- in the CSV and XLSX exports: plain values ---
+    # Numbers are Decimals and dates are dates, never text: Excel sums and sorts them, the CSV
+    # writes them as 80 and 2030-12-31, and the export's neutralising of formula-looking text
+    # (targets.spreadsheets.SafeTableExport) leaves a negative number a number.
 
     def value_code(self, record: Target) -> str:
         return record.code
@@ -212,8 +210,7 @@ class StatusTable(tables.Table):
     def value_progress(self, value) -> str | Decimal:
         if value is None:
             return ""
-        share = round(Decimal(str(value)), 4)
-        return share if self.typed_values else str(share)
+        return round(Decimal(str(value)), 4)
 
     def value_actual(self, value) -> str | Decimal:
         return self._number(value)
@@ -245,14 +242,10 @@ class StatusTable(tables.Table):
             f"({ENTRY_LABELS.get(record.last_entry_status, record.last_entry_status)})"
 
     def _number(self, value) -> str | Decimal:
-        if self.typed_values and value is not None:
-            return tidy_decimal(Decimal(str(value)))
-        return _plain(value)
+        return "" if value is None else tidy_decimal(Decimal(str(value)))
 
     def _date(self, value) -> str | date:
-        if not value:
-            return ""
-        return value if self.typed_values else value.isoformat()
+        return value or ""
 
 
 def _plain(value) -> str:

@@ -24,6 +24,17 @@ def _fast_password_hashing(settings):
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 
 
+@pytest.fixture(autouse=True)
+def _own_cache(settings):
+    """Each test counts reset requests in an empty cache of its own process, never in a Redis
+    database a deployment (or another test run) uses; test_password_reset.py also runs the
+    limits against the real Redis."""
+    settings.CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
+    from django.core.cache import cache
+
+    cache.clear()
+
+
 SMALL_PLAN = """
 units:
   - {code: LC, name: "Lao Cai province"}
@@ -69,12 +80,19 @@ plans:
 """
 
 
+def plan_operator():
+    """The account the tests' plan imports are recorded for (every history row names one)."""
+    from django.contrib.auth import get_user_model
+
+    return get_user_model().objects.get_or_create(username="plan.operator")[0]
+
+
 @pytest.fixture
 def small_plan(db):
     from targets.models import Unit
     from targets.services.plans import load_located, plan_import
 
-    plan_import(data=load_located(SMALL_PLAN), filename="small.yaml")
+    plan_import(data=load_located(SMALL_PLAN), filename="small.yaml", user=plan_operator())
     return {u.code: u for u in Unit.objects.all()}
 
 

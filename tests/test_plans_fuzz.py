@@ -18,7 +18,7 @@ from hypothesis import strategies as st
 from targets.errors import ImportFailed
 from targets.models import Area, Milestone, Plan, Target, Unit
 from targets.services.plans import load_located, plan_file_parse, plan_import
-from tests.conftest import SMALL_PLAN
+from tests.conftest import SMALL_PLAN, plan_operator
 from tests.test_services_plans import BROKEN
 
 pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("in_english")]
@@ -65,11 +65,12 @@ def attempt(content: bytes, filename: str = "fuzz.yaml") -> None:
     and name each problem's place in the file."""
     from django.db import transaction
 
+    operator = plan_operator()
     before = database()
     with transaction.atomic():
         try:
             data = plan_file_parse(content, filename, json=filename.endswith(".json"))
-            plan_import(data=data, filename=filename)
+            plan_import(data=data, filename=filename, user=operator)
         except ImportFailed as failed:
             assert failed.problems
             for problem in failed.problems:

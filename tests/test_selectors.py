@@ -11,7 +11,7 @@ from targets.models import EntryStatus, Status, Target
 from targets.services import entries as workflow
 from targets.services.evaluation import targets_evaluate
 from targets.services.plans import load_located, plan_import
-from tests.conftest import TODAY, submitted_entry
+from tests.conftest import TODAY, plan_operator, submitted_entry
 
 pytestmark = pytest.mark.django_db
 
@@ -70,7 +70,10 @@ def test_entries_carry_their_workflow_history(people):
         ("draft", False), ("submitted", False), ("returned", False), ("returned", True),
         ("submitted", False), ("approved", False),
     ]
-    assert shown.events[-1].history_user is None  # no request: the service ran in a test
+    # Every step names who took it, even without a request (the services set it).
+    assert [e.history_user for e in shown.events] == [
+        p["staff"], p["staff"], p["manager"], p["staff"], p["staff"], p["manager"],
+    ]
 
 
 def test_chart_data_has_the_expected_line_actuals_and_forecast(people):
@@ -124,7 +127,7 @@ def test_chart_data_draws_a_smooth_plan_as_its_sampled_curve(people):
     Fritsch–Carlson gives the slopes 0.05, 2/15 and 0.25 a day, and a Hermite cubic at the
     middle of an interval is (y0 + y1) / 2 + h × (d0 − d1) / 8: 5 − 25/24 on day 50 and
     20 − 35/24 on day 150 — below the straight lines, as a plan that speeds up should be."""
-    plan_import(data=load_located(SMOOTH_PLAN), filename="smooth.yaml")
+    plan_import(data=load_located(SMOOTH_PLAN), filename="smooth.yaml", user=plan_operator())
     data = selectors.chart_data(target=Target.objects.get(code="S-CURVE"), today=TODAY)
     assert data["stepped"] is False
     curve = {point["x"]: point["y"] for point in data["expected"]}

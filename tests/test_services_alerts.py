@@ -18,6 +18,7 @@ from targets.models import Alert, AlertKind, AlertRecipient, Digest, Target
 from targets.services.alerts import AlertSettings
 from targets.services.evaluation import run_json
 from tests.alerting import evaluate, lagging_occupancy, report, report_bx_ip_until_q3
+from tests.conftest import plan_operator
 
 pytestmark = pytest.mark.django_db
 
@@ -272,7 +273,7 @@ def _more_targets(n: int, start: int) -> None:
             "          measure: x, baseline: {value: 0, date: 2025-06-30},",
             "          target: {value: 10, date: 2030-12-31}}",
         ]
-    plan_import(data=load_located("\n".join(lines)), filename="more.yaml")
+    plan_import(data=load_located("\n".join(lines)), filename="more.yaml", user=plan_operator())
 
 
 def test_recording_alerts_takes_the_same_queries_for_many_targets(people):
@@ -324,7 +325,9 @@ def test_statements_stay_small_whatever_the_number_of_targets(people):
     from targets.services.plans import load_located, plan_import
     from tests.conftest import many_targets_plan
 
-    plan_import(data=load_located(many_targets_plan(300)), filename="many.yaml")
+    plan_import(
+        data=load_located(many_targets_plan(300)), filename="many.yaml", user=plan_operator()
+    )
     evaluate(D0)  # 302 targets, each with overdue periods: alerts to resolve next time
     with CaptureQueriesContext(connection) as queries:
         evaluate(date(2026, 11, 25))

@@ -16,6 +16,7 @@ from targets.services import entries as workflow
 from targets.services.demo import demo_load
 from targets.services.evaluation import targets_evaluate
 from targets.services.plans import load_located, plan_import, plan_import_file
+from tests.conftest import plan_operator
 
 pytestmark = pytest.mark.django_db
 
@@ -178,20 +179,22 @@ def test_a_bad_date_is_refused():
 def test_evaluation_query_count_does_not_grow_with_targets(people, django_assert_max_num_queries):
     from tests.conftest import many_targets_plan
 
-    plan_import(data=load_located(many_targets_plan(10)), filename="ten.yaml")
+    plan_import(data=load_located(many_targets_plan(10)), filename="ten.yaml", user=plan_operator())
     # Judging, storing and recording alerts (with their recipients and digests) take a fixed
     # number of queries, whatever the number of targets.
     with django_assert_max_num_queries(17):
         targets_evaluate(on=date(2027, 6, 30))
-    plan_import(data=load_located(many_targets_plan(200)), filename="more.yaml")
+    plan_import(
+        data=load_located(many_targets_plan(200)), filename="more.yaml", user=plan_operator()
+    )
     with django_assert_max_num_queries(17):
         targets_evaluate(on=date(2027, 6, 30))
 
 
 def test_seed_fixtures_and_demo_show_every_status_in_json(db):
     for name in ("bat-xat-2025-2030.yaml", "ma-lu-thang-2026-2030.yaml"):
-        plan_import_file(FIXTURES / name)
-    logins = demo_load(FIXTURES / "demo.yaml")
+        plan_import_file(FIXTURES / name, user=plan_operator())
+    logins = demo_load(FIXTURES / "demo.yaml", operator=plan_operator())
     assert any(login.username == "admin" for login in logins)
 
     result = evaluate_json("--date", "2026-11-24")
@@ -222,12 +225,12 @@ def test_seed_fixtures_and_demo_show_every_status_in_json(db):
 
 def test_loading_the_demo_twice_changes_nothing(db):
     for name in ("bat-xat-2025-2030.yaml", "ma-lu-thang-2026-2030.yaml"):
-        plan_import_file(FIXTURES / name)
-    demo_load(FIXTURES / "demo.yaml")
+        plan_import_file(FIXTURES / name, user=plan_operator())
+    demo_load(FIXTURES / "demo.yaml", operator=plan_operator())
     from targets.models import ProgressEntry
 
     count = ProgressEntry.history.count()
-    demo_load(FIXTURES / "demo.yaml")
+    demo_load(FIXTURES / "demo.yaml", operator=plan_operator())
     assert ProgressEntry.history.count() == count
 
 

@@ -16,7 +16,7 @@ from django.db import IntegrityError, transaction
 from targets.errors import ImportFailed
 from targets.models import Area, Milestone, Plan, Target, Unit
 from targets.services.plans import load_located, plan_file_parse, plan_import, plan_import_file
-from tests.conftest import SMALL_PLAN
+from tests.conftest import SMALL_PLAN, plan_operator
 
 pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("in_english")]
 
@@ -24,7 +24,9 @@ FIXTURES = Path(__file__).resolve().parent.parent / "fixtures"
 
 
 def import_text(text: str, filename: str = "plan.yaml"):
-    return plan_import(data=load_located(textwrap.dedent(text)), filename=filename)
+    return plan_import(
+        data=load_located(textwrap.dedent(text)), filename=filename, user=plan_operator()
+    )
 
 
 def history_rows() -> int:
@@ -165,7 +167,7 @@ def test_json_is_accepted_as_a_plan_file(tmp_path):
     path = tmp_path / "plan.json"
     path.write_text(json.dumps(plan, default=str), encoding="utf-8")
 
-    result = plan_import_file(path)
+    result = plan_import_file(path, user=plan_operator())
 
     assert result.created == 8
     assert Target.objects.get(code="BX-IP").milestones.get().date == date(2027, 12, 31)
@@ -176,7 +178,7 @@ def test_invalid_yaml_is_reported_with_its_line(tmp_path):
     path.write_text("units:\n  - {code: LC, name: [unclosed\nplans: []\n", encoding="utf-8")
 
     with pytest.raises(ImportFailed) as failed:
-        plan_import_file(path)
+        plan_import_file(path, user=plan_operator())
 
     assert str(failed.value.problems[0]).startswith("bad.yaml:")
     assert "not valid YAML" in str(failed.value.problems[0])
@@ -209,7 +211,7 @@ def test_import_plan_command_prints_every_problem_and_exits_non_zero(tmp_path, c
     path.write_text(textwrap.dedent(BROKEN), encoding="utf-8")
 
     with pytest.raises(CommandError) as error:
-        call_command("import_plan", str(path))
+        call_command("import_plan", str(path), "--user", plan_operator().username)
 
     assert "8 problems" in str(error.value) and "nothing was written" in str(error.value)
     err = capsys.readouterr().err
@@ -220,8 +222,8 @@ def test_import_plan_command_prints_every_problem_and_exits_non_zero(tmp_path, c
 def test_import_plan_command_reports_counts(tmp_path, capsys):
     path = tmp_path / "small.yaml"
     path.write_text(SMALL_PLAN, encoding="utf-8")
-    call_command("import_plan", str(path))
-    call_command("import_plan", str(path))
+    call_command("import_plan", str(path), "--user", plan_operator().username)
+    call_command("import_plan", str(path), "--user", plan_operator().username)
     out = capsys.readouterr().out
     assert "8 created, 0 updated, 0 unchanged" in out
     assert "0 created, 0 updated, 8 unchanged" in out
@@ -229,7 +231,7 @@ def test_import_plan_command_reports_counts(tmp_path, capsys):
 
 def test_seed_fixtures_import_cleanly_and_carry_their_sources():
     for name in ("bat-xat-2025-2030.yaml", "ma-lu-thang-2026-2030.yaml"):
-        plan_import_file(FIXTURES / name)
+        plan_import_file(FIXTURES / name, user=plan_operator())
 
     bat_xat = Target.objects.filter(plan__code__startswith="BX")
     codes = set(bat_xat.values_list("code", flat=True))
@@ -322,7 +324,7 @@ def test_malformed_sections_and_impossible_dates_are_reported_not_raised(tmp_pat
         encoding="utf-8",
     )
     with pytest.raises(ImportFailed) as failed:
-        plan_import_file(path)
+        plan_import_file(path, user=plan_operator())
     messages = [str(p) for p in failed.value.problems]
     assert "odd.yaml:10 plan P1: areas: must be a list" in messages
     assert any(
@@ -336,7 +338,7 @@ def test_json_indented_with_tabs_is_accepted(tmp_path):
     plan = load_located(SMALL_PLAN)
     path = tmp_path / "plan.json"
     path.write_text(json.dumps(plan, default=str, indent="\t"), encoding="utf-8")
-    assert plan_import_file(path).created == 8
+    assert plan_import_file(path, user=plan_operator()).created == 8
 
 
 def test_shrinking_a_plan_below_a_kept_milestone_is_reported(small_plan):
@@ -443,7 +445,9 @@ def problems_of(content: str | bytes, filename: str = "plan.yaml") -> list[str]:
     if isinstance(content, str):
         content = textwrap.dedent(content).encode()
     with pytest.raises(ImportFailed) as failed:
-        plan_import(data=plan_file_parse(content, filename), filename=filename)
+        plan_import(
+            data=plan_file_parse(content, filename), filename=filename, user=plan_operator()
+        )
     assert Unit.objects.count() == 0 and Target.objects.count() == 0
     return [str(p) for p in failed.value.problems]
 
@@ -473,7 +477,7 @@ def test_a_yaml_alias_bomb_is_refused_at_its_first_alias(tmp_path, capsys):
     path = tmp_path / "bomb.yaml"
     path.write_text(bomb, encoding="utf-8")
     with pytest.raises(CommandError, match="1 problem in"):
-        call_command("import_plan", str(path))
+        call_command("import_plan", str(path), "--user", plan_operator().username)
     assert "bomb.yaml:2: YAML aliases (*a)" in capsys.readouterr().err
 
 
@@ -581,13 +585,13 @@ def test_a_latin_1_file_is_refused_with_the_line_of_its_first_odd_byte(tmp_path)
     text = SMALL_PLAN.replace("Lao Cai province", "Lào Cai").replace("–", "-")
     path.write_bytes(text.encode("latin-1"))
     with pytest.raises(ImportFailed) as failed:
-        plan_import_file(path)
+        plan_import_file(path, user=plan_operator())
     assert [str(p) for p in failed.value.problems] == [
         "plan.yaml:3: the file is not UTF-8 (byte 0xE0): save it as UTF-8"
     ]
     # UTF-8 with a byte-order mark, as some editors save it, is fine.
     path.write_bytes(text.encode("utf-8-sig"))
-    assert plan_import_file(path).created == 8
+    assert plan_import_file(path, user=plan_operator()).created == 8
     assert Unit.objects.get(code="LC").name == "Lào Cai"
 
 

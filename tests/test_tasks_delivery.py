@@ -15,7 +15,6 @@ import threading
 import time
 from datetime import date, timedelta
 from pathlib import Path
-from smtplib import SMTPDataError
 
 import pytest
 from django.conf import settings as django_settings
@@ -76,16 +75,23 @@ def test_a_claimed_digest_is_sent_once_and_marked_sent(people, mailbox):
 
 @pytest.mark.smtp
 @pytest.mark.django_db
-def test_a_refusal_puts_the_digest_back_with_the_error(people, mailbox):
+def test_a_refusal_leaves_the_digest_failed_with_the_error_and_its_next_try(people, mailbox):
     digest = overdue_digest(people)
     mailbox.refuse_next = 1
-    with pytest.raises(SMTPDataError):
-        delivery.digest_deliver(digest_id=digest.pk, policy=policy(), final=False)
+    t0 = timezone.now()
+    assert delivery.digest_deliver(digest_id=digest.pk, policy=policy(), now=t0) == "retry_later"
     digest.refresh_from_db()
-    assert digest.state == DeliveryState.PENDING
+    assert digest.state == DeliveryState.FAILED
     assert "451" in digest.last_error and digest.attempts == 1
-    assert delivery.digest_deliver(digest_id=digest.pk, policy=policy()) == "sent"
-    assert len(mailbox.received) == 1
+    # The first delay is a minute, less up to a fifth of it (jitter).
+    assert t0 + timedelta(seconds=48) <= digest.next_attempt_at <= t0 + timedelta(minutes=1)
+    # A copy of the task meanwhile cannot try again: only the dispatcher reopens it, in time.
+    assert delivery.digest_deliver(digest_id=digest.pk, policy=policy(), now=t0) == "not_claimed"
+    assert delivery.digests_due(policy=policy(), now=t0) == []
+    later = digest.next_attempt_at
+    assert delivery.digests_due(policy=policy(), now=later) == [digest.pk]
+    assert delivery.digest_deliver(digest_id=digest.pk, policy=policy(), now=later) == "sent"
+    assert len(mailbox.received) == 1 and mailbox.refusals == 1
 
 
 @pytest.mark.smtp
@@ -93,10 +99,12 @@ def test_a_refusal_puts_the_digest_back_with_the_error(people, mailbox):
 def test_an_unreachable_server_on_the_last_try_leaves_failed(people, mailbox, settings):
     digest = overdue_digest(people)
     settings.EMAIL_PORT = 9  # nothing listens on loopback's discard port
-    with pytest.raises(OSError):
-        delivery.digest_deliver(digest_id=digest.pk, policy=policy(), final=True)
+    outcome = delivery.digest_deliver(digest_id=digest.pk, policy=policy(max_attempts=1))
+    assert outcome == "failed"
     digest.refresh_from_db()
-    assert digest.state == DeliveryState.FAILED
+    assert (digest.state, digest.attempts, digest.next_attempt_at) == (
+        DeliveryState.FAILED, 1, None
+    )
     assert "ConnectionRefusedError" in digest.last_error
 
 
@@ -106,9 +114,10 @@ def test_a_recipient_who_lost_the_address_fails_at_once_without_retries(people):
     people["manager"].email = ""
     people["manager"].save(update_fields=["email"])
     with pytest.raises(ValueError, match="no email address"):
-        delivery.digest_deliver(digest_id=digest.pk, policy=policy(), final=False)
+        delivery.digest_deliver(digest_id=digest.pk, policy=policy())
     digest.refresh_from_db()
-    assert digest.state == DeliveryState.FAILED
+    assert (digest.state, digest.next_attempt_at) == (DeliveryState.FAILED, None)
+    assert delivery.digests_due(policy=policy(), now=timezone.now() + timedelta(days=1)) == []
     assert digest.last_error == "ValueError: the recipient has no email address"
 
 
@@ -116,42 +125,46 @@ def test_a_recipient_who_lost_the_address_fails_at_once_without_retries(people):
 def test_a_fresh_claim_is_not_taken_a_stale_one_is(people):
     digest = overdue_digest(people)
     lease = timedelta(minutes=15)
+    rules = policy(lease=lease)
     t0 = timezone.now()
-    assert delivery.digest_claim(digest_id=digest.pk, lease=lease, now=t0) == t0
+    assert delivery.digest_claim(digest_id=digest.pk, policy=rules, now=t0) == t0
     # Another worker a minute later: the claim is fresh, it must keep off.
     minute = t0 + timedelta(minutes=1)
-    assert delivery.digest_claim(digest_id=digest.pk, lease=lease, now=minute) is None
-    assert delivery.digests_due(policy=policy(lease=lease), now=minute) == []
+    assert delivery.digest_claim(digest_id=digest.pk, policy=rules, now=minute) is None
+    assert delivery.digests_due(policy=rules, now=minute) == []
     # After the lease the claimant is presumed dead: claimable again, attempt 2.
     later = t0 + timedelta(minutes=16)
-    assert delivery.digests_due(policy=policy(lease=lease), now=later) == [digest.pk]
-    assert delivery.digest_claim(digest_id=digest.pk, lease=lease, now=later) == later
+    assert delivery.digests_due(policy=rules, now=later) == [digest.pk]
+    assert delivery.digest_claim(digest_id=digest.pk, policy=rules, now=later) == later
     digest.refresh_from_db()
     assert digest.attempts == 2
 
 
 @pytest.mark.django_db
-def test_failed_digests_come_back_after_the_cooldown_and_on_resend(
+def test_failed_digests_come_back_at_their_next_try_and_on_resend(
     people, django_capture_on_commit_callbacks
 ):
     digest = overdue_digest(people)
     now = timezone.now()
-    Digest.objects.filter(pk=digest.pk).update(state=DeliveryState.FAILED, claimed_at=now)
     hour = timedelta(hours=1)
-    assert delivery.digests_due(policy=policy(failed_retry_after=hour), now=now) == []
-    assert delivery.digests_due(policy=policy(failed_retry_after=hour), now=now + hour * 2) == [
-        digest.pk
-    ]
+    Digest.objects.filter(pk=digest.pk).update(
+        state=DeliveryState.FAILED, claimed_at=now, attempts=3, next_attempt_at=now + hour
+    )
+    assert delivery.digests_due(policy=policy(), now=now) == []
+    assert delivery.digests_due(policy=policy(), now=now + hour) == [digest.pk]
     # After the set number of tries in all, a failed digest waits for a person.
-    Digest.objects.filter(pk=digest.pk).update(state=DeliveryState.FAILED, attempts=30)
+    Digest.objects.filter(pk=digest.pk).update(
+        state=DeliveryState.FAILED, attempts=30, next_attempt_at=None
+    )
     later = now + hour * 3
-    assert delivery.digests_due(policy=policy(failed_retry_after=hour), now=later) == []
+    assert delivery.digests_due(policy=policy(), now=later) == []
     assert Digest.objects.get(pk=digest.pk).state == DeliveryState.FAILED
     with django_capture_on_commit_callbacks() as callbacks:
         assert delivery.digests_resend(digest_ids=[digest.pk]) == 1
     assert len(callbacks) == 1  # the send is queued once the re-send commits
     digest.refresh_from_db()
-    assert digest.state == DeliveryState.PENDING
+    # A fresh budget: the re-sent digest may be tried again as many times as a new one.
+    assert (digest.state, digest.attempts) == (DeliveryState.PENDING, 0)
 
 
 @pytest.mark.django_db
@@ -237,51 +250,40 @@ def test_evaluation_task_to_digest_email_through_a_real_worker(people, worker, m
     assert len(mailbox.received) == 1
 
 
+def dispatch_until(condition, timeout: float = 30) -> bool:
+    """Run the dispatcher (the beat's every-minute task) on the worker until ``condition``."""
+    from targets.tasks import dispatch_pending
+
+    def tick() -> bool:
+        dispatch_pending.delay()
+        return condition()
+
+    return wait_until(tick, timeout=timeout, step=0.5)
+
+
 @pytest.mark.celery
 @pytest.mark.smtp
 @pytest.mark.django_db(transaction=True)
-def test_refused_then_accepted_is_retried_and_arrives_once(people, worker, mailbox):
+def test_refused_then_accepted_is_retried_by_the_dispatcher_and_arrives_once(
+    people, worker, mailbox, settings
+):
+    settings.ALERT_DELIVERY_RETRY_DELAY = 0  # the delays are not what this test is about
     mailbox.refuse_next = 2
     digest = overdue_digest(people)  # queued on commit; the worker picks it up
-    assert wait_until(lambda: sent(digest.pk), timeout=30)
+
+    def failed_once() -> bool:
+        return Digest.objects.filter(pk=digest.pk, state=DeliveryState.FAILED).exists()
+
+    assert wait_until(failed_once, timeout=30)
+    digest.refresh_from_db()
+    assert digest.attempts == 1 and digest.next_attempt_at is not None
+    assert dispatch_until(lambda: sent(digest.pk))
     digest.refresh_from_db()
     assert mailbox.refusals == 2
     assert len(mailbox.received) == 1
-    assert digest.attempts == 3
-    time.sleep(1)
+    assert (digest.attempts, digest.last_error, digest.next_attempt_at) == (3, "", None)
+    dispatch_until(lambda: False, timeout=1.5)  # more dispatches: nothing more is sent
     assert len(mailbox.received) == 1
-
-
-@pytest.mark.celery
-@pytest.mark.smtp
-@pytest.mark.django_db(transaction=True)
-def test_refused_every_time_ends_failed_then_a_later_dispatch_sends_once(
-    people, worker, mailbox, monkeypatch, settings
-):
-    from targets.tasks import dispatch_pending, send_digest
-
-    monkeypatch.setattr(send_digest, "max_retries", 2)  # three tries: 0 + 1 + 2 s of backoff
-    mailbox.refuse_always = True
-    digest = overdue_digest(people)
-
-    def failed() -> bool:
-        return Digest.objects.filter(pk=digest.pk, state=DeliveryState.FAILED).exists()
-
-    assert wait_until(failed, timeout=30)
-    digest.refresh_from_db()
-    assert digest.attempts == 3 and mailbox.refusals == 3
-    assert digest.last_error.startswith("SMTPDataError: (451")
-    assert mailbox.received == []
-    # The server recovers; the dispatcher (the beat's retry net) reopens the failed digest.
-    mailbox.refuse_always = False
-    settings.ALERT_FAILED_RETRY_AFTER = 0
-    dispatch_pending.delay()
-    dispatch_pending.delay()  # a second dispatcher at the same time: still one email
-    assert wait_until(lambda: sent(digest.pk), timeout=30)
-    time.sleep(1)
-    assert len(mailbox.received) == 1
-    digest.refresh_from_db()
-    assert digest.attempts == 4 and digest.last_error == ""
 
 
 # --- a worker process killed in the middle of a send --------------------------------
@@ -380,13 +382,13 @@ def test_beat_schedules_the_daily_evaluation_and_the_retry_net():
     daily = schedule["evaluate-targets-daily"]
     assert daily["task"] == "targets.tasks.evaluate_all"
     assert daily["schedule"] == crontab(hour=6, minute=0)
+    # Every minute, so that a failed digest is tried again within a minute of its time.
     assert schedule["dispatch-pending-digests"] == {
-        "task": "targets.tasks.dispatch_pending", "schedule": 600.0,
+        "task": "targets.tasks.dispatch_pending", "schedule": 60.0, "options": {"expires": 55},
     }
-    # acks_late tasks come back after the visibility timeout: every countdown stays below it.
-    visibility = app.conf.broker_transport_options["visibility_timeout"]
-    assert visibility > django_settings.ALERT_DELIVERY_BACKOFF_MAX
     from targets.tasks import send_digest
 
-    assert send_digest.acks_late and send_digest.retry_backoff
-    assert send_digest.autoretry_for == delivery.RETRYABLE
+    # acks_late: a task of a dead worker comes back; but no Celery retries of a send, which
+    # would multiply the digest's budget of tries by the number of its task messages.
+    assert send_digest.acks_late
+    assert not getattr(send_digest, "autoretry_for", ())

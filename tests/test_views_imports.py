@@ -249,10 +249,11 @@ def test_a_large_file_is_imported_by_a_worker_with_a_progress_page(
     job = ImportJob.objects.get()
     assert queued == [job.pk] and ProgressEntry.objects.count() == 0
     waiting = client.get(response.url).content.decode()
-    assert "Waiting for a worker" in waiting and "location.reload" in waiting
+    assert "Waiting for a worker" in waiting and 'data-refresh-seconds="2"' in waiting
     ImportJob.objects.filter(pk=job.pk).update(state=ImportState.RUNNING, checked_rows=1)
     running = client.get(response.url).content.decode()
     assert "Checking the rows: 1 of 2" in running and 'aria-valuenow="50"' in running
+    assert "progress-bar-animated bar-50" in running
     ImportJob.objects.filter(pk=job.pk).update(checked_rows=2)
     assert "writing the entries" in client.get(response.url).content.decode()
     # The worker's task claims the job once: a redelivered message imports nothing twice.
@@ -261,7 +262,7 @@ def test_a_large_file_is_imported_by_a_worker_with_a_progress_page(
     assert tasks.import_entries(job.pk) == "not claimed"
     assert ProgressEntry.objects.count() == 2
     done = client.get(response.url).content.decode()
-    assert 'id="import-done"' in done and "location.reload" not in done
+    assert 'id="import-done"' in done and "data-refresh-seconds" not in done
 
 
 def test_a_job_left_running_by_a_dead_worker_runs_again_after_its_lease(people):

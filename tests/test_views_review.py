@@ -5,7 +5,7 @@ from django.urls import reverse
 
 from targets.models import EntryStatus, ProgressEntry, Status, Target
 from targets.services import entries as workflow
-from tests.conftest import submitted_entry
+from tests.conftest import plan_operator, submitted_entry
 
 pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("english")]
 QUEUE = reverse("targets:review")
@@ -140,6 +140,7 @@ plans:
          baseline: {value: 20, date: 2025-06-30}, target: {value: 80, date: 2030-12-31}}
 """),
         filename="more.yaml",
+        user=plan_operator(),
     )
     Target.objects.filter(code__in=["BX-OCC", "BX-OCC2"]).update(owner=people["manager"])
     entries = [

@@ -2,13 +2,18 @@
 
 Every value has a safe default for the demo: SQLite, the file email backend,
 DEBUG on only when asked for. Production sets DATABASE_URL (PostgreSQL),
-SECRET_KEY, ALLOWED_HOSTS and the EMAIL_* variables.
+SECRET_KEY, ALLOWED_HOSTS and the EMAIL_* variables; with DEBUG off the
+production profile (HTTPS redirect, HSTS, secure cookies) is on unless HTTPS=0.
 """
 
 import os
+from datetime import timedelta
 from pathlib import Path
+from urllib.parse import urlsplit, urlunsplit
 
 import dj_database_url
+from csp.constants import NONE, SELF
+from django.core.exceptions import ImproperlyConfigured
 from django.utils.translation import gettext_lazy as _
 
 BASE_DIR = Path(__file__).resolve().parent.parent
@@ -16,9 +21,49 @@ BASE_DIR = Path(__file__).resolve().parent.parent
 
 def env_bool(name: str, default: bool) -> bool:
     value = os.environ.get(name)
-    if value is None or value == "":
+    if value is None or value.strip() == "":
         return default
-    return value.strip().lower() in {"1", "true", "yes", "on"}
+    if value.strip().lower() in {"1", "true", "yes", "on"}:
+        return True
+    if value.strip().lower() in {"0", "false", "no", "off"}:
+        return False
+    # A typo must not quietly switch a protection off (HTTPS=ture).
+    raise ImproperlyConfigured(f"{name}={value!r}: use 1/0, true/false, yes/no or on/off.")
+
+
+def env_int(name: str, default: int) -> int:
+    value = os.environ.get(name, "").strip()
+    if not value:
+        return default
+    try:
+        return int(value)
+    except ValueError:
+        raise ImproperlyConfigured(f"{name}={value!r}: a whole number is expected.") from None
+
+
+def env_choice(name: str, default: str, choices: set[str]) -> str:
+    value = os.environ.get(name, "").strip() or default
+    if value not in choices:
+        raise ImproperlyConfigured(f"{name}={value!r}: one of {', '.join(sorted(choices))}.")
+    return value
+
+
+def env_proxy_header(name: str) -> tuple[str, str] | None:
+    """``HTTP_X_FORWARDED_PROTO,https`` (or ``X-Forwarded-Proto,https``); 1 means that one.
+
+    Only behind a proxy that sets the header on every request and strips it from clients:
+    otherwise anyone can claim HTTPS.
+    """
+    value = os.environ.get(name, "").strip()
+    if not value or value.lower() in {"0", "false", "no", "off"}:
+        return None
+    if value.lower() in {"1", "true", "yes", "on"}:
+        return ("HTTP_X_FORWARDED_PROTO", "https")
+    header, _, expected = (part.strip() for part in value.partition(","))
+    if not header or not expected:
+        raise ImproperlyConfigured(f"{name}={value!r}: expected HEADER,value or 1.")
+    header = header.upper().replace("-", "_")
+    return (header if header.startswith("HTTP_") else f"HTTP_{header}", expected)
 
 
 def env_list(name: str, default: str) -> list[str]:
@@ -34,6 +79,55 @@ if not SECRET_KEY:
 ALLOWED_HOSTS = env_list("ALLOWED_HOSTS", "127.0.0.1,localhost,[::1]")
 CSRF_TRUSTED_ORIGINS = env_list("CSRF_TRUSTED_ORIGINS", "")
 
+# The production profile (README, "Production settings"): safe when DEBUG is off, each value
+# its own variable. HTTPS switches the SSL redirect, secure cookies and HSTS together; the
+# tests, the demo and the load drill serve plain http on loopback with HTTPS=0.
+HTTPS = env_bool("HTTPS", not DEBUG)
+SECURE_SSL_REDIRECT = env_bool("SECURE_SSL_REDIRECT", HTTPS)
+SECURE_PROXY_SSL_HEADER = env_proxy_header("SECURE_PROXY_SSL_HEADER")
+SECURE_HSTS_SECONDS = env_int("SECURE_HSTS_SECONDS", 31_536_000 if HTTPS else 0)
+SECURE_HSTS_INCLUDE_SUBDOMAINS = env_bool("SECURE_HSTS_INCLUDE_SUBDOMAINS", HTTPS)
+# Asking browsers to hard-code HTTPS for the whole domain is hard to undo: a deliberate choice.
+SECURE_HSTS_PRELOAD = env_bool("SECURE_HSTS_PRELOAD", False)
+SESSION_COOKIE_SECURE = env_bool("SESSION_COOKIE_SECURE", HTTPS)
+CSRF_COOKIE_SECURE = env_bool("CSRF_COOKIE_SECURE", HTTPS)
+SESSION_COOKIE_HTTPONLY = env_bool("SESSION_COOKIE_HTTPONLY", True)
+# No script of ours or the admin's reads the CSRF cookie: forms carry the token.
+CSRF_COOKIE_HTTPONLY = env_bool("CSRF_COOKIE_HTTPONLY", True)
+# Strict would sign people out of the links in the alert mails.
+SESSION_COOKIE_SAMESITE = env_choice("SESSION_COOKIE_SAMESITE", "Lax", {"Lax", "Strict"})
+CSRF_COOKIE_SAMESITE = env_choice("CSRF_COOKIE_SAMESITE", "Lax", {"Lax", "Strict"})
+SECURE_REFERRER_POLICY = env_choice(
+    "SECURE_REFERRER_POLICY",
+    "same-origin",
+    {
+        "no-referrer", "no-referrer-when-downgrade", "origin", "origin-when-cross-origin",
+        "same-origin", "strict-origin", "strict-origin-when-cross-origin", "unsafe-url",
+    },
+)
+SECURE_CONTENT_TYPE_NOSNIFF = env_bool("SECURE_CONTENT_TYPE_NOSNIFF", True)
+SECURE_CROSS_ORIGIN_OPENER_POLICY = "same-origin"
+X_FRAME_OPTIONS = "DENY"
+
+# Content-Security-Policy (django-csp 4): the site's own scripts and styles only, nothing
+# inline; Bootstrap draws its icons as data: images. CSP_REPORT_ONLY=1 reports, blocks nothing.
+CONTENT_SECURITY_POLICY = {
+    "DIRECTIVES": {
+        "default-src": [SELF],
+        "script-src": [SELF],
+        "style-src": [SELF],
+        "img-src": [SELF, "data:"],
+        "object-src": [NONE],
+        "base-uri": [SELF],
+        "form-action": [SELF],
+        "frame-ancestors": [NONE],
+        "upgrade-insecure-requests": HTTPS,
+        "report-uri": os.environ.get("CSP_REPORT_URI") or None,
+    }
+}
+if env_bool("CSP_REPORT_ONLY", False):
+    CONTENT_SECURITY_POLICY_REPORT_ONLY, CONTENT_SECURITY_POLICY = CONTENT_SECURITY_POLICY, None
+
 INSTALLED_APPS = [
     "django.contrib.admin",
     "django.contrib.auth",
@@ -47,11 +141,15 @@ INSTALLED_APPS = [
     "simple_history",
     "crispy_forms",
     "crispy_bootstrap5",
+    "axes",
+    "csp",
     "targets",
 ]
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
+    "whitenoise.middleware.WhiteNoiseMiddleware",
+    "csp.middleware.CSPMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "targets.middleware.DefaultLanguageMiddleware",
     "django.middleware.locale.LocaleMiddleware",
@@ -61,6 +159,8 @@ MIDDLEWARE = [
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "simple_history.middleware.HistoryRequestMiddleware",
+    # Last: turns a sign-in that axes refused into the lock-out page.
+    "axes.middleware.AxesMiddleware",
 ]
 
 ROOT_URLCONF = "tracker.urls"
@@ -111,7 +211,21 @@ USE_THOUSAND_SEPARATOR = True
 FORMAT_MODULE_PATH = ["tracker.formats"]
 
 STATIC_URL = "static/"
-STATIC_ROOT = BASE_DIR / "staticfiles"
+STATIC_ROOT = Path(os.environ.get("STATIC_ROOT", BASE_DIR / "staticfiles"))
+# WhiteNoise serves the static files under gunicorn. Without DEBUG they get hashed, compressed,
+# long-cached names from collectstatic's manifest (`make serve` collects into STATIC_ROOT);
+# without the manifest (DEBUG, the tests: STATIC_MANIFEST=0) nothing needs collecting and
+# WhiteNoise finds the files where they lie.
+STATIC_MANIFEST = env_bool("STATIC_MANIFEST", not DEBUG)
+STORAGES = {
+    "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
+    "staticfiles": {
+        "BACKEND": "whitenoise.storage.CompressedManifestStaticFilesStorage"
+        if STATIC_MANIFEST
+        else "django.contrib.staticfiles.storage.StaticFilesStorage"
+    },
+}
+WHITENOISE_USE_FINDERS = WHITENOISE_AUTOREFRESH = not STATIC_MANIFEST
 STATICFILES_DIRS = [BASE_DIR / "static"]
 MEDIA_URL = "media/"
 MEDIA_ROOT = Path(os.environ.get("MEDIA_ROOT", BASE_DIR / "media"))
@@ -119,6 +233,31 @@ MEDIA_ROOT = Path(os.environ.get("MEDIA_ROOT", BASE_DIR / "media"))
 LOGIN_URL = "login"
 LOGIN_REDIRECT_URL = "/"
 LOGOUT_REDIRECT_URL = "login"
+
+# Sign-in throttling (django-axes). A client is locked out after AXES_FAILURE_LIMIT failed
+# sign-ins on one username (from anywhere: guessing one account) or from one address (any
+# usernames: spraying), for AXES_COOLOFF_MINUTES after the last failure; a success clears them.
+# Operators unlock in the admin (Access attempts) or with `manage.py axes_reset_username`.
+AUTHENTICATION_BACKENDS = [
+    "axes.backends.AxesStandaloneBackend",  # first: refuses a locked-out client
+    "django.contrib.auth.backends.ModelBackend",
+]
+AXES_FAILURE_LIMIT = env_int("AXES_FAILURE_LIMIT", 5)
+AXES_COOLOFF_TIME = timedelta(minutes=env_int("AXES_COOLOFF_MINUTES", 15))
+AXES_LOCKOUT_PARAMETERS = ["username", "ip_address"]
+AXES_RESET_ON_SUCCESS = env_bool("AXES_RESET_ON_SUCCESS", True)
+AXES_HTTP_RESPONSE_CODE = 429
+AXES_VERBOSE = False  # no banner on every start of every command
+AXES_LOCKOUT_CALLABLE = "targets.views.account.locked_out"
+AXES_CLIENT_IP_CALLABLE = "targets.services.accounts.client_ip"
+# Reverse proxies in front of gunicorn that append to X-Forwarded-For (nginx: 1). With 0 the
+# address is REMOTE_ADDR: behind a proxy that is the proxy's, shared by every client.
+TRUSTED_PROXY_COUNT = env_int("TRUSTED_PROXY_COUNT", 0)
+
+# Password reset requests: at most this many per address and per client in the window.
+PASSWORD_RESET_LIMIT_PER_ADDRESS = env_int("PASSWORD_RESET_LIMIT_PER_ADDRESS", 3)
+PASSWORD_RESET_LIMIT_PER_CLIENT = env_int("PASSWORD_RESET_LIMIT_PER_CLIENT", 10)
+PASSWORD_RESET_LIMIT_WINDOW = env_int("PASSWORD_RESET_LIMIT_WINDOW", 3600)  # seconds
 
 # The address links in emails point at (no trailing slash).
 SITE_URL = os.environ.get("SITE_URL", "http://127.0.0.1:8000").rstrip("/")
@@ -160,16 +299,45 @@ if os.environ.get("CELERY_UNACKED_RESTORE_INTERVAL"):
     }
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 
-# Alert delivery (DESIGN §4): retries of one send, the lease of a claim, the retry net.
-ALERT_DELIVERY_MAX_RETRIES = int(os.environ.get("ALERT_DELIVERY_MAX_RETRIES", "5"))
-ALERT_DELIVERY_BACKOFF_MAX = int(os.environ.get("ALERT_DELIVERY_BACKOFF_MAX", "600"))
-ALERT_SENDING_LEASE = int(os.environ.get("ALERT_SENDING_LEASE", "900"))
-ALERT_FAILED_RETRY_AFTER = int(os.environ.get("ALERT_FAILED_RETRY_AFTER", "3600"))
+
+def cache_settings(url: str) -> dict:
+    """CACHE_URL: ``redis://host:port/db`` (shared by every gunicorn worker: the reset limits
+    count there) or ``locmem://`` (one process only: tests, a single-process demo)."""
+    if url.startswith("locmem://"):
+        return {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}
+    if url.startswith(("redis://", "rediss://", "unix://")):
+        return {
+            "BACKEND": "django.core.cache.backends.redis.RedisCache",
+            "LOCATION": url,
+            # A Redis that does not answer must not hold a request for long.
+            "OPTIONS": {"socket_connect_timeout": 2, "socket_timeout": 2},
+        }
+    raise ImproperlyConfigured(f"CACHE_URL={url!r}: redis://host:port/db or locmem://.")
+
+
+# Default: the broker's Redis, database 1 (keep it apart from the broker's database).
+CACHES = {
+    "default": cache_settings(
+        os.environ.get("CACHE_URL", "").strip()
+        or urlunsplit(urlsplit(CELERY_BROKER_URL)._replace(path="/1"))
+    )
+}
+
+# Alert delivery (DESIGN §4): one budget of tries per digest, counted on its row; the
+# dispatcher (every minute) retries a failed digest after a delay that doubles from
+# ALERT_DELIVERY_RETRY_DELAY up to ALERT_DELIVERY_RETRY_DELAY_MAX (seconds, with jitter).
 ALERT_DELIVERY_MAX_ATTEMPTS = int(os.environ.get("ALERT_DELIVERY_MAX_ATTEMPTS", "30"))
+ALERT_DELIVERY_RETRY_DELAY = int(os.environ.get("ALERT_DELIVERY_RETRY_DELAY", "60"))
+ALERT_DELIVERY_RETRY_DELAY_MAX = int(os.environ.get("ALERT_DELIVERY_RETRY_DELAY_MAX", "3600"))
+ALERT_SENDING_LEASE = int(os.environ.get("ALERT_SENDING_LEASE", "900"))
 
 # Alert rules (DESIGN §4) — read here, passed into services.
 ESCALATION_DAYS = int(os.environ.get("ESCALATION_DAYS", "30"))
 REMINDER_DAYS = int(os.environ.get("REMINDER_DAYS", "5"))
+
+# The daily evaluation (beat, local time) and how many missed days it catches up.
+EVALUATION_DAILY_HOUR = int(os.environ.get("EVALUATION_DAILY_HOUR", "6"))
+EVALUATION_CATCH_UP_DAYS = int(os.environ.get("EVALUATION_CATCH_UP_DAYS", "7"))
 
 DJANGO_TABLES2_TEMPLATE = "django_tables2/bootstrap5-responsive.html"
 CRISPY_ALLOWED_TEMPLATE_PACKS = "bootstrap5"

@@ -21,6 +21,18 @@ def name_existing_evidence(apps, schema_editor):
         ProgressEntry.objects.filter(pk=entry.pk).update(evidence_name=name)
 
 
+def schedule_failed_digests(apps, schema_editor):
+    """Failed digests were retried every hour until their tries ran out; they keep being
+    retried, now by the dispatcher from their next_attempt_at."""
+    from django.conf import settings
+    from django.utils import timezone
+
+    Digest = apps.get_model("targets", "Digest")
+    Digest.objects.filter(
+        state="failed", attempts__lt=settings.ALERT_DELIVERY_MAX_ATTEMPTS
+    ).update(next_attempt_at=timezone.now())
+
+
 class Migration(migrations.Migration):
 
     dependencies = [
@@ -151,5 +163,6 @@ class Migration(migrations.Migration):
             bases=(simple_history.models.HistoricalChanges, models.Model),
         ),
         migrations.RunPython(name_existing_evidence, migrations.RunPython.noop),
+        migrations.RunPython(schedule_failed_digests, migrations.RunPython.noop),
         migrations.RunPython(v2.sqlite_create_triggers, v2.sqlite_drop_triggers),
     ]

@@ -1,21 +1,35 @@
 """Delivering digests exactly once, as far as SMTP allows (DESIGN §4).
 
-A digest moves pending → sending → sent, or → failed after the last try.
+A digest moves pending → sending → sent. A failed try leaves it ``failed`` with the
+error and the time of its next try (``next_attempt_at``).
 
-- *Claim*: one conditional UPDATE (``state = pending``, or ``sending`` whose
-  claim is older than the lease) committed on its own before anything is sent.
-  Whoever changed the row owns the send; every other worker, dispatcher or
-  duplicate task message sees zero rows changed and does nothing.
-- *Send* over a fresh SMTP connection; *mark sent* only after the server accepted
-  the message, and only if the claim is still ours.
-- A worker that dies mid-send leaves ``sending``; after the lease another worker
-  may claim it again. The Message-ID is the same on every attempt.
+- *Claim*: one conditional UPDATE committed on its own before anything is sent, which
+  also counts the try (``attempts + 1``). Claimable: ``pending``, or ``sending`` whose
+  claim is older than the lease (its worker died) — and only while ``attempts`` is below
+  the budget (``max_attempts``). Whoever changed the row owns the send; every other
+  worker, dispatcher or duplicate task message sees zero rows changed and does nothing.
+- *Send* over a fresh SMTP connection; *mark sent* only after the server accepted the
+  message, and only if the claim is still ours. The Message-ID is the same on every try.
+- *One retry budget per digest*, however many task messages exist: the tries are counted
+  on the row, not per message, and Celery never retries a send by itself. An SMTP or
+  connection error sets the digest ``failed`` with ``next_attempt_at = now + delay``,
+  the delay doubling from ``retry_delay`` up to ``retry_delay_max`` (less up to a fifth at
+  random, so that digests failing together do not come back together). A failed digest
+  is not claimable: only the dispatcher (every minute) reopens it to ``pending`` once its
+  time has come and queues it, so the copies of a task still in the queue cannot spend
+  the budget faster than the delays allow. After ``max_attempts`` tries — or at once for
+  any other error (no address, a template error) — it stays ``failed`` with no next try,
+  for a person (admin: re-send, which gives it a fresh budget).
+- The dispatcher also re-queues a ``pending`` digest whose task message may have been
+  lost (the broker down at commit), at most once per lease: ``next_attempt_at`` of a
+  pending digest is when the dispatcher looks at it again.
 """
 
 from __future__ import annotations
 
 import logging
-from collections.abc import Iterable
+import random
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from enum import StrEnum
@@ -35,12 +49,14 @@ log = logging.getLogger(__name__)
 
 # Errors worth another try: the mail server refused for now, or could not be reached.
 RETRYABLE = (SMTPException, OSError)
+JITTER = 0.2  # below one half, so that each delay stays longer than the one before
 
 
 @dataclass(frozen=True)
 class DeliveryPolicy:
     lease: timedelta = timedelta(minutes=15)  # longer than any send can take (EMAIL_TIMEOUT)
-    failed_retry_after: timedelta = timedelta(hours=1)
+    retry_delay: timedelta = timedelta(minutes=1)  # after the first failed try; then doubled
+    retry_delay_max: timedelta = timedelta(hours=1)
     # After this many tries in all, a failed digest waits for a person (admin: re-send).
     max_attempts: int = 30
     site_url: str = "http://127.0.0.1:8000"
@@ -50,16 +66,28 @@ class DeliveryPolicy:
     def from_settings(cls) -> DeliveryPolicy:
         return cls(
             lease=timedelta(seconds=settings.ALERT_SENDING_LEASE),
-            failed_retry_after=timedelta(seconds=settings.ALERT_FAILED_RETRY_AFTER),
+            retry_delay=timedelta(seconds=settings.ALERT_DELIVERY_RETRY_DELAY),
+            retry_delay_max=timedelta(seconds=settings.ALERT_DELIVERY_RETRY_DELAY_MAX),
             max_attempts=settings.ALERT_DELIVERY_MAX_ATTEMPTS,
             site_url=settings.SITE_URL,
             from_email=settings.DEFAULT_FROM_EMAIL,
         )
 
+    def retry_after(self, attempts: int, *, rand: Callable[[], float] = random.random
+                    ) -> timedelta:
+        """The wait after the ``attempts``-th failed try: 1, 2, 4 … × ``retry_delay``,
+        at most ``retry_delay_max``, less up to ``JITTER`` of it at random."""
+        first = self.retry_delay.total_seconds()
+        longest = self.retry_delay_max.total_seconds()
+        seconds = min(first * 2.0 ** min(attempts - 1, 64), longest)
+        return timedelta(seconds=seconds * (1 - JITTER * rand()))
+
 
 class Outcome(StrEnum):
     SENT = "sent"
     NOT_CLAIMED = "not_claimed"  # sent already, or another worker holds a fresh claim
+    RETRY_LATER = "retry_later"  # failed; the dispatcher tries again at next_attempt_at
+    FAILED = "failed"  # failed with the budget spent: waits for a person
 
 
 # --- queueing ---------------------------------------------------------------------
@@ -67,7 +95,7 @@ class Outcome(StrEnum):
 
 def digests_enqueue(digest_ids: Iterable[int]) -> int:
     """Queue a send task per digest. A broker outage is logged, not raised: the
-    periodic dispatch (every 10 minutes) finds every pending digest anyway."""
+    dispatcher (every minute) finds every pending digest anyway."""
     from targets.tasks import send_digest
 
     queued = 0
@@ -93,20 +121,28 @@ def digests_enqueue_on_commit(digest_ids: Iterable[int]) -> None:
 # --- claiming and sending ---------------------------------------------------------
 
 
+def _claimable(policy: DeliveryPolicy, now: datetime) -> Q:
+    return Q(attempts__lt=policy.max_attempts) & (
+        Q(state=DeliveryState.PENDING)
+        | Q(state=DeliveryState.SENDING, claimed_at__lt=now - policy.lease)
+    )
+
+
 def digest_claim(
-    *, digest_id: int, lease: timedelta, now: datetime | None = None
+    *, digest_id: int, policy: DeliveryPolicy, now: datetime | None = None
 ) -> datetime | None:
-    """Claim a digest for sending; the claim's timestamp, or None when someone else has it.
+    """Claim a digest for sending and count the try; the claim's timestamp, or None when
+    someone else has it, it is not due, or its budget of tries is spent.
 
     Runs in autocommit so that the claim is visible to every other worker before
     the send starts.
     """
     now = now or timezone.now()
-    claimable = Q(state=DeliveryState.PENDING) | Q(
-        state=DeliveryState.SENDING, claimed_at__lt=now - lease
-    )
-    changed = Digest.objects.filter(claimable, pk=digest_id).update(
-        state=DeliveryState.SENDING, claimed_at=now, attempts=F("attempts") + 1
+    changed = Digest.objects.filter(_claimable(policy, now), pk=digest_id).update(
+        state=DeliveryState.SENDING,
+        claimed_at=now,
+        attempts=F("attempts") + 1,
+        next_attempt_at=None,
     )
     return now if changed == 1 else None
 
@@ -118,37 +154,52 @@ def _release(digest_id: int, claimed_at: datetime, **fields) -> int:
     ).update(**fields)
 
 
-def digest_deliver(*, digest_id: int, policy: DeliveryPolicy, final: bool = True) -> Outcome:
+def _send(digest: Digest, policy: DeliveryPolicy) -> None:
+    if not digest.user.email:
+        raise ValueError("the recipient has no email address")
+    message = notifications.digest_message(
+        digest, site_url=policy.site_url, from_email=policy.from_email
+    )
+    # A fresh connection per digest: a broken one from an earlier failure is never reused.
+    with get_connection(fail_silently=False) as connection:
+        accepted = connection.send_messages([message])
+    if accepted != 1:
+        raise ValueError("the mail server did not accept the message")
+
+
+def digest_deliver(
+    *, digest_id: int, policy: DeliveryPolicy, now: datetime | None = None
+) -> Outcome:
     """Claim, send and mark one digest.
 
-    On an SMTP or connection error the digest goes back to ``pending`` with the
-    error (``failed`` when ``final``) and the error is raised for the caller to
-    retry; any other error leaves it ``failed`` at once.
+    An SMTP or connection error leaves it ``failed`` with the error and, while the
+    budget lasts, the time of its next try (``RETRY_LATER``; ``FAILED`` once spent).
+    Any other error leaves it ``failed`` with no next try and is raised.
     """
-    claimed_at = digest_claim(digest_id=digest_id, lease=policy.lease)
+    now = now or timezone.now()
+    claimed_at = digest_claim(digest_id=digest_id, policy=policy, now=now)
     if claimed_at is None:
         return Outcome.NOT_CLAIMED
+    digest = Digest.objects.select_related("user__profile").get(pk=digest_id)
     try:
-        digest = Digest.objects.select_related("user__profile").get(pk=digest_id)
-        if not digest.user.email:
-            raise ValueError("the recipient has no email address")
-        message = notifications.digest_message(
-            digest, site_url=policy.site_url, from_email=policy.from_email
-        )
-        # A fresh connection per digest: a broken one from an earlier failure is never reused.
-        with get_connection(fail_silently=False) as connection:
-            accepted = connection.send_messages([message])
-        if accepted != 1:
-            raise ValueError("the mail server did not accept the message")
+        _send(digest, policy)
     except Exception as exc:
-        retry = not final and isinstance(exc, RETRYABLE)
-        _release(
-            digest_id,
-            claimed_at,
-            state=DeliveryState.PENDING if retry else DeliveryState.FAILED,
-            last_error=f"{type(exc).__name__}: {exc}"[:2000],
-        )
-        raise
+        error = f"{type(exc).__name__}: {exc}"[:2000]
+        retryable = isinstance(exc, RETRYABLE)
+        if retryable and digest.attempts < policy.max_attempts:
+            retry_at = now + policy.retry_after(digest.attempts)
+            _release(digest_id, claimed_at, state=DeliveryState.FAILED, last_error=error,
+                     next_attempt_at=retry_at)
+            log.warning("Digest %s: try %d failed (%s); next try at %s",
+                        digest_id, digest.attempts, error, retry_at.isoformat())
+            return Outcome.RETRY_LATER
+        _release(digest_id, claimed_at, state=DeliveryState.FAILED, last_error=error,
+                 next_attempt_at=None)
+        if not retryable:
+            raise
+        log.error("Digest %s: try %d failed (%s); no tries left, re-send it from the admin",
+                  digest_id, digest.attempts, error)
+        return Outcome.FAILED
     _release(
         digest_id, claimed_at, state=DeliveryState.SENT, sent_at=timezone.now(), last_error=""
     )
@@ -156,34 +207,45 @@ def digest_deliver(*, digest_id: int, policy: DeliveryPolicy, final: bool = True
 
 
 def digests_due(*, policy: DeliveryPolicy, now: datetime | None = None) -> list[int]:
-    """Digests a dispatcher should (re)queue: pending, stale claims of dead workers, and
-    failed ones whose last try is older than ``policy.failed_retry_after`` (reopened)."""
+    """The digests a dispatcher should queue now, marked so that it does not queue them
+    again before a lease has passed.
+
+    Failed digests whose next try has come are reopened (``pending``); a claim of a worker
+    that died on the budget's last try is failed for a person. Then: every claimable
+    digest (pending, a dead worker's claim) that is not waiting for its ``next_attempt_at``.
+    """
     now = now or timezone.now()
     Digest.objects.filter(
+        state=DeliveryState.FAILED, next_attempt_at__lte=now, attempts__lt=policy.max_attempts
+    ).update(state=DeliveryState.PENDING, next_attempt_at=None)
+    Digest.objects.filter(
+        state=DeliveryState.SENDING,
+        claimed_at__lt=now - policy.lease,
+        attempts__gte=policy.max_attempts,
+    ).update(
         state=DeliveryState.FAILED,
-        claimed_at__lt=now - policy.failed_retry_after,
-        attempts__lt=policy.max_attempts,
-    ).update(state=DeliveryState.PENDING)
-    return list(
-        Digest.objects.filter(
-            Q(state=DeliveryState.PENDING)
-            | Q(state=DeliveryState.SENDING, claimed_at__lt=now - policy.lease)
-        )
-        .order_by("pk")
-        .values_list("pk", flat=True)
+        next_attempt_at=None,
+        last_error="the worker stopped during the last try",
     )
+    due = Digest.objects.filter(_claimable(policy, now)).filter(
+        Q(next_attempt_at__isnull=True) | Q(next_attempt_at__lte=now)
+    )
+    ids = list(due.order_by("pk").values_list("pk", flat=True))
+    due.filter(pk__in=ids).update(next_attempt_at=now + policy.lease)  # not claimed since
+    return ids
 
 
 @transaction.atomic
 def digests_resend(*, digest_ids: Iterable[int]) -> int:
-    """Put failed digests back to pending (the admin's "re-send") and queue them."""
+    """Put failed digests back to pending with a fresh budget of tries (the admin's
+    "re-send") and queue them."""
     ids = list(
         Digest.objects.select_for_update()
         .filter(pk__in=list(digest_ids), state=DeliveryState.FAILED)
         .values_list("pk", flat=True)
     )
     changed = Digest.objects.filter(pk__in=ids, state=DeliveryState.FAILED).update(
-        state=DeliveryState.PENDING
+        state=DeliveryState.PENDING, attempts=0, next_attempt_at=None
     )
     digests_enqueue_on_commit(ids)
     return changed

@@ -2,12 +2,18 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
+from types import SimpleNamespace
 
 import yaml
 from django.contrib.auth import get_user_model
+from django.contrib.auth.models import AbstractBaseUser
 from django.db import transaction
+from django.db.models import Model
+from simple_history.models import HistoricalRecords
 
 from targets.errors import ImportFailed, Problem
 from targets.models import EntryStatus, Membership, Profile, ProgressEntry, Target, Unit
@@ -21,9 +27,33 @@ class DemoLogin:
     roles: str
 
 
+@contextmanager
+def _history_by(user: AbstractBaseUser) -> Iterator[None]:
+    """Attribute the history rows written inside to ``user``, as django-simple-history's
+    request middleware does for the signed-in user: the workflow's services are called here
+    outside a request, for the people of the demo."""
+    context = HistoricalRecords.context
+    outer = getattr(context, "request", None)
+    context.request = SimpleNamespace(user=user)
+    try:
+        yield
+    finally:
+        if outer is None:
+            del context.request
+        else:
+            context.request = outer
+
+
+def _save(obj: Model, operator: AbstractBaseUser, **kwargs) -> None:
+    obj._history_user = operator
+    obj._change_reason = "demo data"
+    obj.save(**kwargs)
+
+
 @transaction.atomic
-def demo_load(path: str | Path) -> list[DemoLogin]:
-    """Create the demo users, owners and entries; loading twice changes nothing."""
+def demo_load(path: str | Path, *, operator: AbstractBaseUser) -> list[DemoLogin]:
+    """Create the demo users, owners and entries; loading twice changes nothing. The history
+    names ``operator`` for memberships and owners, the demo's people for their entries."""
     data = yaml.safe_load(Path(path).read_text(encoding="utf-8")) or {}
     User = get_user_model()
     logins = []
@@ -52,16 +82,18 @@ def demo_load(path: str | Path) -> list[DemoLogin]:
                 raise ImportFailed(
                     [Problem(str(path), "memberships", f"unknown unit {membership['unit']}")]
                 )
-            Membership.objects.update_or_create(
-                user=user, unit=unit, defaults={"role": membership["role"]}
-            )
+            found = Membership.objects.filter(user=user, unit=unit).first()
+            if found is None or found.role != membership["role"]:
+                found = found or Membership(user=user, unit=unit)
+                found.role = membership["role"]
+                _save(found, operator)
             roles.append(f"{membership['role']} of {unit.code}")
         logins.append(DemoLogin(user.username, spec["password"], ", ".join(roles)))
     users = {u.username: u for u in User.objects.all()}
     for code, username in (data.get("owners") or {}).items():
-        Target.objects.filter(code=code).exclude(owner=users[username]).update(
-            owner=users[username]
-        )
+        for target in Target.objects.filter(code=code).exclude(owner=users[username]):
+            target.owner = users[username]
+            _save(target, operator, update_fields=["owner"])
     for item in data.get("entries", []):
         _load_entry(item, users)
     return logins
@@ -73,17 +105,19 @@ def _load_entry(item: dict, users: dict) -> None:
     if ProgressEntry.objects.filter(target=target, period=period).exists():
         return
     author = users[item["author"]]
-    entry = workflow.entry_save_draft(
-        user=author, target_id=target.pk, period=period, value=item["value"],
-        note=item.get("note", ""),
-    )
-    status = item.get("status", EntryStatus.APPROVED)
-    if status == EntryStatus.DRAFT:
-        return
-    entry = workflow.entry_submit(user=author, entry_id=entry.pk)
+    with _history_by(author):
+        entry = workflow.entry_save_draft(
+            user=author, target_id=target.pk, period=period, value=item["value"],
+            note=item.get("note", ""),
+        )
+        status = item.get("status", EntryStatus.APPROVED)
+        if status == EntryStatus.DRAFT:
+            return
+        entry = workflow.entry_submit(user=author, entry_id=entry.pk)
     reviewer = users.get(item.get("reviewer", ""))
-    if status == EntryStatus.APPROVED:
-        # The demo is evaluated once loaded (at its date), not at each approval.
-        workflow.entry_approve(user=reviewer, entry_id=entry.pk, reassess=False)
-    elif status == EntryStatus.RETURNED:
-        workflow.entry_return(user=reviewer, entry_id=entry.pk, comment=item["comment"])
+    with _history_by(reviewer):
+        if status == EntryStatus.APPROVED:
+            # The demo is evaluated once loaded (at its date), not at each approval.
+            workflow.entry_approve(user=reviewer, entry_id=entry.pk, reassess=False)
+        elif status == EntryStatus.RETURNED:
+            workflow.entry_return(user=reviewer, entry_id=entry.pk, comment=item["comment"])

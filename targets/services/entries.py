@@ -20,13 +20,15 @@ from dataclasses import dataclass, field
 from datetime import date
 from typing import Any
 
+from django.core.exceptions import ValidationError
 from django.core.files import File
+from django.core.validators import URLValidator
 from django.db import IntegrityError, transaction
 from django.db.models import QuerySet
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from targets import access, rules
+from targets import access, evidence, rules
 from targets.errors import NotAllowed, StaleEntry, WorkflowError
 from targets.models import EntryStatus, ProgressEntry, Target
 from targets.numbers import IMPORT, entry_value
@@ -34,6 +36,8 @@ from targets.services.alerts import alerts_settle_period
 from targets.services.evaluation import targets_reassess
 
 EDITABLE = access.EDITABLE
+# The form checks the same; the service holds for every caller (imports, the API to come).
+WEB_ADDRESS = URLValidator(schemes=["http", "https"])
 
 
 def period_of(target: Target, key: str) -> rules.Period:
@@ -95,8 +99,9 @@ def _locked(entries: QuerySet[ProgressEntry]) -> list[ProgressEntry]:
     )
 
 
-def _save(entry: ProgressEntry, fields: list[str]) -> None:
+def _save(entry: ProgressEntry, fields: list[str], user) -> None:
     entry.version += 1  # under the row lock: nobody else writes the row meanwhile
+    entry._history_user = user  # the history row names who did it, with or without a request
     entry.save(update_fields=[*fields, "version", "updated_at"])
 
 
@@ -125,6 +130,10 @@ def entry_save_draft(
     ``version`` is the version of the entry the caller showed, 0 when it showed none (the
     entry did not exist); None skips the check. Whoever changes the entry becomes its last
     editor, who may not approve it. Saving what is already saved writes nothing.
+
+    ``evidence_file`` must hold what its extension says (``targets.evidence``); it is stored
+    under a random name, its own name kept in ``evidence_name``, and the file it replaces is
+    deleted once this commits. A failed save leaves no file behind.
     """
     target = Target.objects.select_related("responsible_unit").get(pk=target_id)
     _require(access.can_enter(user, target), _("You may not report on this target."))
@@ -137,9 +146,36 @@ def entry_save_draft(
             "period",
         )
     number = entry_value(value, target=target, language=None, source=IMPORT)
+    evidence_url = (evidence_url or "").strip()
+    if evidence_url:
+        try:
+            WEB_ADDRESS(evidence_url)
+        except ValidationError:
+            raise WorkflowError(
+                _("Give the evidence link as a web address (http:// or https://)."),
+                "evidence_url",
+            ) from None
     content = {"value": number, "note": note or "", "evidence_url": evidence_url or ""}
-    if evidence_file is not None:
-        content["evidence_file"] = evidence_file
+    if evidence_file is None:
+        return _save_draft(user=user, target=target, found=found, content=content,
+                           version=version)
+    problem = evidence.content_problem(evidence_file)
+    if problem:
+        raise WorkflowError(problem, "evidence_file")
+    field = ProgressEntry._meta.get_field("evidence_file")
+    content["evidence_name"] = evidence.original_name(evidence_file.name)
+    content["evidence_file"] = stored = evidence.store(evidence_file, field=field)
+    try:
+        return _save_draft(user=user, target=target, found=found, content=content,
+                           version=version)
+    except BaseException:
+        evidence.discard(stored, storage=field.storage)
+        raise
+
+
+def _save_draft(
+    *, user, target: Target, found: rules.Period, content: dict, version: int | None
+) -> ProgressEntry:
     entry = (
         ProgressEntry.objects.select_for_update()
         .filter(target=target, period=found.key)
@@ -157,10 +193,12 @@ def entry_save_draft(
     changed = [name for name, new in content.items() if getattr(entry, name) != new]
     if not changed:
         return entry
+    replaced = entry.evidence_file.name if "evidence_file" in changed else ""
     for name in changed:
         setattr(entry, name, content[name])
     entry.last_editor = user
-    _save(entry, [*changed, "last_editor"])
+    _save(entry, [*changed, "last_editor"], user)
+    evidence.delete_when_unused(replaced, storage=entry.evidence_file.storage)
     return entry
 
 
@@ -175,6 +213,7 @@ def _create(*, user, target: Target, period: rules.Period, content: dict) -> Pro
         last_editor=user,
         **content,
     )
+    entry._history_user = user
     try:
         with transaction.atomic():  # a savepoint: the caller's transaction stays usable
             entry.save()
@@ -200,7 +239,7 @@ def entry_submit(*, user, entry_id: int, version: int | None = None) -> Progress
     entry.status = EntryStatus.SUBMITTED
     entry.submitted_at = timezone.now()
     entry.submitted_by = user
-    _save(entry, ["status", "submitted_at", "submitted_by"])
+    _save(entry, ["status", "submitted_at", "submitted_by"], user)
     alerts_settle_period(target_id=entry.target_id, period=entry.period)
     return entry
 
@@ -309,7 +348,7 @@ def entries_approve(
         entry.reviewer = user
         entry.review_comment = ""
         entry.reviewed_at = now
-        _save(entry, ["status", "reviewer", "review_comment", "reviewed_at"])
+        _save(entry, ["status", "reviewer", "review_comment", "reviewed_at"], user)
     if approve and reassess:
         targets = {entry.target_id: entry.target for entry in approve}
         # One run for all of them: each recipient gets one digest, not one per entry.
@@ -341,7 +380,7 @@ def entries_return(
         entry.reviewer = user
         entry.review_comment = comment
         entry.reviewed_at = now
-        _save(entry, ["status", "reviewer", "review_comment", "reviewed_at"])
+        _save(entry, ["status", "reviewer", "review_comment", "reviewed_at"], user)
     return Reviewed(returned, refused)
 
 

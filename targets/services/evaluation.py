@@ -172,8 +172,9 @@ def targets_evaluate(
         # The targets' rows are locked (in code order) before their entries are read: an
         # approval re-assessing a target the nightly run is judging waits for that run and
         # then writes the assessment that counts it — never the other way round, which would
-        # leave the day's assessment without the approved value.
-        chosen_qs = chosen_qs.select_for_update(of=("self",)).order_by("code")
+        # leave the day's assessment without the approved value. FOR NO KEY UPDATE: a new
+        # entry of a target (its foreign key takes KEY SHARE) is not held up meanwhile.
+        chosen_qs = chosen_qs.select_for_update(of=("self",), no_key=True).order_by("code")
     chosen = list(chosen_qs)
     judged = judge_targets(chosen, on)
     previous = previous_assessments(chosen, on)

@@ -5,7 +5,7 @@ each node by its form (``targets.plan_schema``), then here what spans nodes — 
 repeat, units that loop, what the database already holds. Every problem is reported with its
 line; only a file without problems is written, in one transaction. Rows are saved only when
 something changed, so importing the same file twice changes nothing (not even the audit
-history).
+history); every history row the import writes names the user it is made for and the file.
 """
 
 from __future__ import annotations
@@ -17,6 +17,7 @@ from pathlib import Path
 from typing import Any
 
 from django.contrib.auth import get_user_model
+from django.contrib.auth.models import AbstractBaseUser
 from django.db import DataError, IntegrityError, transaction
 from django.db.models import Model
 from django.utils.translation import gettext as _
@@ -337,29 +338,51 @@ class PlanImportResult:
         setattr(self, outcome, getattr(self, outcome) + 1)
 
 
+@dataclass(frozen=True)
+class Attribution:
+    """Who makes the import's changes and why, as every history row it writes records them."""
+
+    user: AbstractBaseUser
+    reason: str
+
+    def save(self, obj: Model, **kwargs: Any) -> None:
+        # django-simple-history reads the user and reason from the instance (no request here).
+        obj._history_user = self.user
+        obj._change_reason = self.reason
+        obj.save(**kwargs)
+
+    def delete(self, obj: Model) -> None:
+        obj._history_user = self.user
+        obj._change_reason = self.reason
+        obj.delete()
+
+
 def _upsert(
-    model: type[Model], lookup: dict[str, Any], values: dict[str, Any]
+    model: type[Model], lookup: dict[str, Any], values: dict[str, Any], by: Attribution
 ) -> tuple[Model, str]:
     """Create, update (only the changed fields) or leave a row; say which."""
     obj = model.objects.filter(**lookup).first()
     if obj is None:
         obj = model(**lookup, **values)
-        obj.save()
+        by.save(obj)
         return obj, "created"
     changed = [k for k, v in values.items() if getattr(obj, k) != v]
     if not changed:
         return obj, "unchanged"
     for k in changed:
         setattr(obj, k, values[k])
-    obj.save()
+    by.save(obj)
     return obj, "updated"
 
 
-def plan_import(*, data: Any, filename: str) -> PlanImportResult:
-    """Create or update everything in a plan file, or nothing (ImportFailed)."""
+def plan_import(*, data: Any, filename: str, user: AbstractBaseUser) -> PlanImportResult:
+    """Create or update everything in a plan file, or nothing (ImportFailed). Every history
+    row written names ``user`` and the file ("import of <file>")."""
     checked = check_plan_file(data, filename)
+    limit = Target.history.model._meta.get_field("history_change_reason").max_length
+    by = Attribution(user=user, reason=shown(f"import of {filename}", limit))
     try:
-        return _plan_write(checked, filename)
+        return _plan_write(checked, filename, by)
     except (IntegrityError, DataError) as exc:
         # The checker knows every rule it can; the database is the last word on the rest.
         raise ImportFailed(
@@ -368,7 +391,7 @@ def plan_import(*, data: Any, filename: str) -> PlanImportResult:
 
 
 @transaction.atomic
-def _plan_write(checked: PlanFile, filename: str) -> PlanImportResult:
+def _plan_write(checked: PlanFile, filename: str, by: Attribution) -> PlanImportResult:
     result = PlanImportResult()
     units: dict[str, Unit] = {u.code: u for u in Unit.objects.all()}
     # Parents first: a unit's path is built from its parent's.
@@ -380,7 +403,9 @@ def _plan_write(checked: PlanFile, filename: str) -> PlanImportResult:
             raise ImportFailed([Problem(filename, "units", _("cannot order the units by parent"))])
         for row in ready:
             parent = units.get(row.parent) if row.parent else None
-            unit, outcome = _upsert(Unit, {"code": row.code}, {"name": row.name, "parent": parent})
+            unit, outcome = _upsert(
+                Unit, {"code": row.code}, {"name": row.name, "parent": parent}, by
+            )
             units[row.code] = unit
             result.count(outcome)
             pending.remove(row)
@@ -390,11 +415,12 @@ def _plan_write(checked: PlanFile, filename: str) -> PlanImportResult:
             Plan,
             {"code": row.code},
             {"name": row.name, "unit": units[row.unit_code], "start": row.start, "end": row.end},
+            by,
         )
         result.count(outcome)
         areas = {a.code: a for a in Area.objects.filter(plan=plan)}
         for code, name in row.areas:
-            area, outcome = _upsert(Area, {"plan": plan, "code": code}, {"name": name})
+            area, outcome = _upsert(Area, {"plan": plan, "code": code}, {"name": name}, by)
             areas[code] = area
             result.count(outcome)
         for t in row.targets:
@@ -406,35 +432,37 @@ def _plan_write(checked: PlanFile, filename: str) -> PlanImportResult:
             }
             if t.owner:
                 values["owner"] = owners[t.owner]
-            target, outcome = _upsert(Target, {"code": t.values["code"]}, values)
+            target, outcome = _upsert(Target, {"code": t.values["code"]}, values, by)
             result.count(outcome)
-            milestone_outcome = _sync_milestones(target, t.milestones)
+            milestone_outcome = _sync_milestones(target, t.milestones, by)
             if outcome == "unchanged" and milestone_outcome != "unchanged":
                 result.unchanged -= 1
                 result.updated += 1
     return result
 
 
-def _sync_milestones(target: Target, milestones: list[tuple[dt.date, Decimal]]) -> str:
+def _sync_milestones(
+    target: Target, milestones: list[tuple[dt.date, Decimal]], by: Attribution
+) -> str:
     """Make the target's milestones exactly those of the file."""
     current = {m.date: m for m in target.milestones.all()}
     wanted = dict(milestones)
     changed = False
     for when, milestone in current.items():
         if when not in wanted:
-            milestone.delete()
+            by.delete(milestone)
             changed = True
     for when, value in wanted.items():
         if when not in current:
-            Milestone.objects.create(target=target, date=when, value=value)
+            by.save(Milestone(target=target, date=when, value=value))
             changed = True
         elif current[when].value != value:
             current[when].value = value
-            current[when].save(update_fields=["value"])
+            by.save(current[when], update_fields=["value"])
             changed = True
     return "updated" if changed else "unchanged"
 
 
-def plan_import_file(path: str | Path) -> PlanImportResult:
-    return plan_import(data=plan_file_read(path), filename=Path(path).name)
+def plan_import_file(path: str | Path, *, user: AbstractBaseUser) -> PlanImportResult:
+    return plan_import(data=plan_file_read(path), filename=Path(path).name, user=user)
 

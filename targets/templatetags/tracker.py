@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from typing import TYPE_CHECKING
+from urllib.parse import urlsplit
 
 from django import template
 from django.utils.formats import date_format
@@ -76,6 +77,15 @@ def as_of_text(day) -> str:
     if not day:
         return ""
     return gettext("as of %(date)s") % {"date": date_format(day, "SHORT_DATE_FORMAT")}
+
+
+@register.filter
+def web_address(url: str | None) -> str:
+    """The link for an ``href`` when it is a web address (http, https), else "". The forms,
+    the admin and plan files accept web addresses only; this keeps a link stored any other
+    way (javascript:…) from becoming a script one click away."""
+    text = str(url or "")
+    return text if urlsplit(text.strip()).scheme.lower() in {"http", "https"} else ""
 
 
 # The columns of an entries file as the import preview names them (DESIGN §7: target,period,

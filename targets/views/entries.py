@@ -12,6 +12,7 @@ from django.utils.translation import gettext as _
 
 from targets import access, selectors
 from targets.errors import StaleEntry, WorkflowError
+from targets.evidence import discard, served_type
 from targets.formatting import tidy_decimal
 from targets.forms import EntryForm
 from targets.models import EntryStatus, ProgressEntry, Target
@@ -133,9 +134,14 @@ def _form_kwargs(target: Target, periods, entry: ProgressEntry | None) -> dict:
         "value_type": target.value_type,
         "target": target,
         "locked_periods": _locked_periods(target),
-        "current_file": entry.evidence_file.name.rsplit("/", 1)[-1]
-        if entry and entry.evidence_file else "",
+        "current_file": _evidence_name(entry) if entry and entry.evidence_file else "",
     }
+
+
+def _evidence_name(entry: ProgressEntry) -> str:
+    """The name the file had when uploaded (files stored before names were kept: the stored
+    one)."""
+    return entry.evidence_name or entry.evidence_file.name.rsplit("/", 1)[-1]
 
 
 def _saved(request: HttpRequest, target: Target, saved: ProgressEntry) -> HttpResponse:
@@ -169,31 +175,52 @@ def _save(request: HttpRequest, form: EntryForm, target: Target) -> ProgressEntr
     seen = data["version"]
     if seen is not None and data["opened_period"] and data["opened_period"] != data["period"]:
         seen = 0  # typed on another period's page: whatever this period holds was not shown
-    with transaction.atomic():
-        saved = workflow.entry_save_draft(
-            user=request.user,
-            target_id=target.pk,
-            period=data["period"],
-            value=data["value"],
-            note=data["note"],
-            evidence_url=data["evidence_url"],
-            evidence_file=data["evidence_file"] or None,
-            version=seen,
-        )
-        if request.POST.get("action") == "submit":
-            saved = workflow.entry_submit(
-                user=request.user, entry_id=saved.pk, version=saved.version
+    draft = None
+    try:
+        with transaction.atomic():
+            draft = workflow.entry_save_draft(
+                user=request.user,
+                target_id=target.pk,
+                period=data["period"],
+                value=data["value"],
+                note=data["note"],
+                evidence_url=data["evidence_url"],
+                evidence_file=data["evidence_file"] or None,
+                version=seen,
             )
-    return saved
+            if request.POST.get("action") != "submit":
+                return draft
+            return workflow.entry_submit(
+                user=request.user, entry_id=draft.pk, version=draft.version
+            )
+    except BaseException:
+        # The submission failed and took the saved draft back with it: the file the draft
+        # had just stored is nobody's. (A failed draft save removes its own file.)
+        if draft is not None and data["evidence_file"]:
+            discard(draft.evidence_file.name, storage=draft.evidence_file.storage)
+        raise
 
 
 @login_required
 def evidence(request: HttpRequest, pk: int) -> FileResponse:
-    """An entry's evidence file, for those who may see its target (404 for anyone else)."""
+    """An entry's evidence file, for those who may see its target (404 for anyone else).
+
+    Always a download under the name it was uploaded with (RFC 6266/5987 encoded by
+    FileResponse, so a Vietnamese name arrives whole), typed from its checked extension and
+    marked nosniff: a browser never renders it as a page of this site.
+    """
     entry = get_object_or_404(
         ProgressEntry.objects.filter(target__in=access.targets_visible_to(request.user)), pk=pk
     )
     if not entry.evidence_file:
         raise Http404
-    name = entry.evidence_file.name.rsplit("/", 1)[-1]
-    return FileResponse(entry.evidence_file.open("rb"), filename=name)
+    try:
+        content = entry.evidence_file.open("rb")
+    except FileNotFoundError:
+        raise Http404 from None
+    response = FileResponse(
+        content, as_attachment=True, filename=_evidence_name(entry),
+        content_type=served_type(entry.evidence_file.name),
+    )
+    response["X-Content-Type-Options"] = "nosniff"
+    return response

@@ -1,4 +1,5 @@
-"""The target page: trajectory chart, milestones, entries with their history, alerts, source."""
+"""The target page: trajectory chart, milestones, entries with their history, alerts, source,
+and for its managers the changes made to the target and its milestones."""
 
 from __future__ import annotations
 
@@ -7,6 +8,7 @@ from decimal import Decimal
 from django.contrib.auth.decorators import login_required
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import render
+from django.urls import reverse
 from django.utils import timezone
 from django.utils.formats import date_format
 from django.utils.translation import gettext as _
@@ -56,6 +58,7 @@ def target_page(request: HttpRequest, code: str) -> HttpResponse:
     assessment = target.latest_assessment
     chart = selectors.chart_data(target=target, today=today)
     chart["labels"] = _chart_labels(assessment)
+    may_review = access.can_review(request.user, target)
     return render(
         request,
         "targets/target.html",
@@ -72,6 +75,14 @@ def target_page(request: HttpRequest, code: str) -> HttpResponse:
             ],
             "chart": chart,
             "may_enter": access.can_enter(request.user, target),
-            "may_review": access.can_review(request.user, target),
+            "may_review": may_review,
+            # Who changed the target and its milestones: for those who answer for it (its
+            # unit's managers and above, superusers), not for staff who report on it.
+            "changes": selectors.target_changes(target=target) if may_review else None,
+            "changes_admin_url": (
+                reverse("admin:targets_target_history", args=[target.pk])
+                if request.user.is_superuser and request.user.is_staff
+                else ""
+            ),
         },
     )

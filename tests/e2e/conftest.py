@@ -102,9 +102,9 @@ def site(end_server_sessions, transactional_db, live_server):
     from targets.models import Role, Unit
     from targets.services.evaluation import target_reassess
     from targets.services.plans import load_located, plan_import
-    from tests.conftest import SMALL_PLAN, make_user
+    from tests.conftest import SMALL_PLAN, make_user, plan_operator
 
-    plan_import(data=load_located(SMALL_PLAN), filename="small.yaml")
+    plan_import(data=load_located(SMALL_PLAN), filename="small.yaml", user=plan_operator())
     units = {u.code: u for u in Unit.objects.all()}
     people = {
         "staff": make_user("bx.staff", [(units["LC-BATXAT"], Role.STAFF)],

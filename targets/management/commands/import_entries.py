@@ -1,10 +1,10 @@
 from pathlib import Path
 
-from django.contrib.auth import get_user_model
 from django.core.management.base import BaseCommand, CommandError
 
 from targets.errors import ImportFailed
 from targets.management.commands._problems import fail_with_problems
+from targets.management.commands._user import acting_user
 from targets.models import EntryStatus
 from targets.services.imports import entries_import
 
@@ -29,10 +29,7 @@ class Command(BaseCommand):
         )
 
     def handle(self, *args, file: str, status: str, user: str, **options) -> None:
-        try:
-            account = get_user_model().objects.get(username=user, is_active=True)
-        except get_user_model().DoesNotExist:
-            raise CommandError(f"No active user “{user}”.") from None
+        account = acting_user(user)
         path = Path(file)
         try:
             content = path.read_bytes()
