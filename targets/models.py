@@ -159,6 +159,12 @@ class Membership(models.Model):
         return f"{self.user} — {self.unit} ({self.get_role_display()})"
 
 
+def default_language() -> str:
+    """The deployment's language (LANGUAGE_CODE) when a row is made. A callable, not the value:
+    migrations name it by its path, so they do not change with the environment."""
+    return settings.LANGUAGE_CODE
+
+
 class Profile(models.Model):
     """Per-user preferences: the language of the UI and of alert emails."""
 
@@ -166,7 +172,7 @@ class Profile(models.Model):
         settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="profile"
     )
     language = models.CharField(
-        _("language"), max_length=5, choices=settings.LANGUAGES, default=settings.LANGUAGE_CODE
+        _("language"), max_length=5, choices=settings.LANGUAGES, default=default_language
     )
 
     class Meta:
@@ -687,7 +693,7 @@ class AlertKind(models.TextChoices):
 
 
 class Alert(models.Model):
-    """One event for one target, recorded once under ``key`` (target:kind:subject).
+    """One event for one target, recorded once under ``key`` (target id:kind:subject).
 
     The subject makes each event unique: the date and the new status for a
     worsening or a recovery (a re-run of the same date is the same event, a
@@ -727,8 +733,9 @@ class Alert(models.Model):
         return self.key
 
     @staticmethod
-    def make_key(target_code: str, kind: str, subject: str) -> str:
-        return f"{target_code}:{kind}:{subject}"
+    def make_key(target_id: int, kind: str, subject: str) -> str:
+        # The target's id, not its code: a renamed target's events keep their keys.
+        return f"{target_id}:{kind}:{subject}"
 
 
 class DeliveryState(models.TextChoices):
@@ -866,7 +873,7 @@ class ImportJob(models.Model):
     entry_status = models.CharField(
         _("import as"), max_length=10, choices=EntryStatus.choices, default=EntryStatus.SUBMITTED
     )
-    language = models.CharField(_("language"), max_length=5, default=settings.LANGUAGE_CODE)
+    language = models.CharField(_("language"), max_length=5, default=default_language)
     state = models.CharField(
         _("state"), max_length=10, choices=ImportState.choices, default=ImportState.PREVIEWED
     )

@@ -2,14 +2,25 @@
 
 from __future__ import annotations
 
-from datetime import date
+from dataclasses import replace
+from datetime import date, timedelta
 
 from targets.models import Target
 from targets.services import entries as workflow
 from targets.services.alerts import AlertSettings
+from targets.services.delivery import DeliveryPolicy
 from targets.services.evaluation import EvaluationRun, targets_evaluate
 
 RULES = AlertSettings(escalation_days=30, reminder_days=5)
+# The tests' delivery policy, spelled out (the deployment's comes from the settings).
+DELIVERY = DeliveryPolicy(
+    lease=timedelta(minutes=15),
+    retry_delay=timedelta(minutes=1),
+    retry_delay_max=timedelta(hours=1),
+    max_attempts=30,
+    site_url="https://tracker.example.vn",
+    from_email="Target Tracker <noreply@localhost>",
+)
 # A day after every period the tests report on, for entries the tests write "later".
 SOMEDAY = date(2031, 1, 1)
 
@@ -26,6 +37,17 @@ def report(code: str, period: str, value, *, author, reviewer=None):
         # Not re-assessed at today's date: the tests evaluate at the dates they choose.
         entry = workflow.entry_approve(user=reviewer, entry_id=entry.pk, reassess=False)
     return entry
+
+
+def alert_key(code: str, event: str) -> str:
+    """The key of the target ``code``'s alert ``event`` (kind:subject): the target's id, not
+    its code, so that a renamed target's events keep their keys."""
+    return f"{Target.objects.get(code=code).pk}:{event}"
+
+
+def delivery_policy(**changes) -> DeliveryPolicy:
+    """The tests' delivery policy with ``changes``."""
+    return replace(DELIVERY, **changes)
 
 
 def evaluate(on: date, rules: AlertSettings = RULES) -> EvaluationRun:

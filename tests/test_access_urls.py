@@ -40,7 +40,6 @@ from django.urls import URLPattern, URLResolver, get_resolver, reverse
 from django.utils.encoding import force_bytes
 from django.utils.http import urlsafe_base64_encode
 
-from targets import tasks
 from targets.models import (
     AlertRecipient,
     DeliveryState,
@@ -51,11 +50,12 @@ from targets.models import (
     Target,
     Unit,
 )
+from targets.services import accounts, import_jobs
 from targets.services import entries as workflow
-from targets.services import import_jobs
 from targets.services.plans import load_located, plan_import
 from tests.alerting import evaluate
 from tests.conftest import make_user, plan_operator, submitted_entry
+from tests.queueing import record_queued
 
 pytestmark = pytest.mark.django_db
 
@@ -99,10 +99,8 @@ NEW_PASSWORD = "Ruong-bac-thang-2026"
 def world(people, small_plan, settings, tmp_path, monkeypatch):
     """Every object a URL of the matrix points at, made through the real services."""
     settings.MEDIA_ROOT = tmp_path
-    queued_resets: list = []  # reset mails are queued for a worker: here, only counted
-    monkeypatch.setattr(
-        tasks.send_password_reset, "apply_async", lambda *a, **k: queued_resets.append(a)
-    )
+    # Reset mails are queued for a worker: here, only counted.
+    queued_resets = record_queued(monkeypatch, accounts.SEND_PASSWORD_RESET)
     plan_import(data=load_located(SIBLING_PLAN), filename="sibling.yaml", user=plan_operator())
     sibling = Unit.objects.get(code="LC-MUONGHUM")
     users = {

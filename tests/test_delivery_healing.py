@@ -27,7 +27,6 @@ from targets.models import (
     Target,
 )
 from targets.services import daily, delivery
-from targets.services.alerts import AlertSettings
 from tests.alerting import RULES
 from tests.mailserver import wait_until
 from tests.test_tasks_delivery import dispatch_until, mailbox, overdue_digest, policy, worker
@@ -294,7 +293,7 @@ def test_two_runs_for_the_same_day_at_once_record_its_alerts_once(
     results = run_concurrently(
         2,
         lambda: daily.evaluations_catch_up(
-            through=D, catch_up_days=7, alert_settings=AlertSettings()
+            through=D, catch_up_days=7, alert_settings=RULES
         ),
     )
     runs = [run for result in results for run in result]

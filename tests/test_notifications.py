@@ -11,7 +11,7 @@ from django.utils import translation
 from targets.models import Alert, Digest, Profile
 from targets.notifications import alert_message, digest_message, message_id
 from targets.services import delivery
-from tests.alerting import evaluate, lagging_occupancy
+from tests.alerting import alert_key, delivery_policy, evaluate, lagging_occupancy
 from tests.mailserver import Mailbox, start_server
 
 pytestmark = pytest.mark.django_db
@@ -90,7 +90,7 @@ def test_each_kind_reads_well_in_both_languages(people):
     lagging_occupancy(people)
     evaluate(date(2026, 11, 24))
     evaluate(date(2026, 12, 24))  # escalation
-    worsened = Alert.objects.get(key="BX-OCC:worsened:2026-11-24:lagging")
+    worsened = Alert.objects.get(key=alert_key("BX-OCC", "worsened:2026-11-24:lagging"))
     with translation.override("vi"):
         assert alert_message(worsened) == (
             "Tình trạng xấu đi từ Chưa có số liệu thành Chậm tiến độ. "
@@ -102,7 +102,7 @@ def test_each_kind_reads_well_in_both_languages(people):
             "Status worsened from No data to Lagging. Lagging: 22 against 33.64 expected as "
             "of 09/30/2026 (15 % of the planned progress, below 80 %)."
         )
-    alert = Alert.objects.get(key="BX-OCC:escalated:2026-11-24")
+    alert = Alert.objects.get(key=alert_key("BX-OCC", "escalated:2026-11-24"))
     with translation.override("en"):
         assert alert_message(alert) == (
             "Still Lagging 30 days after the first alert (11/24/2026): "
@@ -119,7 +119,7 @@ def test_an_alert_recorded_before_verdicts_were_kept_still_reads_well(people):
     """Alerts recorded by version 1 kept only the actual and the value expected on the day."""
     lagging_occupancy(people)
     evaluate(date(2026, 11, 24))
-    worsened = Alert.objects.get(key="BX-OCC:worsened:2026-11-24:lagging")
+    worsened = Alert.objects.get(key=alert_key("BX-OCC", "worsened:2026-11-24:lagging"))
     worsened.params = {"actual": "22", "expected": "35.28"}
     worsened.save(update_fields=["params"])
     overdue = Alert.objects.filter(kind="overdue").first()
@@ -148,7 +148,7 @@ def test_a_recovery_and_a_missed_milestone_say_why(people):
     for period in periods:
         report("BX-IP", period, 0, author=people["staff"], reviewer=people["manager"])
     evaluate(date(2028, 1, 20))
-    missed = Alert.objects.get(key="BX-IP:milestone_missed:2027-12-31")
+    missed = Alert.objects.get(key=alert_key("BX-IP", "milestone_missed:2027-12-31"))
     with translation.override("en"):
         assert alert_message(missed) == (
             "The milestone of 12/31/2027 was missed. Lagging: 0 against 1 expected as of "
@@ -171,7 +171,7 @@ def test_a_real_smtp_server_receives_both_languages(two_readers, settings):
     try:
         settings.EMAIL_BACKEND = "django.core.mail.backends.smtp.EmailBackend"
         settings.EMAIL_HOST, settings.EMAIL_PORT = "127.0.0.1", server.port
-        policy = delivery.DeliveryPolicy(site_url=SITE, from_email=FROM)
+        policy = delivery_policy(site_url=SITE, from_email=FROM)
         for digest in two_readers.values():
             assert delivery.digest_deliver(digest_id=digest.pk, policy=policy) == "sent"
     finally:

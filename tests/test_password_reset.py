@@ -17,7 +17,9 @@ from kombu.exceptions import OperationalError
 
 from targets import tasks
 from targets.models import Profile
+from targets.services import accounts
 from tests.conftest import make_user
+from tests.queueing import record_queued
 
 pytestmark = pytest.mark.django_db
 
@@ -39,11 +41,7 @@ def _limits(settings):
 @pytest.fixture
 def queued(monkeypatch) -> list[tuple]:
     """The arguments of every queued reset task (the broker is not involved)."""
-    calls: list[tuple] = []
-    monkeypatch.setattr(
-        tasks.send_password_reset, "apply_async", lambda args, **options: calls.append(args)
-    )
-    return calls
+    return record_queued(monkeypatch, accounts.SEND_PASSWORD_RESET)
 
 
 def ask(client, email: str, ip: str = A, **extra):
@@ -90,7 +88,7 @@ def test_a_broker_outage_answers_the_same(client, people, monkeypatch, caplog):
     def broker_down(*args, **kwargs):
         raise OperationalError("Error 111 connecting to 127.0.0.1:6379. Connection refused.")
 
-    monkeypatch.setattr(tasks.send_password_reset, "apply_async", broker_down)
+    record_queued(monkeypatch, accounts.SEND_PASSWORD_RESET, send=broker_down)
     response = ask(client, KNOWN)
     assert response.status_code == 302 and response.url == reverse("password_reset_done")
     assert "Could not queue a password reset mail" in caplog.text

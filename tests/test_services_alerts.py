@@ -17,7 +17,13 @@ from django.db import connection
 from targets.models import Alert, AlertKind, AlertRecipient, Digest, Target
 from targets.services.alerts import AlertSettings
 from targets.services.evaluation import run_json
-from tests.alerting import evaluate, lagging_occupancy, report, report_bx_ip_until_q3
+from tests.alerting import (
+    alert_key,
+    evaluate,
+    lagging_occupancy,
+    report,
+    report_bx_ip_until_q3,
+)
 from tests.conftest import plan_operator
 
 pytestmark = pytest.mark.django_db
@@ -33,7 +39,7 @@ def test_unreported_quarters_become_one_overdue_alert_each(people):
     run = evaluate(D0)
     # Both targets: 2025-Q3 … 2026-Q3 are past their deadlines; no entry → no_data, no worsening.
     quarters = ["2025-Q3", "2025-Q4", "2026-Q1", "2026-Q2", "2026-Q3"]
-    expected = {f"{code}:overdue:{q}" for code in ("BX-IP", "BX-OCC") for q in quarters}
+    expected = {alert_key(code, f"overdue:{q}") for code in ("BX-IP", "BX-OCC") for q in quarters}
     assert keys() == expected
     assert run.alerts_created == 10
     assert run_json(run)["alerts_created"] == 10
@@ -51,11 +57,25 @@ def test_rerunning_the_same_date_records_nothing(people):
     assert again.digest_ids == ()
 
 
+def test_a_renamed_target_keeps_its_alerts(people):
+    lagging_occupancy(people)
+    assert evaluate(D0).alerts_created == 6
+    before = keys()
+    for code in ("BX-IP", "BX-OCC"):
+        target = Target.objects.get(code=code)
+        target.code = f"{code}-2026"
+        target.save(update_fields=["code"])
+    # The same events (five overdue quarters, the worsening), the next day and at the same date.
+    assert evaluate(date(2026, 11, 25)).alerts_created == 0
+    assert evaluate(D0).alerts_created == 0
+    assert keys() == before
+
+
 def test_first_assessment_is_compared_with_no_data(people):
     lagging_occupancy(people)
     evaluate(D0)
     alert = Alert.objects.get(target__code="BX-OCC")
-    assert alert.key == "BX-OCC:worsened:2026-11-24:lagging"
+    assert alert.key == alert_key("BX-OCC", "worsened:2026-11-24:lagging")
     assert (alert.kind, alert.previous_status, alert.status, alert.severity) == (
         AlertKind.WORSENED, "no_data", "lagging", 2,
     )
@@ -76,7 +96,7 @@ def test_alert_goes_to_owner_and_managers_of_the_responsible_unit(people):
     lagging_occupancy(people)
     Target.objects.filter(code="BX-OCC").update(owner=people["staff2"])
     evaluate(D0)
-    alert = Alert.objects.get(key="BX-OCC:worsened:2026-11-24:lagging")
+    alert = Alert.objects.get(key=alert_key("BX-OCC", "worsened:2026-11-24:lagging"))
     # LC-BATXAT-IND has no manager: only the owner; the commune manager is not a manager of it.
     assert {r.user.username for r in alert.recipients.all()} == {"bx.staff2"}
 
@@ -107,7 +127,7 @@ def test_a_later_worsening_is_a_new_event(people):
     # 2026-Q4 = 40 speaks for 2026-12-31 (549 days): expected 20 + 60 × 549/2010 = 36.3881,
     # ratio = 20 / 16.3881 = 1.22 → on_track: a recovery.
     recovered = evaluate(date(2027, 1, 5))
-    assert "BX-OCC:recovered:2027-01-05:on_track" in keys()
+    assert alert_key("BX-OCC", "recovered:2027-01-05:on_track") in keys()
     assert recovered.alerts_created == 1
     # Without a new report nothing changes (2027-Q1 is overdue, which is its own alert) …
     evaluate(date(2027, 5, 1))
@@ -118,8 +138,8 @@ def test_a_later_worsening_is_a_new_event(people):
     report("BX-OCC", "2027-Q2", 38, author=people["dept_staff"], reviewer=people["manager"])
     evaluate(date(2027, 9, 1))
     assert {k for k in keys() if ":worsened:" in k} == {
-        "BX-OCC:worsened:2026-11-24:lagging",
-        "BX-OCC:worsened:2027-09-01:at_risk",
+        alert_key("BX-OCC", "worsened:2026-11-24:lagging"),
+        alert_key("BX-OCC", "worsened:2027-09-01:at_risk"),
     }
 
 
@@ -130,8 +150,8 @@ def test_recovery_resolves_the_worsening_and_escalation(people):
     evaluate(date(2026, 12, 24))  # 30 days after the first lagging alert → escalation
     report("BX-OCC", "2026-Q4", 40, author=people["dept_staff"], reviewer=people["manager"])
     evaluate(date(2027, 1, 5))
-    worsened = Alert.objects.get(key="BX-OCC:worsened:2026-11-24:lagging")
-    escalated = Alert.objects.get(key="BX-OCC:escalated:2026-11-24")
+    worsened = Alert.objects.get(key=alert_key("BX-OCC", "worsened:2026-11-24:lagging"))
+    escalated = Alert.objects.get(key=alert_key("BX-OCC", "escalated:2026-11-24"))
     assert worsened.resolved_at is not None
     assert escalated.resolved_at is not None
     assert Alert.objects.get(kind=AlertKind.RECOVERED).resolved_at is None
@@ -147,7 +167,7 @@ def test_escalation_after_the_set_delay_once_to_the_parent_units_managers(people
     run = evaluate(date(2026, 12, 24))
     assert run.alerts_created == 1
     escalated = Alert.objects.get(kind=AlertKind.ESCALATED)
-    assert escalated.key == "BX-OCC:escalated:2026-11-24"
+    assert escalated.key == alert_key("BX-OCC", "escalated:2026-11-24")
     assert escalated.params == {"since": "2026-11-24", "days": 30}
     # Parent of LC-BATXAT-IND is LC-BATXAT: its manager, not the province.
     assert [r.user.username for r in escalated.recipients.all()] == ["bx.manager"]
@@ -174,8 +194,10 @@ def test_reminder_before_the_deadline_to_the_units_staff(people):
     evaluate(date(2027, 1, 9))
     assert not Alert.objects.filter(kind=AlertKind.REMINDER).exists()
     evaluate(date(2027, 1, 10))
-    reminders = Alert.objects.filter(kind=AlertKind.REMINDER).order_by("key")
-    assert [a.key for a in reminders] == ["BX-IP:reminder:2026-Q4", "BX-OCC:reminder:2026-Q4"]
+    reminders = Alert.objects.filter(kind=AlertKind.REMINDER).order_by("target__code")
+    assert [a.key for a in reminders] == [
+        alert_key("BX-IP", "reminder:2026-Q4"), alert_key("BX-OCC", "reminder:2026-Q4")
+    ]
     bx_ip = reminders[0]
     assert {r.user.username for r in bx_ip.recipients.all()} == {"bx.staff", "bx.staff2"}
     assert [r.user.username for r in reminders[1].recipients.all()] == ["ind.staff"]
@@ -190,7 +212,7 @@ def test_no_reminder_once_an_entry_is_submitted(people):
     report("BX-IP", "2026-Q4", 0, author=people["staff"])  # submitted, not approved
     evaluate(date(2027, 1, 10))
     assert [a.key for a in Alert.objects.filter(kind=AlertKind.REMINDER)] == [
-        "BX-OCC:reminder:2026-Q4"
+        alert_key("BX-OCC", "reminder:2026-Q4")
     ]
 
 
@@ -201,17 +223,17 @@ def test_reminder_resolves_when_the_report_arrives(people):
     evaluate(date(2027, 1, 10))
     report("BX-IP", "2026-Q4", 0, author=people["staff"])
     evaluate(date(2027, 1, 11))
-    assert Alert.objects.get(key="BX-IP:reminder:2026-Q4").resolved_at is not None
-    assert Alert.objects.get(key="BX-OCC:reminder:2026-Q4").resolved_at is None
+    assert Alert.objects.get(key=alert_key("BX-IP", "reminder:2026-Q4")).resolved_at is not None
+    assert Alert.objects.get(key=alert_key("BX-OCC", "reminder:2026-Q4")).resolved_at is None
 
 
 def test_overdue_alert_resolves_when_the_report_arrives(people):
     evaluate(D0)
     report("BX-IP", "2026-Q3", 0, author=people["staff"])  # submitted is enough, at once
-    assert Alert.objects.get(key="BX-IP:overdue:2026-Q3").resolved_at is not None
-    assert Alert.objects.get(key="BX-IP:overdue:2026-Q2").resolved_at is None
+    assert Alert.objects.get(key=alert_key("BX-IP", "overdue:2026-Q3")).resolved_at is not None
+    assert Alert.objects.get(key=alert_key("BX-IP", "overdue:2026-Q2")).resolved_at is None
     evaluate(date(2026, 11, 25))  # and the next evaluation agrees
-    assert Alert.objects.get(key="BX-IP:overdue:2026-Q3").resolved_at is not None
+    assert Alert.objects.get(key=alert_key("BX-IP", "overdue:2026-Q3")).resolved_at is not None
 
 
 def test_a_returned_report_reopens_its_overdue_alert(people):
@@ -224,7 +246,7 @@ def test_a_returned_report_reopens_its_overdue_alert(people):
     )
     run = evaluate(date(2026, 11, 25))
     assert run.alerts_created == 0  # the same event: no second alert, the first one reopens
-    assert Alert.objects.get(key="BX-IP:overdue:2026-Q3").resolved_at is None
+    assert Alert.objects.get(key=alert_key("BX-IP", "overdue:2026-Q3")).resolved_at is None
 
 
 def test_approval_reassesses_and_records_alerts(people):
@@ -233,7 +255,7 @@ def test_approval_reassesses_and_records_alerts(people):
     lagging_occupancy(people)
     run = target_reassess(Target.objects.get(code="BX-OCC"), on=D0)
     assert run.alerts_created == 1
-    assert keys() == {"BX-OCC:worsened:2026-11-24:lagging"}
+    assert keys() == {alert_key("BX-OCC", "worsened:2026-11-24:lagging")}
 
 
 def test_milestone_missed_once(people):
@@ -244,7 +266,7 @@ def test_milestone_missed_once(people):
     evaluate(date(2028, 1, 5))
     evaluate(date(2028, 1, 6))
     assert Alert.objects.filter(kind=AlertKind.MILESTONE_MISSED).count() == 1
-    assert "BX-IP:milestone_missed:2027-12-31" in keys()
+    assert alert_key("BX-IP", "milestone_missed:2027-12-31") in keys()
 
 
 def test_dry_run_records_no_alert(people):
@@ -347,7 +369,7 @@ def test_a_second_assessment_the_same_day_is_compared_with_the_first(people):
     # 2026-Q3 = 22 (as of 2026-09-30: 2 / 13.6418 = 0.1466) → lagging in the morning run.
     report("BX-OCC", "2026-Q3", 22, author=people["dept_staff"], reviewer=people["manager"])
     evaluate(date(2027, 1, 5))
-    assert "BX-OCC:worsened:2027-01-05:lagging" in keys()
+    assert alert_key("BX-OCC", "worsened:2027-01-05:lagging") in keys()
     # The same day, 2026-Q4 = 45 is approved and the target re-assessed: as of 2026-12-31
     # ratio 25 / 16.3881 = 1.53, and the trend through 29, 31, 22, 45 (x = 0, 91, 183, 275
     # days from 2026-03-31; slope 1791.25/42044.75 = 0.0426) projects 31.75 + 0.0426 × 1598.75
@@ -356,8 +378,8 @@ def test_a_second_assessment_the_same_day_is_compared_with_the_first(people):
     report("BX-OCC", "2026-Q4", 45, author=people["dept_staff"], reviewer=people["manager"])
     run = evaluate(date(2027, 1, 5))
     assert run.alerts_created >= 1
-    assert "BX-OCC:recovered:2027-01-05:on_track" in keys()
-    worsened = Alert.objects.get(key="BX-OCC:worsened:2027-01-05:lagging")
+    assert alert_key("BX-OCC", "recovered:2027-01-05:on_track") in keys()
+    worsened = Alert.objects.get(key=alert_key("BX-OCC", "worsened:2027-01-05:lagging"))
     assert worsened.resolved_at is not None
 
 

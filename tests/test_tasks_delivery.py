@@ -23,7 +23,7 @@ from django.utils import timezone
 
 from targets.models import DeliveryState, Digest, Profile, Target
 from targets.services import delivery
-from tests.alerting import evaluate, report_bx_ip_until_q3
+from tests.alerting import delivery_policy, evaluate, report_bx_ip_until_q3
 from tests.conftest import purge_test_broker
 from tests.mailserver import Mailbox, start_server, wait_until
 
@@ -47,7 +47,7 @@ def mailbox(settings):
 
 
 def policy(**changes) -> delivery.DeliveryPolicy:
-    return delivery.DeliveryPolicy(site_url="https://tracker.example.vn", **changes)
+    return delivery_policy(**changes)
 
 
 def overdue_digest(people) -> Digest:

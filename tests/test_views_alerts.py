@@ -8,7 +8,7 @@ import pytest
 from django.urls import reverse
 
 from targets.models import AlertRecipient
-from tests.alerting import evaluate, lagging_occupancy, report_bx_ip_until_q3
+from tests.alerting import alert_key, evaluate, lagging_occupancy, report_bx_ip_until_q3
 
 pytestmark = pytest.mark.django_db
 
@@ -42,7 +42,7 @@ def test_newest_first(client, people):
     evaluate(date(2026, 12, 24))  # BX-OCC escalated to the manager (parent unit)
     client.force_login(people["manager"])
     listed = rows(client.get(reverse("targets:alerts")))
-    assert listed[0].alert.key == "BX-OCC:escalated:2026-11-24"
+    assert listed[0].alert.key == alert_key("BX-OCC", "escalated:2026-11-24")
     assert [r.alert.created_at for r in listed] == sorted(
         (r.alert.created_at for r in listed), reverse=True
     )

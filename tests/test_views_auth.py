@@ -8,6 +8,8 @@ from django.urls import reverse
 
 from targets import tasks
 from targets.models import Profile
+from targets.services import accounts
+from tests.queueing import record_queued
 
 pytestmark = pytest.mark.django_db
 
@@ -52,10 +54,7 @@ def test_password_change(client, people):
 
 
 def test_password_reset_by_email(client, people, monkeypatch):
-    queued = []
-    monkeypatch.setattr(
-        tasks.send_password_reset, "apply_async", lambda args, **options: queued.append(args)
-    )
+    queued = record_queued(monkeypatch, accounts.SEND_PASSWORD_RESET)
     response = client.post(reverse("password_reset"), {"email": "bx.staff@example.org"})
     assert response.status_code == 302 and mail.outbox == []
     tasks.send_password_reset(*queued[0])  # what the worker does (tests/test_password_reset.py)

@@ -7,7 +7,7 @@ import pytest
 from django.urls import reverse
 
 from targets.services import entries as workflow
-from tests.alerting import evaluate, lagging_occupancy
+from tests.alerting import alert_key, evaluate, lagging_occupancy
 from tests.conftest import submitted_entry
 
 pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("english")]
@@ -63,11 +63,11 @@ def test_alerts_section_lists_the_recorded_alerts(client, assessed, english):
     client.force_login(assessed["manager"])
     html = client.get(url("BX-IP")).content.decode()
     # Evaluated at 2026-11-24 with no entry: 2025-Q3 … 2026-Q3 are overdue, one alert each.
-    assert html.count('data-alert="BX-IP:overdue:') == 5
-    assert 'data-alert="BX-IP:overdue:2026-Q3"' in html
+    assert html.count(f'data-alert="{alert_key("BX-IP", "overdue:")}') == 5
+    assert f'data-alert="{alert_key("BX-IP", "overdue:2026-Q3")}"' in html
     assert "The report for 2026-Q3 is overdue" in html
     # Another target's alerts are not shown here.
-    assert "BX-OCC:" not in html
+    assert f'data-alert="{alert_key("BX-OCC", "")}' not in html
 
 
 def test_report_button_only_for_who_may_enter(client, assessed):

@@ -16,6 +16,7 @@ import logging
 from dataclasses import dataclass
 from urllib.parse import urlsplit
 
+from celery import current_app
 from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.contrib.auth.forms import PasswordResetForm
@@ -30,6 +31,7 @@ from targets.models import Profile
 
 log = logging.getLogger(__name__)
 
+SEND_PASSWORD_RESET = "targets.tasks.send_password_reset"
 SUBJECT_TEMPLATE = "registration/password_reset_subject.txt"
 EMAIL_TEMPLATE = "registration/password_reset_email.html"
 
@@ -62,9 +64,11 @@ def client_address(request: HttpRequest, *, proxies: int) -> str:
 
 @dataclass(frozen=True)
 class ResetLimits:
-    per_address: int = 3
-    per_client: int = 10
-    window: int = 3600  # seconds
+    """Built at the edge (the view) with ``from_settings``: the defaults live in the settings."""
+
+    per_address: int
+    per_client: int
+    window: int  # seconds
 
     @classmethod
     def from_settings(cls) -> ResetLimits:
@@ -129,11 +133,11 @@ def password_reset_limited(*, email: str, client: str, limits: ResetLimits) -> s
 def password_reset_enqueue(email: str) -> bool:
     """Queue the reset mail. A broker outage is logged, not raised: the page answers the
     same, and the person can ask again."""
-    from targets.tasks import send_password_reset
-
     try:
-        send_password_reset.apply_async(
-            (email,), retry=True, retry_policy={"max_retries": 2, "interval_start": 0.2}
+        # By name: services sit below the tasks and never import them.
+        current_app.send_task(
+            SEND_PASSWORD_RESET, args=[email], retry=True,
+            retry_policy={"max_retries": 2, "interval_start": 0.2},
         )
     except Exception as exc:  # kombu raises several kinds for an unreachable broker
         log.warning("Could not queue a password reset mail (%s)", exc)

@@ -45,8 +45,11 @@ RESOLVED_ON_RECOVERY = (AlertKind.WORSENED, AlertKind.ESCALATED)
 
 @dataclass(frozen=True)
 class AlertSettings:
-    escalation_days: int = 30
-    reminder_days: int = 5
+    """The alert rules of a deployment. Built once at the edges (tasks, commands, views) with
+    ``from_settings``: the defaults live in the settings only."""
+
+    escalation_days: int
+    reminder_days: int
 
     @classmethod
     def from_settings(cls) -> AlertSettings:
@@ -67,7 +70,7 @@ class Candidate:
 
     @property
     def key(self) -> str:
-        return Alert.make_key(self.target.code, self.kind, self.subject)
+        return Alert.make_key(self.target.pk, self.kind, self.subject)
 
 
 @dataclass(frozen=True)

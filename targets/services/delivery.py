@@ -36,6 +36,7 @@ from enum import StrEnum
 from functools import partial
 from smtplib import SMTPException
 
+from celery import current_app
 from django.conf import settings
 from django.core.mail import get_connection
 from django.db import transaction
@@ -50,17 +51,21 @@ log = logging.getLogger(__name__)
 # Errors worth another try: the mail server refused for now, or could not be reached.
 RETRYABLE = (SMTPException, OSError)
 JITTER = 0.2  # below one half, so that each delay stays longer than the one before
+SEND_DIGEST = "targets.tasks.send_digest"
 
 
 @dataclass(frozen=True)
 class DeliveryPolicy:
-    lease: timedelta = timedelta(minutes=15)  # longer than any send can take (EMAIL_TIMEOUT)
-    retry_delay: timedelta = timedelta(minutes=1)  # after the first failed try; then doubled
-    retry_delay_max: timedelta = timedelta(hours=1)
+    """How digests are delivered. Built once at the edges (the tasks) with ``from_settings``:
+    the defaults live in the settings only."""
+
+    lease: timedelta  # longer than any send can take (EMAIL_TIMEOUT)
+    retry_delay: timedelta  # after the first failed try; then doubled
+    retry_delay_max: timedelta
     # After this many tries in all, a failed digest waits for a person (admin: re-send).
-    max_attempts: int = 30
-    site_url: str = "http://127.0.0.1:8000"
-    from_email: str = "Target Tracker <noreply@localhost>"
+    max_attempts: int
+    site_url: str
+    from_email: str
 
     @classmethod
     def from_settings(cls) -> DeliveryPolicy:
@@ -96,13 +101,13 @@ class Outcome(StrEnum):
 def digests_enqueue(digest_ids: Iterable[int]) -> int:
     """Queue a send task per digest. A broker outage is logged, not raised: the
     dispatcher (every minute) finds every pending digest anyway."""
-    from targets.tasks import send_digest
-
     queued = 0
     for pk in digest_ids:
         try:
-            send_digest.apply_async(
-                (pk,), retry=True, retry_policy={"max_retries": 2, "interval_start": 0.2}
+            # By name: services sit below the tasks and never import them.
+            current_app.send_task(
+                SEND_DIGEST, args=[pk], retry=True,
+                retry_policy={"max_retries": 2, "interval_start": 0.2},
             )
         except Exception as exc:  # kombu raises several kinds for an unreachable broker
             log.warning("Could not queue digest %s (%s); dispatch_pending will send it", pk, exc)
