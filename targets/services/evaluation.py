@@ -11,7 +11,7 @@ from decimal import ROUND_HALF_EVEN, Decimal, InvalidOperation
 from typing import Any
 
 from django.db import transaction
-from django.db.models import QuerySet
+from django.db.models import OuterRef, Q, QuerySet, Subquery
 
 from targets import rules
 from targets.models import Assessment, EntryStatus, ProgressEntry, Target
@@ -73,7 +73,6 @@ def judge_targets(targets: Iterable[Target], on: date) -> list[Judged]:
     return judged
 
 
-ASSESSMENT_BATCH = 200
 # Assessments store numbers with 18 integer digits and 6 decimals.
 STORABLE = Decimal(10) ** 18
 
@@ -152,6 +151,18 @@ def evaluation_targets() -> QuerySet[Target]:
     )
 
 
+# Targets judged and stored together: the reads and writes of a batch are a fixed number of
+# statements of bounded size, so queries grow with batches and no statement with the targets.
+EVALUATION_BATCH = 2000
+# Rows per INSERT of assessments (about 160 characters each).
+ASSESSMENT_BATCH = 200
+ASSESSMENT_FIELDS = [
+    "actual", "as_of", "expected", "expected_now", "ratio", "share", "status", "reason",
+    "error", "reporting", "overdue_periods", "milestones_missed", "projected",
+    "forecast_reached_on", "forecast_never", "computed_at",
+]
+
+
 @transaction.atomic
 def targets_evaluate(
     *,
@@ -159,6 +170,7 @@ def targets_evaluate(
     targets: QuerySet[Target] | None = None,
     dry_run: bool = False,
     alert_settings: alerting.AlertSettings | None = None,
+    batch_size: int = EVALUATION_BATCH,
 ) -> EvaluationRun:
     """Assess every target (or the given ones) at ``on``, store the assessments, record alerts.
 
@@ -167,54 +179,27 @@ def targets_evaluate(
     Alerts are recorded once per event (DESIGN §4); their digests are queued
     for delivery when the transaction commits.
     """
-    chosen_qs = targets if targets is not None else evaluation_targets()
+    chosen_qs = (targets if targets is not None else evaluation_targets()).order_by("code")
     if not dry_run:
         # The targets' rows are locked (in code order) before their entries are read: an
         # approval re-assessing a target the nightly run is judging waits for that run and
         # then writes the assessment that counts it — never the other way round, which would
         # leave the day's assessment without the approved value. FOR NO KEY UPDATE: a new
         # entry of a target (its foreign key takes KEY SHARE) is not held up meanwhile.
-        chosen_qs = chosen_qs.select_for_update(of=("self",), no_key=True).order_by("code")
-    chosen = list(chosen_qs)
-    judged = judge_targets(chosen, on)
-    previous = previous_assessments(chosen, on)
+        # Batches follow the code order too, so every run takes its locks in one order.
+        chosen_qs = chosen_qs.select_for_update(of=("self",), no_key=True)
+    results: list[Evaluated] = []
+    after = None
+    while True:
+        page = chosen_qs if after is None else chosen_qs.filter(code__gt=after)
+        batch = list(page[:batch_size])
+        results.extend(_evaluate_batch(batch, on=on, dry_run=dry_run))
+        if len(batch) < batch_size:
+            break
+        after = batch[-1].code
     if dry_run:
-        return EvaluationRun(
-            on=on,
-            results=[Evaluated(t, j, previous.get(t.pk), None, e) for t, j, e in judged],
-        )
-    rows = [_assessment(t, j, e, on) for t, j, e in judged]
-    fields = [
-        "actual", "as_of", "expected", "expected_now", "ratio", "share", "status", "reason",
-        "error", "reporting", "overdue_periods", "milestones_missed", "projected",
-        "forecast_reached_on", "forecast_never", "computed_at",
-    ]
-    stored = Assessment.objects.bulk_create(
-        rows,
-        batch_size=ASSESSMENT_BATCH,  # statements stay small whatever the number of targets
-        update_conflicts=True,
-        unique_fields=["target", "evaluated_on"],
-        update_fields=fields,
-    )
-    if any(a.pk is None for a in stored):  # backends that do not return ids on upsert
-        ids = dict(
-            Assessment.objects.filter(
-                target__in=chosen, evaluated_on=on
-            ).values_list("target_id", "pk")
-        )
-        for a in stored:
-            a.pk = ids[a.target_id]
-    moved = []
-    for target, assessment in zip(chosen, stored, strict=True):
-        current = target.latest_assessment
-        if current is None or (current.evaluated_on <= on and current.pk != assessment.pk):
-            target.latest_assessment = assessment
-            moved.append(target)
-    Target.objects.bulk_update(moved, ["latest_assessment"])
-    results = [
-        Evaluated(t, j, previous.get(t.pk), a, e)
-        for (t, j, e), a in zip(judged, stored, strict=True)
-    ]
+        return EvaluationRun(on=on, results=results)
+    # Once for the whole run: one digest per recipient and run.
     recorded = alerting.alerts_record(
         results=results,
         on=on,
@@ -227,6 +212,57 @@ def targets_evaluate(
         results=results,
         alerts_created=len(recorded.alerts),
         digest_ids=tuple(recorded.digest_ids),
+    )
+
+
+def _evaluate_batch(targets: list[Target], *, on: date, dry_run: bool) -> list[Evaluated]:
+    """Judge a batch of targets and, unless a dry run, store its assessments."""
+    if not targets:
+        return []
+    judged = judge_targets(targets, on)
+    previous = previous_assessments(targets, on)
+    if dry_run:
+        return [Evaluated(t, j, previous.get(t.pk), None, e) for t, j, e in judged]
+    stored = Assessment.objects.bulk_create(
+        [_assessment(t, j, e, on) for t, j, e in judged],
+        batch_size=ASSESSMENT_BATCH,
+        update_conflicts=True,
+        unique_fields=["target", "evaluated_on"],
+        update_fields=ASSESSMENT_FIELDS,
+    )
+    if any(a.pk is None for a in stored):  # backends that do not return ids on upsert
+        found = dict(
+            Assessment.objects.filter(target__in=targets, evaluated_on=on).values_list(
+                "target_id", "pk"
+            )
+        )
+        for a in stored:
+            a.pk = found[a.target_id]
+    _point_at_latest(targets, on=on)
+    for target, assessment in zip(targets, stored, strict=True):
+        current = target.latest_assessment
+        if current is None or current.evaluated_on <= on:
+            target.latest_assessment = assessment
+    return [
+        Evaluated(t, j, previous.get(t.pk), a, e)
+        for (t, j, e), a in zip(judged, stored, strict=True)
+    ]
+
+
+def _point_at_latest(targets: list[Target], *, on: date) -> int:
+    """Point each target whose latest assessment is older than ``on`` (or absent) at its
+    assessment of ``on``, in one set-based UPDATE (a CASE ``bulk_update`` grows with the
+    targets, and PostgreSQL compiles a large one for minutes)."""
+    return (
+        Target.objects.filter(pk__in=[t.pk for t in targets])
+        .filter(Q(latest_assessment__isnull=True) | Q(latest_assessment__evaluated_on__lt=on))
+        .update(
+            latest_assessment=Subquery(
+                Assessment.objects.filter(target=OuterRef("pk"), evaluated_on=on)
+                .order_by()  # one row by the unique (target, date): no sort, no joins
+                .values("pk")
+            )
+        )
     )
 
 
