@@ -13,16 +13,23 @@ from __future__ import annotations
 import codecs
 import csv
 import io
-from collections.abc import Collection
+import tempfile
+from collections.abc import Collection, Iterator
 from datetime import date, datetime
 from decimal import Decimal
 from pathlib import Path
+from typing import IO
 
 import openpyxl
+from django.http import FileResponse, HttpResponseBase, StreamingHttpResponse
+from django.utils import translation
 from django.utils.translation import gettext as _
 from django_tables2.export import TableExport
-from tablib import Dataset
-from tablib.formats._xlsx import XLSXFormat
+from openpyxl.cell import WriteOnlyCell
+from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
+from openpyxl.styles import Alignment, Font
+from openpyxl.utils import get_column_letter
+from tablib.formats._xlsx import safe_xlsx_sheet_title
 
 from targets.errors import ImportFailed, Problem
 from targets.numbers import shown
@@ -182,40 +189,110 @@ def neutralised(cell: object) -> object:
     return cell
 
 
-class TextXLSXFormat(XLSXFormat):
-    """tablib's XLSX writer, with every text cell written as text.
+class SafeTableExport(TableExport):
+    """django-tables2's export of a table, streamed, with no cell that runs as a formula.
 
-    openpyxl stores a string starting with "=" as a formula; tablib's own ``escape=True`` drops
-    the "=" and so changes the text. Here the text stays whole and the cell's type is string;
-    text that looks like a formula is also marked "quote prefix", so that Excel keeps it text
-    when someone edits the cell. Numbers and dates keep their types.
+    CSV: formula-looking text gets the leading apostrophe (``neutralised``); the rows are
+    written as they are read, in chunks. XLSX: openpyxl's write-only workbook, which keeps rows
+    in a temporary file, not in memory; formula-looking text stays whole in a text cell marked
+    "quote prefix" (Excel keeps it text when someone edits the cell), numbers and dates keep
+    their types. Only these two formats: the others would not be neutralised.
     """
 
+    CHUNK_ROWS = 500  # CSV rows a chunk of the streamed response holds
+
+    def __init__(self, export_format, table, exclude_columns=None, dataset_kwargs=None) -> None:
+        if not self.is_valid_format(export_format):
+            raise TypeError(f'Export format "{export_format}" is not supported.')
+        self.format = export_format
+        self.table = table
+        self.exclude_columns = exclude_columns
+        title = (dataset_kwargs or {}).get("title")
+        if title is None:
+            title = str(table.Meta.model._meta.verbose_name_plural).title()
+        self.title = title
+        # The rows are read while the response is sent, after the view has returned: in the
+        # language of the request, whatever the thread speaks by then.
+        self.language = translation.get_language()
+
     @classmethod
-    def dset_sheet(cls, dataset, ws, freeze_panes=True, escape=False) -> None:
-        super().dset_sheet(dataset, ws, freeze_panes=freeze_panes, escape=False)
-        for row in ws.iter_rows():
-            for cell in row:
-                if cell.data_type == "f":  # the exported data holds no formulas, only text
-                    cell.data_type = "s"
-                if isinstance(cell.value, str) and cell.value.startswith(FORMULA_STARTS):
-                    cell.quotePrefix = True
+    def is_valid_format(cls, export_format: str | None) -> bool:
+        return export_format in (cls.CSV, cls.XLSX)
+
+    def response(self, filename: str | None = None) -> HttpResponseBase:
+        if self.format == self.CSV:
+            response = StreamingHttpResponse(self._csv_chunks(), content_type=self.content_type())
+        else:
+            response = FileResponse(self._xlsx_file(), content_type=self.content_type())
+        if filename is not None:
+            response["Content-Disposition"] = f'attachment; filename="{filename}"'
+        return response
+
+    def _rows(self) -> Iterator[list]:
+        return self.table.as_values(exclude_columns=self.exclude_columns)
+
+    def _csv_chunks(self) -> Iterator[bytes]:
+        buffer = io.StringIO()
+        writer = csv.writer(buffer)  # the dialect tablib wrote: commas, CRLF, minimal quoting
+        with translation.override(self.language):
+            for number, row in enumerate(self._rows(), start=1):
+                writer.writerow([neutralised(cell) for cell in row])
+                if number % self.CHUNK_ROWS == 0:
+                    yield buffer.getvalue().encode()
+                    buffer.seek(0)
+                    buffer.truncate()
+        yield buffer.getvalue().encode()
+
+    def _xlsx_file(self) -> IO[bytes]:
+        book = openpyxl.Workbook(write_only=True)
+        sheet = book.create_sheet(safe_xlsx_sheet_title(self.title) or "Export")
+        sheet.freeze_panes = "A2"
+        bold = Font(bold=True)
+        with translation.override(self.language):
+            rows = self._rows()
+            header = next(rows)
+            # Widths from the header: a write-only sheet sets them before its first row.
+            for index, name in enumerate(header, start=1):
+                width = min(max(len(str(name)) + 2, XLSX_MIN_WIDTH), XLSX_MAX_WIDTH)
+                sheet.column_dimensions[get_column_letter(index)].width = width
+            sheet.append([_export_cell(sheet, name, bold) for name in header])
+            for row in rows:
+                sheet.append([_export_cell(sheet, value) for value in row])
+        # Closed by the FileResponse once sent.
+        file = tempfile.TemporaryFile()  # noqa: SIM115
+        try:
+            book.save(file)
+        except BaseException:
+            file.close()
+            raise
+        file.seek(0)
+        return file
 
 
-class SafeTableExport(TableExport):
-    """django-tables2's export with formula-looking text neutralised (CSV) or kept text (XLSX)."""
+XLSX_MIN_WIDTH, XLSX_MAX_WIDTH = 10, 40
 
-    def table_to_dataset(self, table, exclude_columns, dataset_kwargs=None) -> Dataset:
-        dataset = super().table_to_dataset(table, exclude_columns, dataset_kwargs)
-        if self.format != self.CSV:
-            return dataset
-        safe = Dataset(title=dataset.title)
-        safe.headers = [neutralised(header) for header in dataset.headers or []]
-        for row in dataset:
-            safe.append([neutralised(cell) for cell in row])
-        return safe
 
-    def export(self) -> str | bytes:
-        if self.format == self.XLSX:
-            return TextXLSXFormat.export_set(self.dataset)
-        return super().export()
+def _export_cell(sheet, value: object, font: Font | None = None) -> WriteOnlyCell | object:
+    """A value as an XLSX cell: text always a text cell, never a formula (openpyxl would
+    store "=…" as one), marked "quote prefix" when it looks like a formula; numbers and dates
+    as they are. Plain text stays a plain value: a cell object costs openpyxl several times
+    more, and an export has 100,000 cells."""
+    if not isinstance(value, str):
+        return value
+    # Control characters XML cannot hold (a text pasted from elsewhere): dropped, not a 500.
+    value = ILLEGAL_CHARACTERS_RE.sub("", value)
+    formula_like = value.startswith(FORMULA_STARTS)
+    if font is None and not formula_like and "\n" not in value:
+        return value
+    cell = WriteOnlyCell(sheet, value=value)
+    cell.data_type = "s"
+    if font is not None:
+        cell.font = font  # the header
+    elif "\n" in value:
+        cell.alignment = WRAP
+    if formula_like:
+        cell.quotePrefix = True
+    return cell
+
+
+WRAP = Alignment(wrap_text=True)

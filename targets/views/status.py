@@ -3,16 +3,31 @@
 from __future__ import annotations
 
 from django.contrib.auth.mixins import LoginRequiredMixin
+from django.db.models import QuerySet
+from django.http import HttpRequest, HttpResponse
 from django.utils.translation import gettext_lazy as _
+from django_filters import FilterSet
 from django_filters.views import FilterView
-from django_tables2 import SingleTableMixin
+from django_tables2 import RequestConfig, SingleTableMixin
 from django_tables2.export.views import ExportMixin
 
 from targets import selectors
 from targets.filters import TargetStatusFilter
-from targets.models import Status
+from targets.models import Status, Target
 from targets.spreadsheets import SafeTableExport
 from targets.tables import StatusTable
+
+
+def _rows_but_status(filterset: FilterSet) -> QuerySet[Target]:
+    """The rows every filter keeps except the status one: each count says how many rows
+    choosing that status would show. The filterset's own validated values, not a second
+    filterset (which would read its choices again)."""
+    rows = filterset.queryset.all()
+    if filterset.is_bound:
+        for name, value in filterset.form.cleaned_data.items():
+            if name != "status":
+                rows = filterset.filters[name].filter(rows, value)
+    return rows
 
 
 class StatusTableView(LoginRequiredMixin, ExportMixin, SingleTableMixin, FilterView):
@@ -29,6 +44,28 @@ class StatusTableView(LoginRequiredMixin, ExportMixin, SingleTableMixin, FilterV
     export_class = SafeTableExport
     export_name = "targets"
 
+    def get(self, request: HttpRequest, *args, **kwargs) -> HttpResponse:
+        export_format = request.GET.get(self.export_trigger_param)
+        if export_format not in self.export_formats:
+            return super().get(request, *args, **kwargs)
+        # An export needs the filtered, sorted rows only: not the counts, the filter's
+        # choices or a page of the table.
+        self.filterset = self.get_filterset(self.get_filterset_class())
+        if not self.filterset.is_bound or self.filterset.is_valid() or not self.get_strict():
+            self.object_list = self.filterset.qs
+        else:
+            self.object_list = self.filterset.queryset.none()
+        return self.create_export(export_format)
+
+    def create_export(self, export_format: str) -> HttpResponse:
+        table = self.get_table_class()(data=self.object_list, **self.get_table_kwargs())
+        RequestConfig(request=self.request, paginate=False).configure(table)
+        exporter = self.export_class(
+            export_format=export_format, table=table, exclude_columns=self.exclude_columns,
+            dataset_kwargs=self.get_dataset_kwargs(),
+        )
+        return exporter.response(filename=self.get_export_filename(export_format))
+
     def get_queryset(self):
         return selectors.targets_status_rows(user=self.request.user)
 
@@ -37,12 +74,7 @@ class StatusTableView(LoginRequiredMixin, ExportMixin, SingleTableMixin, FilterV
 
     def get_context_data(self, **kwargs):
         context = super().get_context_data(**kwargs)
-        # The counts follow every filter except the status one, so each badge says how many
-        # rows choosing that status would show.
-        data = self.request.GET.copy()
-        data.pop("status", None)
-        unfiltered = TargetStatusFilter(data, queryset=self.get_queryset(), request=self.request)
-        counts = selectors.status_counts(unfiltered.qs)
+        counts = selectors.status_counts(_rows_but_status(self.filterset))
         context["status_counts"] = [
             (value, label, counts[value]) for value, label in Status.choices
         ]
