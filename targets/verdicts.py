@@ -134,20 +134,33 @@ def status_label(status: str) -> str:
         return status
 
 
+class _Formatted(dict):
+    """The values a sentence may use, each formatted only when the chosen sentence asks for
+    it (``%`` looks them up one by one): a status table or export formats one sentence per
+    row, and most sentences use three or four of the nine values."""
+
+    def __init__(self, makers: dict) -> None:
+        super().__init__()
+        self.makers = makers
+
+    def __missing__(self, key: str) -> str:
+        value = self[key] = self.makers[key]()
+        return value
+
+
 def reason_sentence(verdict: Verdict) -> str:
     """Rule 8: the status and the rule that decided it, in a sentence of the active language."""
-    status = status_label(verdict.status)
-    values = {
-        "status": status,
-        "actual": format_number(verdict.actual),
-        "expected": format_number(verdict.expected, 2),
-        "as_of": _day(verdict.as_of),
-        "ratio": format_percent(verdict.ratio),
-        "target": format_number(verdict.target_value),
-        "due": _day(verdict.due_date),
-        "on_track_from": _threshold(1 - verdict.tolerance),
-        "at_risk_from": _threshold(1 - 2 * verdict.tolerance),
-    }
+    values = _Formatted({
+        "status": lambda: status_label(verdict.status),
+        "actual": lambda: format_number(verdict.actual),
+        "expected": lambda: format_number(verdict.expected, 2),
+        "as_of": lambda: _day(verdict.as_of),
+        "ratio": lambda: format_percent(verdict.ratio),
+        "target": lambda: format_number(verdict.target_value),
+        "due": lambda: _day(verdict.due_date),
+        "on_track_from": lambda: _threshold(1 - verdict.tolerance),
+        "at_risk_from": lambda: _threshold(1 - 2 * verdict.tolerance),
+    })
     reason = verdict.reason
     if reason == rules.Reason.ACHIEVED:
         text = _("%(status)s: %(actual)s reached the target of %(target)s (as of %(as_of)s).")
