@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+from contextlib import contextmanager
 from datetime import date
 from decimal import Decimal
 
@@ -136,6 +137,23 @@ def assessed(people):
 
     targets_evaluate(on=TODAY)
     return people
+
+
+class _RolledBack(Exception):
+    pass
+
+
+@contextmanager
+def rolled_back():
+    """Whatever the block writes is undone (a hypothesis example must not see the last one's)."""
+    from django.db import transaction
+
+    try:
+        with transaction.atomic():
+            yield
+            raise _RolledBack
+    except _RolledBack:
+        pass
 
 
 def submitted_entry(author, code: str = "BX-IP", period: str = "2026-Q3", value="1", note=""):

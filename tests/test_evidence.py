@@ -9,7 +9,6 @@ import shutil
 import struct
 import zipfile
 import zlib
-from contextlib import contextmanager
 from datetime import date
 from pathlib import Path
 from urllib.parse import quote
@@ -28,7 +27,7 @@ from targets import evidence
 from targets.errors import WorkflowError
 from targets.models import ProgressEntry, Target
 from targets.services import entries as workflow
-from tests.conftest import submitted_entry
+from tests.conftest import rolled_back, submitted_entry
 
 pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("english", "in_english")]
 LATER = date(2031, 1, 1)  # every period of the small plan has begun
@@ -380,20 +379,6 @@ def test_prune_evidence_removes_old_files_no_entry_refers_to(people, media):
 
 
 # --- any bytes: accepted as what they claim, or refused with a message --------------------------
-
-
-class _RolledBack(Exception):
-    pass
-
-
-@contextmanager
-def rolled_back():
-    try:
-        with transaction.atomic():
-            yield
-            raise _RolledBack
-    except _RolledBack:
-        pass
 
 
 PREFIXES = [b"", b"%PDF-1.7\n", b"\x89PNG\r\n\x1a\n", b"\xff\xd8\xff", b"PK\x03\x04", b"<html>",

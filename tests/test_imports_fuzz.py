@@ -11,12 +11,10 @@ from __future__ import annotations
 
 import csv
 import io
-from contextlib import contextmanager
 from datetime import date, datetime
 
 import openpyxl
 import pytest
-from django.db import transaction
 from django.urls import reverse
 from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
@@ -24,27 +22,13 @@ from hypothesis import strategies as st
 from targets.errors import ImportFailed
 from targets.models import ProgressEntry
 from targets.services import imports as importing
-from tests.conftest import submitted_entry
+from tests.conftest import rolled_back, submitted_entry
 
 pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("in_english")]
 FUZZ = settings(
     max_examples=150, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
 )
 TODAY = date(2026, 12, 2)
-
-
-class _RolledBack(Exception):
-    pass
-
-
-@contextmanager
-def rolled_back():
-    try:
-        with transaction.atomic():
-            yield
-            raise _RolledBack
-    except _RolledBack:
-        pass
 
 
 def snapshot() -> tuple:
