@@ -89,7 +89,15 @@ test: install-dev services browser lint
 	DATABASE_URL=$(TEST_DATABASE_URL) CELERY_BROKER_URL=$(TEST_BROKER_URL) \
 		$(PY) -m pytest $(PYTEST_ARGS)
 
-bench: install-dev services
+# Benchmarks (docs/benchmarks.md): synthetic data of SCALE (province: 6,000 targets, minutes;
+# national: 100,000) in a database of its own, every measurement in one run, the table printed
+# and saved as JSON in var/bench/; then the entries-file import.
+SCALE ?= province
+BENCH_BROKER_URL ?= redis://127.0.0.1:6379/13
+bench: install-dev services messages
+	./scripts/ensure-tools.sh wrk=wrk
+	DATABASE_URL=$(TEST_DATABASE_URL) CELERY_BROKER_URL=$(BENCH_BROKER_URL) \
+		$(PY) -m benchmarks.run --scale $(SCALE)
 	DATABASE_URL=$(TEST_DATABASE_URL) CELERY_BROKER_URL=$(TEST_BROKER_URL) \
 		$(PY) -m pytest benchmarks --benchmark-only --benchmark-columns=min,median,max,rounds
 

@@ -29,6 +29,7 @@ from targets.models import (
 )
 from targets.services import delivery
 from targets.services import entries as workflow
+from targets.services.alerts import AlertSettings
 
 
 class HistoryAdmin(SimpleHistoryAdmin):
@@ -189,7 +190,9 @@ class ProgressEntryAdmin(SimpleHistoryAdmin):
     @admin.action(description=_("Approve selected submitted entries"))
     def approve_selected(self, request, queryset) -> None:
         ids = list(queryset.filter(status=EntryStatus.SUBMITTED).values_list("pk", flat=True))
-        reviewed = workflow.entries_approve(user=request.user, entry_ids=ids)
+        reviewed = workflow.entries_approve(
+            user=request.user, entry_ids=ids, reassess=AlertSettings.from_settings()
+        )
         for refusal in reviewed.refused:
             self.message_user(request, str(refusal), messages.WARNING)
         self.message_user(request, _("%(n)d entries approved.") % {"n": len(reviewed.done)})

@@ -789,14 +789,21 @@ class Digest(models.Model):
 
 
 class EvaluationDay(models.Model):
-    """A day the scheduled evaluation judged every target and recorded its alerts.
+    """A day of the scheduled evaluation: claimed when it starts, finished once every target
+    is judged, its alerts recorded and its digests made.
 
     The daily task evaluates every day since the last one recorded here, so a day
-    missed (the broker down at the beat's tick) is caught up at the next run.
+    missed (the broker down at the beat's tick) is caught up at the next run. A large day
+    is split into batches of targets run by any number of workers (``batches``: each
+    one's code range; ``batches_done``: the indexes of those committed).
     """
 
     day = models.DateField(_("day"), unique=True)
-    finished_at = models.DateTimeField(_("finished"), auto_now_add=True)
+    started_at = models.DateTimeField(_("started"), default=timezone.now)
+    finished_at = models.DateTimeField(_("finished"), null=True, blank=True)
+    run = models.CharField(_("evaluation run"), max_length=32, blank=True)
+    batches = models.JSONField(_("batches"), default=list, blank=True)
+    batches_done = models.JSONField(_("batches done"), default=list, blank=True)
 
     class Meta:
         ordering = ["-day"]

@@ -212,7 +212,11 @@ def observations_until(observations: Iterable[Observation], d: date) -> list[Obs
 
 def actual_at(spec: TargetSpec, observations: Iterable[Observation], d: date) -> Decimal | None:
     """Rule 1. None when no approved entry has ended by ``d`` (actual is then the baseline)."""
-    counted = observations_until(observations, d)
+    return _actual_of(spec, observations_until(observations, d))
+
+
+def _actual_of(spec: TargetSpec, counted: Sequence[Observation]) -> Decimal | None:
+    """Rule 1 over the observations counted at a date, oldest first."""
     if not counted:
         return None
     if spec.aggregation == Aggregation.SUM:
@@ -289,21 +293,33 @@ def pchip_slopes(xs: tuple[Fraction, ...], ys: tuple[Fraction, ...]) -> tuple[Fr
     return tuple(slopes)
 
 
+@lru_cache(maxsize=4096)
+def _hermite(points: tuple[tuple[int, Decimal], ...]
+             ) -> tuple[tuple[int, ...], tuple[Fraction, ...], tuple[Fraction, ...]]:
+    """The days, values and slopes of a smooth trajectory through (day, value) points."""
+    xs = tuple(x for x, _ in points)
+    ys = tuple(Fraction(y) for _, y in points)
+    return xs, ys, pchip_slopes(tuple(Fraction(x) for x in xs), ys)
+
+
 def _smooth_at(points: list[Point], d: date) -> Fraction:
-    """Rule 2 ``smooth``: the Hermite cubic of the interval holding ``d`` (inside the ends)."""
+    """Rule 2 ``smooth``: the Hermite cubic of the interval holding ``d`` (inside the ends).
+
+    With t = a / w (a days into an interval of w days) the four Hermite basis functions are
+    polynomials in a and w over w³: their integer coefficients are computed as integers.
+    """
     origin = points[0].date
-    xs = tuple(Fraction((p.date - origin).days) for p in points)
-    ys = tuple(Fraction(p.value) for p in points)
-    slopes = pchip_slopes(xs, ys)
-    x = Fraction((d - origin).days)
+    xs, ys, slopes = _hermite(tuple(((p.date - origin).days, p.value) for p in points))
+    x = (d - origin).days
     k = max(i for i in range(len(xs) - 1) if xs[i] <= x)
-    width = xs[k + 1] - xs[k]
-    t = (x - xs[k]) / width
-    h00 = 2 * t**3 - 3 * t**2 + 1
-    h10 = t**3 - 2 * t**2 + t
-    h01 = -2 * t**3 + 3 * t**2
-    h11 = t**3 - t**2
-    return h00 * ys[k] + h10 * width * slopes[k] + h01 * ys[k + 1] + h11 * width * slopes[k + 1]
+    w = xs[k + 1] - xs[k]
+    a = x - xs[k]
+    a2, a3, w2 = a * a, a * a * a, w * w
+    levels = Fraction(
+        ys[k] * (2 * a3 - 3 * a2 * w + w2 * w) + ys[k + 1] * (3 * a2 * w - 2 * a3)
+    ) / (w2 * w)
+    bends = (slopes[k] * (a3 - 2 * a2 * w + a * w2) + slopes[k + 1] * (a3 - a2 * w)) / w2
+    return levels + bends
 
 
 def expected_exact(spec: TargetSpec, d: date) -> Fraction:
@@ -543,21 +559,39 @@ def find_period(spec: TargetSpec, key: str) -> Period | None:
     return None
 
 
+@lru_cache(maxsize=4096)
+def _deadlines(
+    frequency: Frequency, baseline_date: date, due_date: date, grace_days: int
+) -> tuple[tuple[str, date, date], ...]:
+    """(key, end, deadline) of each reporting period: what rule 6 asks of every target, each
+    evaluation, computed once per kind of target."""
+    return tuple(
+        (p.key, p.end, report_deadline(p, grace_days))
+        for p in reporting_periods(frequency, baseline_date, due_date)
+    )
+
+
+def _spec_deadlines(spec: TargetSpec) -> tuple[tuple[str, date, date], ...]:
+    return _deadlines(spec.frequency, spec.baseline_date, spec.due_date, spec.grace_days)
+
+
 def overdue_periods(spec: TargetSpec, reported: Iterable[str], d: date) -> list[str]:
     """Rule 6: periods whose end + grace days < ``d`` with no submitted or approved entry."""
     reported = set(reported)
     return [
-        p.key
-        for p in spec_periods(spec)
-        if report_deadline(p, spec.grace_days) < d and p.key not in reported
+        key for key, _, deadline in _spec_deadlines(spec) if deadline < d and key not in reported
     ]
 
 
 def reporting_state(spec: TargetSpec, reported: Iterable[str], d: date) -> Reporting:
     reported = set(reported)
-    if overdue_periods(spec, reported, d):
+    return _reporting(spec, reported, d, overdue_periods(spec, reported, d))
+
+
+def _reporting(spec: TargetSpec, reported: set[str], d: date, overdue: list[str]) -> Reporting:
+    if overdue:
         return Reporting.OVERDUE
-    if any(p.end < d and p.key not in reported for p in spec_periods(spec)):
+    if any(end < d and key not in reported for key, end, _ in _spec_deadlines(spec)):
         return Reporting.DUE
     return Reporting.OK
 
@@ -585,18 +619,24 @@ def least_squares(points: Sequence[Point]) -> tuple[Fraction, Fraction, date]:
     """Intercept and slope (per day) of the line through ``points``, x counted from the first.
 
     Exact rational arithmetic: a slope of 1/3 rounded to a Decimal would move the
-    day the line meets the target by one.
+    day the line meets the target by one. The sums are taken over integers (days, and the
+    values scaled by their common denominator), and one fraction is made of them at the end:
+    the same line as summing fractions, at a fraction of the cost.
     """
     origin = points[0].date
-    xs = [Fraction((p.date - origin).days) for p in points]
-    ys = [Fraction(p.value) for p in points]
+    xs = [(p.date - origin).days for p in points]
+    ratios = [p.value.as_integer_ratio() for p in points]
+    scale = math.lcm(*(d for _, d in ratios))
+    ys = [n * (scale // d) for n, d in ratios]
     n = len(points)
-    mean_x = sum(xs, Fraction(0)) / n
-    mean_y = sum(ys, Fraction(0)) / n
-    sxx = sum(((x - mean_x) ** 2 for x in xs), Fraction(0))
-    sxy = sum(((x - mean_x) * (y - mean_y) for x, y in zip(xs, ys, strict=True)), Fraction(0))
-    slope = sxy / sxx if sxx else Fraction(0)
-    return mean_y - slope * mean_x, slope, origin
+    sum_x, sum_y = sum(xs), sum(ys)
+    spread = n * sum(x * x for x in xs) - sum_x * sum_x  # n² × the variance of x
+    if spread:
+        co = n * sum(x * y for x, y in zip(xs, ys, strict=True)) - sum_x * sum_y
+        slope = Fraction(co, spread * scale)
+    else:
+        slope = Fraction(0)
+    return Fraction(sum_y, n * scale) - slope * Fraction(sum_x, n), slope, origin
 
 
 def _decimal(value: Fraction) -> Decimal:
@@ -621,7 +661,10 @@ def trend_line(
 ) -> TrendLine | None:
     """Rule 7's line through the last four (period end, actual) points counted at ``d``;
     None with fewer than three approved entries."""
-    counted = observations_until(observations, d)
+    return _trend_line_of(spec, observations_until(observations, d))
+
+
+def _trend_line_of(spec: TargetSpec, counted: Sequence[Observation]) -> TrendLine | None:
     if len(counted) < FORECAST_MIN_ENTRIES:
         return None
     points = trend_points(spec, counted)[-FORECAST_WINDOW:]
@@ -631,7 +674,11 @@ def trend_line(
 
 def forecast(spec: TargetSpec, observations: Iterable[Observation], d: date) -> Forecast:
     """Rule 7: the trend of the last four actuals, projected to the due date."""
-    line = trend_line(spec, observations, d)
+    return _forecast_of(spec, observations_until(observations, d))
+
+
+def _forecast_of(spec: TargetSpec, counted: Sequence[Observation]) -> Forecast:
+    line = _trend_line_of(spec, counted)
     if line is None:
         return NO_FORECAST
     exact = line.at(spec.due_date)
@@ -690,10 +737,10 @@ def assess(
     ones are ignored); ``reported_periods`` are the keys of periods that have a
     submitted or approved entry.
     """
-    observations = observations_until(observations, d)
+    observations = observations_until(observations, d)  # sorted once for every rule below
     reported_periods = set(reported_periods)
-    actual = actual_at(spec, observations, d)
-    as_of = as_of_date(observations, d)
+    actual = _actual_of(spec, observations)
+    as_of = observations[-1].period_end if observations else None
     has_data = actual is not None
     if actual is None:
         actual = spec.baseline_value
@@ -704,9 +751,10 @@ def assess(
     # Statuses are judged on the exact ratio; Decimals are only for showing and storing.
     status = judge_status(spec, actual=actual, ratio=ratio, has_data=has_data, d=d)
     reason = RULE4_REASONS[status]
-    trend = forecast(spec, observations, d)
+    trend = _forecast_of(spec, observations)
     if status in (Status.ON_TRACK, Status.AT_RISK) and off_pace(spec, trend):
         status, reason = Status.LAGGING, Reason.PACE
+    overdue = overdue_periods(spec, reported_periods, d)
     return Judgement(
         evaluated_on=d,
         actual=actual,
@@ -716,8 +764,8 @@ def assess(
         ratio=_decimal(ratio) if ratio is not None else None,
         status=status,
         reason=reason,
-        reporting=reporting_state(spec, reported_periods, d),
-        overdue_periods=overdue_periods(spec, reported_periods, d),
+        reporting=_reporting(spec, reported_periods, d, overdue),
+        overdue_periods=overdue,
         milestones_missed=milestones_missed(spec, observations, d),
         forecast=trend,
         share=_decimal(share_of_way(spec, actual)),
@@ -748,6 +796,24 @@ def reminder_due(period: Period, grace_days: int, d: date, reminder_days: int) -
     """Whether ``d`` lies within ``reminder_days`` before the period's deadline (inclusive)."""
     deadline = report_deadline(period, grace_days)
     return add_days(deadline, -reminder_days) <= d <= deadline
+
+
+@lru_cache(maxsize=4096)
+def reminder_periods(
+    frequency: Frequency,
+    baseline_date: date,
+    due_date: date,
+    grace_days: int,
+    d: date,
+    reminder_days: int,
+) -> tuple[tuple[Period, date], ...]:
+    """The reporting periods whose reminder is due on ``d`` (``reminder_due``), each with its
+    deadline: the same for every target of a kind, so asked once per kind and day."""
+    return tuple(
+        (p, report_deadline(p, grace_days))
+        for p in reporting_periods(frequency, baseline_date, due_date)
+        if reminder_due(p, grace_days, d, reminder_days)
+    )
 
 
 def alert_condition_holds(

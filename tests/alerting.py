@@ -21,6 +21,32 @@ DELIVERY = DeliveryPolicy(
     site_url="https://tracker.example.vn",
     from_email="Target Tracker <noreply@localhost>",
 )
+# The statements of one evaluation of a batch of targets that all have alerts to record.
+EVALUATION_QUERIES = [
+    "SAVEPOINT (the run's transaction, inside the test's)",
+    "the targets, locked",
+    "their milestones",
+    "their submitted and approved entries (read once: alerts reuse them)",
+    "each one's previous assessment",
+    "CREATE the temporary table of the batch's assessments (if this run has none yet)",
+    "TRUNCATE it (the COPY of the rows into it is no Django query)",
+    "INSERT … SELECT … ON CONFLICT the assessments from it",
+    "UPDATE the targets' latest assessment",
+    "their open alerts (to resolve what cleared)",
+    "which alert keys exist",
+    "INSERT the new alerts",
+    "read back the ones this run inserted",
+    "the members of the units concerned",
+    "INSERT the alerts' recipients",
+    # Once per run, after the last batch:
+    "the recipients with an email address",
+    "INSERT their digests",
+    "UPDATE the recipients' digest",
+    "the run's pending digests",
+    "RELEASE SAVEPOINT",
+]
+
+
 # A day after every period the tests report on, for entries the tests write "later".
 SOMEDAY = date(2031, 1, 1)
 
@@ -35,7 +61,7 @@ def report(code: str, period: str, value, *, author, reviewer=None):
     entry = workflow.entry_submit(user=author, entry_id=entry.pk)
     if reviewer is not None:
         # Not re-assessed at today's date: the tests evaluate at the dates they choose.
-        entry = workflow.entry_approve(user=reviewer, entry_id=entry.pk, reassess=False)
+        entry = workflow.entry_approve(user=reviewer, entry_id=entry.pk, reassess=None)
     return entry
 
 

@@ -9,6 +9,8 @@ from decimal import Decimal
 
 import pytest
 
+from tests.alerting import RULES
+
 
 def pytest_configure(config: pytest.Config) -> None:
     if config.pluginmanager.hasplugin("django") and "postgres" not in os.environ.get(
@@ -135,7 +137,7 @@ def assessed(people):
     """The small plan evaluated at TODAY, so every target has a latest assessment."""
     from targets.services.evaluation import targets_evaluate
 
-    targets_evaluate(on=TODAY)
+    targets_evaluate(on=TODAY, alert_settings=RULES)
     return people
 
 

@@ -20,6 +20,7 @@ from targets.errors import ImportFailed, NotAllowed, WorkflowError
 from targets.models import EntryStatus, ProgressEntry, Role, Target, Unit
 from targets.services import entries as workflow
 from targets.services import imports as importing
+from tests.alerting import RULES
 from tests.conftest import make_user
 
 pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("in_english")]
@@ -90,7 +91,7 @@ ACTIONS = {
     "approve": (
         _submitted,
         access.may_approve_entry,
-        lambda user, entry: workflow.entry_approve(user=user, entry_id=entry.pk, reassess=False),
+        lambda user, entry: workflow.entry_approve(user=user, entry_id=entry.pk, reassess=None),
         EntryStatus.APPROVED,
     ),
     "return": (
@@ -165,7 +166,7 @@ def _assert_may_not_review(user, entry: ProgressEntry, why: str) -> None:
     assert not access.may_return_entry(user, entry)
     assert access.review_refusal(user, entry) == why
     with pytest.raises(NotAllowed, match=why):
-        workflow.entry_approve(user=user, entry_id=entry.pk, reassess=False)
+        workflow.entry_approve(user=user, entry_id=entry.pk, reassess=None)
     with pytest.raises(NotAllowed, match=why):
         workflow.entry_return(user=user, entry_id=entry.pk, comment="mine")
     assert fresh(entry).status == EntryStatus.SUBMITTED
@@ -174,7 +175,7 @@ def _assert_may_not_review(user, entry: ProgressEntry, why: str) -> None:
 def _another_reviewer_approves(roles, role: str, entry: ProgressEntry) -> None:
     other = roles["parent's manager" if role != "parent's manager" else "unit manager"]
     assert access.may_approve_entry(other, fresh(entry))
-    approved = workflow.entry_approve(user=other, entry_id=entry.pk, reassess=False)
+    approved = workflow.entry_approve(user=other, entry_id=entry.pk, reassess=None)
     assert (approved.status, approved.reviewer) == (EntryStatus.APPROVED, other)
 
 
@@ -230,13 +231,14 @@ def test_a_manager_who_imports_over_a_draft_may_not_approve_it(roles, people):
     # Refusing to import over someone else's draft keeps four eyes too.
     with contextlib.suppress(ImportFailed):
         importing.entries_import(
-            user=people["manager"], content=content, filename="over.csv", status="submitted"
+            user=people["manager"], content=content, filename="over.csv", status="submitted",
+            reassess=RULES,
         )
     after = fresh(entry)
     if after.value == Decimal(5):
         assert people["manager"].pk in (after.last_editor_id, after.submitted_by_id)
     with pytest.raises((NotAllowed, WorkflowError)):
-        workflow.entry_approve(user=people["manager"], entry_id=entry.pk, reassess=False)
+        workflow.entry_approve(user=people["manager"], entry_id=entry.pk, reassess=None)
     assert fresh(entry).status != EntryStatus.APPROVED
 
 

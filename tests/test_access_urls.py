@@ -53,7 +53,7 @@ from targets.models import (
 from targets.services import accounts, import_jobs
 from targets.services import entries as workflow
 from targets.services.plans import load_located, plan_import
-from tests.alerting import evaluate
+from tests.alerting import RULES, evaluate
 from tests.conftest import make_user, plan_operator, submitted_entry
 from tests.queueing import record_queued
 
@@ -123,7 +123,7 @@ def world(people, small_plan, settings, tmp_path, monkeypatch):
         status="submitted", language="en",
     ).job
     assert import_jobs.import_job_claim(job_id=done_job.pk, user=staff)
-    import_jobs.import_job_run(job_id=done_job.pk)
+    import_jobs.import_job_run(job_id=done_job.pk, reassess=RULES)
     pending_job = import_jobs.import_preview(
         user=staff, content=b"target,period,value\nBX-IP,2025-Q4,1\n", filename="b.csv",
         status="submitted", language="en",

@@ -418,7 +418,7 @@ def test_the_workflow_names_who_did_each_step_without_a_request(people):
     from tests.conftest import submitted_entry
 
     entry = submitted_entry(people["staff"])
-    workflow.entries_approve(user=people["manager"], entry_ids=[entry.pk], reassess=False)
+    workflow.entries_approve(user=people["manager"], entry_ids=[entry.pk], reassess=None)
     rows = list(
         ProgressEntry.history.filter(id=entry.pk)
         .order_by("history_date")

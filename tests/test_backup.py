@@ -21,6 +21,7 @@ from django.db import connection
 from targets.models import ProgressEntry, Target
 from targets.services import entries as workflow
 from targets.services.evaluation import targets_evaluate
+from tests.alerting import RULES
 from tests.conftest import TODAY, submitted_entry
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -78,16 +79,16 @@ def test_a_backup_restored_into_a_new_database_has_the_same_rows_statuses_and_fi
     # A small story: approved quarters, one with its evidence file, one entry still submitted.
     for period, value in [("2025-Q3", "0"), ("2025-Q4", "1")]:
         entry = submitted_entry(people["staff"], period=period, value=value)
-        workflow.entry_approve(user=people["manager"], entry_id=entry.pk, reassess=False)
+        workflow.entry_approve(user=people["manager"], entry_id=entry.pk, reassess=None)
     with_file = workflow.entry_save_draft(
         user=people["dept_staff"], target_id=Target.objects.get(code="BX-OCC").pk,
         period="2025-Q3", value="21.5", evidence_file=ContentFile(PDF, name="biên bản.pdf"),
         today=date(2031, 1, 1),
     )
     workflow.entry_submit(user=people["dept_staff"], entry_id=with_file.pk)
-    workflow.entry_approve(user=people["province"], entry_id=with_file.pk, reassess=False)
+    workflow.entry_approve(user=people["province"], entry_id=with_file.pk, reassess=None)
     submitted_entry(people["staff2"], period="2026-Q1", value="1")
-    targets_evaluate(on=TODAY)
+    targets_evaluate(on=TODAY, alert_settings=RULES)
     stored = ProgressEntry.objects.get(pk=with_file.pk).evidence_file.name
     assert (media / stored).read_bytes() == PDF
 

@@ -184,6 +184,8 @@ def test_duplicate_task_messages_share_one_budget_of_tries(people, worker, mailb
 # --- the daily evaluation catches up the days it missed --------------------------------
 
 D = date(2026, 10, 16)  # 2026-Q3 (deadline 10-15, grace 15 days) is overdue from today
+# Days of the small plan are evaluated in the daily task itself, never split.
+IN_PROCESS = {"split_above": 10_000, "batch_size": 2000, "resume_after": timedelta(minutes=30)}
 
 
 def days_recorded() -> list[date]:
@@ -225,11 +227,13 @@ def test_a_missed_days_reminder_is_recorded_on_that_day_once(people, settings):
 
 @pytest.mark.django_db
 def test_the_catch_up_goes_back_a_bounded_number_of_days(people):
-    EvaluationDay.objects.create(day=D - timedelta(days=30))
+    EvaluationDay.objects.create(day=D - timedelta(days=30), finished_at=timezone.now())
     assert daily.evaluation_days_due(through=D, catch_up_days=7, start=True) == [
         D - timedelta(days=n) for n in range(7, -1, -1)
     ]
-    runs = daily.evaluations_catch_up(through=D, catch_up_days=2, alert_settings=RULES)
+    runs = daily.evaluations_catch_up(
+        through=D, catch_up_days=2, alert_settings=RULES, **IN_PROCESS
+    )
     assert [run.on for run in runs] == [D - timedelta(days=2), D - timedelta(days=1), D]
 
 
@@ -237,12 +241,12 @@ def test_the_catch_up_goes_back_a_bounded_number_of_days(people):
 def test_a_catch_up_before_the_first_scheduled_run_evaluates_nothing(people):
     # A fresh install, or the demo evaluated by hand: no recorded day, nothing was missed.
     assert daily.evaluations_catch_up(
-        through=D, catch_up_days=7, alert_settings=RULES, start=False
+        through=D, catch_up_days=7, alert_settings=RULES, start=False, **IN_PROCESS
     ) == []
     assert not Assessment.objects.exists() and days_recorded() == []
     # The scheduled run starts the record with its own day only.
     assert [r.on for r in daily.evaluations_catch_up(
-        through=D, catch_up_days=7, alert_settings=RULES
+        through=D, catch_up_days=7, alert_settings=RULES, **IN_PROCESS
     )] == [D]
     assert days_recorded() == [D]
 
@@ -254,9 +258,10 @@ def test_the_day_due_turns_at_the_evaluation_hour_local_time():
     at = datetime(2026, 10, 16, 23, 0, tzinfo=UTC)
     assert daily.evaluation_due_day(now=before, hour=6) == date(2026, 10, 16)
     assert daily.evaluation_due_day(now=at, hour=6) == date(2026, 10, 17)
-    EvaluationDay.objects.create(day=date(2026, 10, 16))
-    assert not daily.evaluation_missed(now=before, hour=6)
-    assert daily.evaluation_missed(now=at, hour=6)
+    EvaluationDay.objects.create(day=date(2026, 10, 16), finished_at=timezone.now())
+    lease = timedelta(minutes=30)
+    assert not daily.evaluation_missed(now=before, hour=6, resume_after=lease)
+    assert daily.evaluation_missed(now=at, hour=6, resume_after=lease)
 
 
 def run_concurrently(count: int, job) -> list:
@@ -293,7 +298,7 @@ def test_two_runs_for_the_same_day_at_once_record_its_alerts_once(
     results = run_concurrently(
         2,
         lambda: daily.evaluations_catch_up(
-            through=D, catch_up_days=7, alert_settings=RULES
+            through=D, catch_up_days=7, alert_settings=RULES, **IN_PROCESS
         ),
     )
     runs = [run for result in results for run in result]
@@ -315,7 +320,8 @@ def test_the_dispatcher_makes_good_a_lost_beat_tick_through_a_real_worker(people
 
     local = timezone.localtime()
     due = local.date() if local.hour >= 6 else local.date() - timedelta(days=1)
-    EvaluationDay.objects.create(day=due - timedelta(days=2))  # then two ticks were lost
+    # Then two ticks were lost:
+    EvaluationDay.objects.create(day=due - timedelta(days=2), finished_at=timezone.now())
     dispatch_pending.delay()
     expected = [due - timedelta(days=n) for n in (2, 1, 0)]
     assert wait_until(lambda: days_recorded() == expected, timeout=60)

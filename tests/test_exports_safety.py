@@ -14,6 +14,7 @@ from targets.services import entries as workflow
 from targets.services.evaluation import targets_evaluate
 from targets.services.plans import load_located, plan_import
 from targets.spreadsheets import neutralised
+from tests.alerting import RULES
 from tests.conftest import TODAY, plan_operator, submitted_entry
 from tests.test_views_status import exported
 
@@ -55,8 +56,8 @@ def negative(assessed):
     """A target whose values are negative: -5 to reach, -2 reported and approved."""
     plan_import(data=load_located(NEGATIVE_PLAN), filename="negative.yaml", user=plan_operator())
     entry = submitted_entry(assessed["dept_staff"], "NEG-MIG", "2026-Q3", "-2")
-    workflow.entry_approve(user=assessed["manager"], entry_id=entry.pk, reassess=False)
-    targets_evaluate(on=TODAY)
+    workflow.entry_approve(user=assessed["manager"], entry_id=entry.pk, reassess=None)
+    targets_evaluate(on=TODAY, alert_settings=RULES)
     return assessed
 
 

@@ -22,6 +22,7 @@ from hypothesis import strategies as st
 from targets.errors import ImportFailed
 from targets.models import ProgressEntry
 from targets.services import imports as importing
+from tests.alerting import RULES
 from tests.conftest import rolled_back, submitted_entry
 
 pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("in_english")]
@@ -50,7 +51,7 @@ def recorded(people):
     )
     submitted_entry(people["staff"], "BX-IP", "2025-Q4", "1")
     approved = submitted_entry(people["staff"], "BX-IP", "2026-Q1", "1")
-    workflow.entries_approve(user=people["manager"], entry_ids=[approved.pk], reassess=False)
+    workflow.entries_approve(user=people["manager"], entry_ids=[approved.pk], reassess=None)
     return people
 
 
@@ -99,7 +100,8 @@ def assert_whole_or_nothing(user, content: bytes, filename: str, status: str) ->
     with rolled_back():
         try:
             importing.entries_import(
-                user=user, content=content, filename=filename, status=status, today=TODAY
+                user=user, content=content, filename=filename, status=status, today=TODAY,
+                reassess=RULES,
             )
         except ImportFailed as failed:
             assert failed.problems, "a failed import names at least one problem"

@@ -22,6 +22,7 @@ from django.utils import translation
 from targets.errors import NotAllowed, StaleEntry, WorkflowError
 from targets.models import EntryStatus, ProgressEntry, Target
 from targets.services import entries as workflow
+from tests.alerting import RULES
 
 pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.usefixtures("in_english")]
 
@@ -144,7 +145,7 @@ def test_approval_against_a_stale_draft_approves_only_what_the_approver_saw(peop
             # A colleague resubmits it as it is; the manager approves what he sees (5).
             workflow.entry_submit(user=people["staff2"], entry_id=entry_id, version=3)
             return workflow.entry_approve(user=people["province"], entry_id=entry_id,
-                                          version=4, reassess=False)
+                                          version=4, reassess=None)
 
         results = race(resubmit_and_approve, save(people["staff"], period, "9", 3))
         won, lost = split(results)
@@ -164,8 +165,8 @@ def test_two_approvals_of_one_target_are_both_counted_by_its_assessment(people):
     for entry in (first, second):
         workflow.entry_submit(user=people["staff"], entry_id=entry.pk)
     results = race(
-        lambda: workflow.entry_approve(user=people["manager"], entry_id=first.pk),
-        lambda: workflow.entry_approve(user=people["province"], entry_id=second.pk),
+        lambda: workflow.entry_approve(user=people["manager"], entry_id=first.pk, reassess=RULES),
+        lambda: workflow.entry_approve(user=people["province"], entry_id=second.pk, reassess=RULES),
     )
     assert all(r.status == EntryStatus.APPROVED for r in results)
     # BX-IP reports the latest level: 2025-Q4's 2, whichever approval re-assessed last.
@@ -184,18 +185,18 @@ def test_the_nightly_evaluation_never_hides_an_approval_made_while_it_runs(peopl
 
     judge = evaluation.judge_targets
 
-    def slow_judge(targets, on):
+    def slow_judge(targets, on, loaded=None):
         # The nightly run pauses between reading the entries and writing the assessments, long
         # enough for the approval to commit: without the target locks it then wrote its stale
         # verdict over the approval's.
-        judged = judge(targets, on)
+        judged = judge(targets, on, loaded)
         if threading.current_thread().name == "nightly":
             time.sleep(0.5)
         return judged
 
     def nightly():
         threading.current_thread().name = "nightly"
-        return targets_evaluate(on=today)
+        return targets_evaluate(on=today, alert_settings=RULES)
 
     monkeypatch.setattr(evaluation, "judge_targets", slow_judge)
     today = timezone.localdate()
@@ -206,7 +207,9 @@ def test_the_nightly_evaluation_never_hides_an_approval_made_while_it_runs(peopl
         workflow.entry_submit(user=people["staff"], entry_id=entry.pk)
         race(
             nightly,
-            lambda entry=entry: workflow.entry_approve(user=people["manager"], entry_id=entry.pk),
+            lambda entry=entry: workflow.entry_approve(
+                user=people["manager"], entry_id=entry.pk, reassess=RULES
+            ),
         )
         latest = Target.objects.select_related("latest_assessment").get(code="BX-IP")
         # BX-IP reports the latest level: the value just approved, as of its period's end.
@@ -220,7 +223,7 @@ def test_two_reviewers_of_one_entry_approve_it_once(people):
         entry_id = workflow.entry_submit(user=people["staff"], entry_id=stored(period).pk).pk
         won, lost = split(race(
             lambda entry_id=entry_id: workflow.entry_approve(
-                user=people["manager"], entry_id=entry_id, reassess=False
+                user=people["manager"], entry_id=entry_id, reassess=None
             ),
             lambda entry_id=entry_id: workflow.entry_return(
                 user=people["province"], entry_id=entry_id, comment="No"

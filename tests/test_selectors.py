@@ -11,6 +11,7 @@ from targets.models import EntryStatus, Status, Target
 from targets.services import entries as workflow
 from targets.services.evaluation import targets_evaluate
 from targets.services.plans import load_located, plan_import
+from tests.alerting import RULES
 from tests.conftest import TODAY, plan_operator, submitted_entry
 
 pytestmark = pytest.mark.django_db
@@ -50,7 +51,7 @@ def test_a_target_never_assessed_counts_as_no_data(people):
 def test_status_counts_after_an_approval(assessed):
     p = assessed
     entry = submitted_entry(p["staff"], "BX-IP", "2025-Q3", "2")
-    workflow.entry_approve(user=p["manager"], entry_id=entry.pk)
+    workflow.entry_approve(user=p["manager"], entry_id=entry.pk, reassess=RULES)
     counts = selectors.status_counts(selectors.targets_status_rows(user=p["manager"]))
     assert counts[Status.ACHIEVED] == 1
     assert counts[Status.NO_DATA] == 1
@@ -64,7 +65,7 @@ def test_entries_carry_their_workflow_history(people):
         user=p["staff"], target_id=entry.target_id, period="2025-Q3", value="1"
     )
     workflow.entry_submit(user=p["staff"], entry_id=entry.pk)
-    workflow.entry_approve(user=p["manager"], entry_id=entry.pk, reassess=False)
+    workflow.entry_approve(user=p["manager"], entry_id=entry.pk, reassess=None)
     [shown] = selectors.target_entries(target=Target.objects.get(code="BX-IP"))
     assert [(e.status, e.edited) for e in shown.events] == [
         ("draft", False), ("submitted", False), ("returned", False), ("returned", True),
@@ -81,7 +82,7 @@ def test_chart_data_has_the_expected_line_actuals_and_forecast(people):
     target = Target.objects.get(code="BX-OCC")
     for period, value in [("2025-Q3", "22"), ("2025-Q4", "24"), ("2026-Q1", "26")]:
         entry = submitted_entry(p["dept_staff"], "BX-OCC", period, value)
-        workflow.entry_approve(user=p["manager"], entry_id=entry.pk, reassess=False)
+        workflow.entry_approve(user=p["manager"], entry_id=entry.pk, reassess=None)
     data = selectors.chart_data(target=target, today=TODAY)
     assert data["expected"] == [
         {"x": "2025-06-30", "y": 20.0}, {"x": "2030-12-31", "y": 80.0},
@@ -152,8 +153,8 @@ def test_chart_data_marks_the_latest_reports_as_of_point(people):
     assert selectors.chart_data(target=target, today=TODAY)["as_of"] is None  # never assessed
     for period, value in [("2025-Q3", "22"), ("2025-Q4", "24"), ("2026-Q1", "26")]:
         entry = submitted_entry(p["dept_staff"], "BX-OCC", period, value)
-        workflow.entry_approve(user=p["manager"], entry_id=entry.pk, reassess=False)
-    targets_evaluate(on=TODAY)
+        workflow.entry_approve(user=p["manager"], entry_id=entry.pk, reassess=None)
+    targets_evaluate(on=TODAY, alert_settings=RULES)
     target = Target.objects.select_related("latest_assessment").get(code="BX-OCC")
     data = selectors.chart_data(target=target, today=TODAY)
     # 2026-03-31 is 274 days after the baseline: expected 20 + 60 × 274/2010 = 28.179104.
@@ -168,7 +169,7 @@ def test_a_falling_percent_forecast_stops_at_0(people):
     target = Target.objects.get(code="BX-OCC")
     for period, value in [("2025-Q3", "60"), ("2025-Q4", "40"), ("2026-Q1", "20")]:
         entry = submitted_entry(p["dept_staff"], "BX-OCC", period, value)
-        workflow.entry_approve(user=p["manager"], entry_id=entry.pk, reassess=False)
+        workflow.entry_approve(user=p["manager"], entry_id=entry.pk, reassess=None)
     forecast = selectors.chart_data(target=target, today=TODAY)["forecast"]
     assert all(0 <= point["y"] <= 100 for point in forecast)
     start, crossing, end = forecast

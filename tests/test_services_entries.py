@@ -18,6 +18,7 @@ from targets.models import Alert, EntryStatus, ProgressEntry, Role, Target
 from targets.numbers import parse_value
 from targets.services import entries as workflow
 from targets.services import imports as importing
+from tests.alerting import RULES
 from tests.conftest import make_user
 
 pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("in_english")]
@@ -47,7 +48,9 @@ def submitted(user, **kwargs):
 
 
 def approve(user, entry, **kwargs):
-    return workflow.entry_approve(user=user, entry_id=entry.pk, **kwargs)
+    return workflow.entry_approve(
+        user=user, entry_id=entry.pk, **{"reassess": RULES, **kwargs}
+    )
 
 
 def give_back(user, entry, comment="Check it", **kwargs):
@@ -161,7 +164,7 @@ def test_every_write_adds_one_to_the_version(people):
     assert give_back(people["manager"], entry).version == 4
     assert draft(people["staff"], value="1").version == 5
     assert submit(people["staff"], entry).version == 6
-    assert approve(people["manager"], entry, reassess=False).version == 7
+    assert approve(people["manager"], entry, reassess=None).version == 7
     assert stored(entry).version == 7
 
 
@@ -321,7 +324,8 @@ def test_bulk_approval_approves_what_it_may_and_says_why_not_for_the_rest(people
     own = submitted(people["manager"], period="2025-Q4", value="1")
     unsubmitted = draft(people["staff"], period="2026-Q1")
     reviewed = workflow.entries_approve(
-        user=people["manager"], entry_ids=[theirs.pk, own.pk, unsubmitted.pk, 999_999]
+        user=people["manager"], entry_ids=[theirs.pk, own.pk, unsubmitted.pk, 999_999],
+        reassess=RULES,
     )
     assert [e.pk for e in reviewed.done] == [theirs.pk]
     assert [str(r) for r in reviewed.refused] == [
@@ -336,13 +340,18 @@ def test_bulk_approval_approves_what_it_may_and_says_why_not_for_the_rest(people
 
 def test_bulk_approval_reassesses_all_its_targets_in_one_run(people, monkeypatch):
     runs = []
-    monkeypatch.setattr(workflow, "targets_reassess", lambda targets, on: runs.append(targets))
+    monkeypatch.setattr(
+        workflow, "targets_reassess",
+        lambda targets, on, alert_settings: runs.append(targets),
+    )
     entries = [
         submitted(people["staff"], period="2025-Q3", value="0"),
         submitted(people["staff"], period="2025-Q4", value="1"),
         submitted(people["dept_staff"], target=occ(), period="2025-Q3", value="25"),
     ]
-    workflow.entries_approve(user=people["province"], entry_ids=[e.pk for e in entries])
+    workflow.entries_approve(
+        user=people["province"], entry_ids=[e.pk for e in entries], reassess=RULES
+    )
     assert len(runs) == 1  # one evaluation run: one digest per recipient
     assert sorted(t.code for t in runs[0]) == ["BX-IP", "BX-OCC"]
 
@@ -372,7 +381,8 @@ TODAY = date(2026, 12, 2)  # the date the file's periods must have begun by
 def run_import(user, content: str | bytes, filename="entries.csv", status="submitted", **kw):
     data = content.encode("utf-8") if isinstance(content, str) else content
     return importing.entries_import(
-        user=user, content=data, filename=filename, status=status, today=TODAY, **kw
+        user=user, content=data, filename=filename, status=status, today=TODAY,
+        **{"reassess": RULES, **kw},
     )
 
 
@@ -675,7 +685,7 @@ def test_an_import_submits_a_colleagues_draft_and_records_who_set_the_value(peop
 def test_an_import_resolves_the_overdue_alert_of_the_period_it_reports(people):
     from targets.services.evaluation import targets_evaluate
 
-    targets_evaluate(on=TODAY)
+    targets_evaluate(on=TODAY, alert_settings=RULES)
     overdue = Alert.objects.filter(target__code="BX-IP", kind="overdue", subject="2025-Q3")
     assert overdue.get().resolved_at is None
     run_import(people["staff"], "target,period,value\nBX-IP,2025-Q3,0\n")
@@ -743,7 +753,9 @@ def test_an_import_as_approved_reassesses_all_its_targets_at_once(people, monkey
     run_import(people["staff"], "target,period,value\nBX-IP,2025-Q3,0\n")
     run_import(people["dept_staff"], "target,period,value\nBX-OCC,2025-Q3,30\n")
     calls = []
-    monkeypatch.setattr(importing, "targets_reassess", calls.append)
+    monkeypatch.setattr(
+        importing, "targets_reassess", lambda targets, alert_settings: calls.append(targets)
+    )
     run_import(people["manager"], "target,period,value\nBX-IP,2025-Q3,0\nBX-OCC,2025-Q3,30\n",
                status="approved")
     assert len(calls) == 1  # one evaluation run: one digest per recipient

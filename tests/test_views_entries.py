@@ -203,7 +203,7 @@ def test_every_field_error_shows_in_one_round_and_typed_values_are_kept(client, 
 def test_a_submitted_or_approved_period_shows_a_form_that_cannot_be_used(client, people, approve):
     entry = submitted_entry(people["staff"], "BX-IP", "2026-Q3", "1", note="Signed")
     if approve:
-        workflow.entry_approve(user=people["manager"], entry_id=entry.pk, reassess=False)
+        workflow.entry_approve(user=people["manager"], entry_id=entry.pk, reassess=None)
     client.force_login(people["staff"])
     response = client.get(url("BX-IP", "2026-Q3"))
     form = response.context["form"]

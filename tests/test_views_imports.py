@@ -13,6 +13,7 @@ from targets import tasks
 from targets.models import EntryStatus, ImportJob, ImportState, ProgressEntry, Status, Target
 from targets.services import import_jobs
 from targets.views import imports as import_views
+from tests.alerting import RULES
 from tests.conftest import submitted_entry
 
 pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("english")]
@@ -270,11 +271,12 @@ def test_a_job_left_running_by_a_dead_worker_runs_again_after_its_lease(people):
         user=people["staff"], filename="entries.csv", content=GOOD.encode(),
         state=ImportState.RUNNING, started_at=timezone.now(), total_rows=2,
     )
-    assert import_jobs.import_job_run(job_id=job.pk) is None  # still within its lease
+    # Still within its lease:
+    assert import_jobs.import_job_run(job_id=job.pk, reassess=RULES) is None
     ImportJob.objects.filter(pk=job.pk).update(
         started_at=timezone.now() - import_jobs.RUN_LEASE - timedelta(seconds=1)
     )
-    assert import_jobs.import_job_run(job_id=job.pk).state == ImportState.DONE
+    assert import_jobs.import_job_run(job_id=job.pk, reassess=RULES).state == ImportState.DONE
     assert ProgressEntry.objects.count() == 2
 
 

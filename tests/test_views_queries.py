@@ -14,6 +14,7 @@ from targets.models import Target, Unit
 from targets.services.evaluation import targets_evaluate
 from targets.services.plans import load_located, plan_import
 from targets.spreadsheets import SafeTableExport
+from tests.alerting import RULES
 from tests.conftest import TODAY, many_targets_plan, plan_operator, submitted_entry
 from tests.test_views_status import exported
 
@@ -51,7 +52,7 @@ def _many(count: int) -> None:
     plan_import(
         data=load_located(many_targets_plan(count)), filename="many.yaml", user=plan_operator()
     )
-    targets_evaluate(on=TODAY)
+    targets_evaluate(on=TODAY, alert_settings=RULES)
 
 
 def _membership_lookups(captured) -> int:

@@ -243,7 +243,7 @@ def test_bulk_review_does_what_it_may_and_lists_the_rest(client, assessed, waiti
     client.force_login(p["manager"])
     queue = client.get(QUEUE)
     versions = {f"version-{e.pk}": e.version for e in queue.context["entries"]}
-    workflow.entry_approve(user=p["province"], entry_id=approved_meanwhile.pk, reassess=False)
+    workflow.entry_approve(user=p["province"], entry_id=approved_meanwhile.pk, reassess=None)
     response = client.post(
         QUEUE,
         {"entries": [waiting["ip"].pk, approved_meanwhile.pk, own.pk], "action": "approve",

@@ -10,6 +10,7 @@ from django.urls import reverse
 from targets.models import Unit
 from targets.services.evaluation import targets_evaluate
 from targets.services.plans import load_located, plan_import
+from tests.alerting import RULES
 from tests.conftest import TODAY, many_targets_plan, plan_operator, submitted_entry
 
 pytestmark = pytest.mark.django_db
@@ -149,7 +150,7 @@ def _targets(count: int) -> None:
     plan_import(
         data=load_located(many_targets_plan(count)), filename="many.yaml", user=plan_operator()
     )
-    targets_evaluate(on=TODAY)
+    targets_evaluate(on=TODAY, alert_settings=RULES)
 
 
 # A ceiling for these tests; the exact counts (one membership lookup a request) are asserted
@@ -239,8 +240,8 @@ def test_xlsx_export_holds_numbers_and_dates(english, client, assessed):
     from targets.services import entries as workflow
 
     entry = submitted_entry(assessed["dept_staff"], "BX-OCC", "2026-Q3", "41.5")
-    workflow.entry_approve(user=assessed["manager"], entry_id=entry.pk, reassess=False)
-    targets_evaluate(on=TODAY)
+    workflow.entry_approve(user=assessed["manager"], entry_id=entry.pk, reassess=None)
+    targets_evaluate(on=TODAY, alert_settings=RULES)
     client.force_login(assessed["manager"])
     row = _export_row(client.get(URL, {"_export": "xlsx"}), "BX-OCC", "xlsx")
     csv_row = _export_row(client.get(URL, {"_export": "csv"}), "BX-OCC", "csv")
@@ -313,8 +314,8 @@ def bridge(people):
 
     plan_import(data=load_located(BRIDGE_PLAN), filename="bridge.yaml", user=plan_operator())
     entry = submitted_entry(people["staff"], "BX-BRIDGE", "2026-Q3", "0")
-    workflow.entry_approve(user=people["manager"], entry_id=entry.pk, reassess=False)
-    targets_evaluate(on=TODAY)
+    workflow.entry_approve(user=people["manager"], entry_id=entry.pk, reassess=None)
+    targets_evaluate(on=TODAY, alert_settings=RULES)
     return people
 
 
@@ -377,8 +378,9 @@ def test_sorting_by_progress_sorts_by_the_share_of_the_way(client, bridge):
     from targets.services import entries as workflow
 
     entry = submitted_entry(bridge["dept_staff"], "BX-OCC", "2026-Q3", "50")
-    workflow.entry_approve(user=bridge["manager"], entry_id=entry.pk, reassess=False)
-    targets_evaluate(on=TODAY)  # BX-OCC: (50 − 20) / 60 = 0.5; the bridge and BX-IP: 0
+    workflow.entry_approve(user=bridge["manager"], entry_id=entry.pk, reassess=None)
+    # BX-OCC: (50 − 20) / 60 = 0.5; the bridge and BX-IP: 0
+    targets_evaluate(on=TODAY, alert_settings=RULES)
     client.force_login(bridge["manager"])
     rows = client.get(URL, {"sort": "-progress"}).context["table"].page.object_list
     assert rows[0].record.code == "BX-OCC"
@@ -409,7 +411,7 @@ def test_a_target_that_could_not_be_judged_says_so(english, client, people, monk
         return judge(spec, *args, **kwargs)
 
     monkeypatch.setattr(rules, "assess", failing)
-    targets_evaluate(on=TODAY)
+    targets_evaluate(on=TODAY, alert_settings=RULES)
     client.force_login(people["manager"])
     response = client.get(URL)
     assert _cell(response, "BX-OCC", "status") == (
@@ -436,8 +438,8 @@ def test_the_csv_export_of_the_small_plan_whole(english, client, assessed):
     from targets.services import entries as workflow
 
     entry = submitted_entry(assessed["dept_staff"], "BX-OCC", "2026-Q3", "41.5")
-    workflow.entry_approve(user=assessed["manager"], entry_id=entry.pk, reassess=False)
-    targets_evaluate(on=TODAY)
+    workflow.entry_approve(user=assessed["manager"], entry_id=entry.pk, reassess=None)
+    targets_evaluate(on=TODAY, alert_settings=RULES)
     client.force_login(assessed["manager"])
     response = client.get(URL, {"_export": "csv"})
     assert response["Content-Disposition"] == 'attachment; filename="targets.csv"'

@@ -7,7 +7,7 @@ import pytest
 from django.urls import reverse
 
 from targets.services import entries as workflow
-from tests.alerting import alert_key, evaluate, lagging_occupancy
+from tests.alerting import RULES, alert_key, evaluate, lagging_occupancy
 from tests.conftest import submitted_entry
 
 pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("english")]
@@ -84,8 +84,8 @@ def test_a_percent_projection_is_shown_within_0_and_100(client, assessed):
 
     for period, value in (("2025-Q3", "30"), ("2025-Q4", "40"), ("2026-Q1", "50")):
         entry = submitted_entry(assessed["dept_staff"], "BX-OCC", period, value)
-        workflow.entry_approve(user=assessed["manager"], entry_id=entry.pk, reassess=False)
-    targets_evaluate(on=TODAY)
+        workflow.entry_approve(user=assessed["manager"], entry_id=entry.pk, reassess=None)
+    targets_evaluate(on=TODAY, alert_settings=RULES)
     stored = Target.objects.get(code="BX-OCC").latest_assessment
     assert stored.projected > 100 and stored.forecast_reached_on  # the rules' own value stays
     client.force_login(assessed["manager"])

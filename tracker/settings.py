@@ -298,6 +298,9 @@ if os.environ.get("CELERY_UNACKED_RESTORE_INTERVAL"):
         "unacked_restore_throttle": 1,
     }
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
+# Only a split daily evaluation's batches keep a result: the chord counts them here.
+CELERY_RESULT_BACKEND = os.environ.get("CELERY_RESULT_BACKEND", CELERY_BROKER_URL)
+CELERY_RESULT_EXPIRES = 24 * 3600
 
 
 def cache_settings(url: str) -> dict:
@@ -338,6 +341,13 @@ REMINDER_DAYS = int(os.environ.get("REMINDER_DAYS", "5"))
 # The daily evaluation (beat, local time) and how many missed days it catches up.
 EVALUATION_DAILY_HOUR = int(os.environ.get("EVALUATION_DAILY_HOUR", "6"))
 EVALUATION_CATCH_UP_DAYS = int(os.environ.get("EVALUATION_CATCH_UP_DAYS", "7"))
+# A day with more targets than this is evaluated in batches of EVALUATION_BATCH_SIZE targets
+# by every worker at once (a Celery chord); a smaller one in the daily task itself. A split
+# day not finished EVALUATION_RESUME_AFTER seconds after it started (a batch lost with its
+# worker) has its missing batches run again.
+EVALUATION_SPLIT_ABOVE = env_int("EVALUATION_SPLIT_ABOVE", 20000)
+EVALUATION_BATCH_SIZE = env_int("EVALUATION_BATCH_SIZE", 2000)
+EVALUATION_RESUME_AFTER = env_int("EVALUATION_RESUME_AFTER", 1800)
 
 DJANGO_TABLES2_TEMPLATE = "django_tables2/bootstrap5-responsive.html"
 CRISPY_ALLOWED_TEMPLATE_PACKS = "bootstrap5"

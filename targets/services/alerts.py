@@ -19,7 +19,7 @@ from typing import TYPE_CHECKING
 
 from django.conf import settings
 from django.contrib.auth import get_user_model
-from django.db.models import Q
+from django.db.models import OuterRef, Q, Subquery
 from django.utils import timezone
 
 from targets import rules, verdicts
@@ -27,9 +27,8 @@ from targets.models import (
     Alert,
     AlertKind,
     AlertRecipient,
+    DeliveryState,
     Digest,
-    EntryStatus,
-    ProgressEntry,
     Role,
     Status,
     Target,
@@ -73,11 +72,6 @@ class Candidate:
         return Alert.make_key(self.target.pk, self.kind, self.subject)
 
 
-@dataclass(frozen=True)
-class Recorded:
-    run: str
-    alerts: list[Alert]
-    digest_ids: list[int]
 
 
 def new_run_id() -> str:
@@ -177,16 +171,6 @@ def escalations(
     return found
 
 
-def reported_periods(target_ids: Iterable[int]) -> dict[int, set[str]]:
-    """The periods of each target that have a submitted or approved entry."""
-    reported: dict[int, set[str]] = defaultdict(set)
-    for target_id, period in ProgressEntry.objects.filter(
-        target_id__in=list(target_ids), status__in=(EntryStatus.SUBMITTED, EntryStatus.APPROVED)
-    ).values_list("target_id", "period"):
-        reported[target_id].add(period)
-    return reported
-
-
 def reminders(
     results: Sequence[Evaluated], *, on: date, reminder_days: int, reported: dict[int, set[str]]
 ) -> list[Candidate]:
@@ -196,11 +180,12 @@ def reminders(
         target = result.target
         if result.judgement is None:
             continue
-        for period in target.reporting_periods():
-            if rules.reminder_due(period, target.grace_days, on, reminder_days) and (
-                period.key not in reported[target.pk]
-            ):
-                deadline = rules.report_deadline(period, target.grace_days)
+        due = rules.reminder_periods(
+            rules.Frequency(target.frequency), target.baseline_date, target.due_date,
+            target.grace_days, on, reminder_days,
+        )
+        for period, deadline in due:
+            if period.key not in reported.get(target.pk, ()):
                 found.append(
                     Candidate(
                         target, AlertKind.REMINDER, period.key, result.judgement.status,
@@ -215,11 +200,19 @@ def reminders(
 
 
 def alerts_record(
-    *, results: Sequence[Evaluated], on: date, alert_settings: AlertSettings, run: str
-) -> Recorded:
-    """Record the new alerts of an evaluation, their recipients and one digest per recipient.
+    *,
+    results: Sequence[Evaluated],
+    on: date,
+    alert_settings: AlertSettings,
+    run: str,
+    reported: dict[int, set[str]],
+) -> int:
+    """Record the new alerts of a batch of evaluated targets and their recipients; the number
+    of alerts this run inserted. ``reported``: the periods of each target that have a
+    submitted or approved entry (what judging read).
 
-    Must run inside the evaluation's transaction. Returns only what this run inserted.
+    Must run inside the evaluation's transaction. The recipients get their digests once the
+    run's last batch is recorded (``digests_make``): one digest per recipient and run.
     """
     # Alerts speak of the present: an evaluation of a date before a target's latest
     # assessment (a backfill) records nothing for it, or it would announce old news again.
@@ -236,7 +229,6 @@ def alerts_record(
     candidates.extend(
         escalations(results, on=on, escalation_days=alert_settings.escalation_days)
     )
-    reported = reported_periods(r.target.pk for r in results)
     candidates.extend(
         reminders(
             results, on=on, reminder_days=alert_settings.reminder_days, reported=reported
@@ -244,12 +236,12 @@ def alerts_record(
     )
     _resolve_cleared(results, on=on, reported=reported)
     if not candidates:
-        return Recorded(run, [], [])
+        return 0
     by_key = {c.key: c for c in candidates}
     existing = set(Alert.objects.filter(key__in=list(by_key)).values_list("key", flat=True))
     fresh = [c for key, c in by_key.items() if key not in existing]
     if not fresh:
-        return Recorded(run, [], [])
+        return 0
     Alert.objects.bulk_create(
         [
             Alert(
@@ -266,17 +258,23 @@ def alerts_record(
             )
             for c in fresh
         ],
+        batch_size=ALERT_BATCH,
         ignore_conflicts=True,  # a concurrent evaluation may have recorded the same event
     )
     # The rows this run inserted carry its run id; a key another run won keeps that run's id.
-    created = list(Alert.objects.filter(key__in=[c.key for c in fresh], run=run))
-    digest_ids = _address(created, by_key, run=run, on=on)
-    return Recorded(run, created, digest_ids)
+    created = list(
+        Alert.objects.filter(key__in=[c.key for c in fresh], run=run).only("pk", "key")
+    )
+    _address(created, by_key)
+    return len(created)
 
 
-def _address(alerts: list[Alert], by_key: dict[str, Candidate], *, run: str, on: date) -> list[int]:
-    """Inbox rows for every recipient and one digest per recipient with an email address."""
-    audiences = {alert.pk: by_key[alert.key].audience for alert in alerts}
+# Rows per INSERT of alerts and of their recipients.
+ALERT_BATCH = 500
+
+
+def _address(alerts: list[Alert], by_key: dict[str, Candidate]) -> None:
+    """Inbox rows for every recipient of the alerts (their digests come at the run's end)."""
     unit_ids: set[int] = set()
     for alert in alerts:
         unit = by_key[alert.key].target.responsible_unit
@@ -284,49 +282,64 @@ def _address(alerts: list[Alert], by_key: dict[str, Candidate], *, run: str, on:
         if unit.parent_id:
             unit_ids.add(unit.parent_id)
     owner_ids = {by_key[a.key].target.owner_id for a in alerts} - {None}
-    # Members of the units concerned and the owners, with their addresses, in one query.
+    # Active members of the units concerned and the active owners, in one query.
     members: dict[tuple[int, str], set[int]] = defaultdict(set)
-    emails: dict[int, str] = {}
-    for user_id, email, unit_id, role in (
+    active: set[int] = set()
+    for user_id, unit_id, role in (
         get_user_model()
         .objects.filter(is_active=True)
         .filter(Q(pk__in=owner_ids) | Q(memberships__unit_id__in=unit_ids))
-        .values_list("pk", "email", "memberships__unit_id", "memberships__role")
+        .values_list("pk", "memberships__unit_id", "memberships__role")
     ):
-        emails[user_id] = email
+        active.add(user_id)
         if unit_id in unit_ids:
             members[(unit_id, role)].add(user_id)
-    wanted: dict[int, set[int]] = {}
+    rows = []
     for alert in alerts:
-        target = by_key[alert.key].target
-        unit = target.responsible_unit
-        audience = audiences[alert.pk]
-        if audience == "parent_managers":
+        candidate = by_key[alert.key]
+        target, unit = candidate.target, candidate.target.responsible_unit
+        if candidate.audience == "parent_managers":
             users = set(members[(unit.parent_id, Role.MANAGER)]) if unit.parent_id else set()
-        elif audience == "staff":
+        elif candidate.audience == "staff":
             users = set(members[(unit.pk, Role.STAFF)])
         else:
             users = set(members[(unit.pk, Role.MANAGER)])
-            if target.owner_id in emails:  # an active owner
+            if target.owner_id in active:
                 users.add(target.owner_id)
-        wanted[alert.pk] = users
-    everyone = set().union(*wanted.values())
-    # The run id is new, so these rows cannot conflict: a plain insert returns their ids.
-    digests = {
-        d.user_id: d.pk
-        for d in Digest.objects.bulk_create(
-            [Digest(user_id=pk, run=run, evaluated_on=on) for pk in sorted(everyone) if emails[pk]]
-        )
-    }
-    AlertRecipient.objects.bulk_create(
-        [
-            AlertRecipient(alert=alert, user_id=pk, digest_id=digests.get(pk))
-            for alert in alerts
-            for pk in sorted(wanted[alert.pk])
-        ],
+        rows.extend(AlertRecipient(alert=alert, user_id=pk) for pk in sorted(users))
+    AlertRecipient.objects.bulk_create(rows, batch_size=ALERT_BATCH, ignore_conflicts=True)
+
+
+def digests_make(*, run: str, on: date) -> list[int]:
+    """One digest per recipient with an email address of the alerts ``run`` recorded, and
+    their inbox rows attached to it; the ids of the run's digests still pending.
+
+    Set-based (three statements, whatever the number of alerts), and idempotent: a second
+    call for the same run (a redelivered final step) makes no digest twice.
+    """
+    waiting = AlertRecipient.objects.filter(alert__run=run, digest__isnull=True)
+    users = (
+        waiting.filter(user__is_active=True)
+        .exclude(user__email="")
+        .order_by()
+        .values_list("user_id", flat=True)
+        .distinct()
+    )
+    Digest.objects.bulk_create(
+        [Digest(user_id=pk, run=run, evaluated_on=on) for pk in sorted(users)],
+        batch_size=ALERT_BATCH,
         ignore_conflicts=True,
     )
-    return sorted(digests.values())
+    waiting.update(
+        digest=Subquery(
+            Digest.objects.filter(run=run, user=OuterRef("user")).values("pk")[:1]
+        )
+    )
+    return list(
+        Digest.objects.filter(run=run, state=DeliveryState.PENDING)
+        .order_by("pk")
+        .values_list("pk", flat=True)
+    )
 
 
 def _resolve_cleared(

@@ -118,6 +118,6 @@ def _load_entry(item: dict, users: dict) -> None:
     with _history_by(reviewer):
         if status == EntryStatus.APPROVED:
             # The demo is evaluated once loaded (at its date), not at each approval.
-            workflow.entry_approve(user=reviewer, entry_id=entry.pk, reassess=False)
+            workflow.entry_approve(user=reviewer, entry_id=entry.pk, reassess=None)
         elif status == EntryStatus.RETURNED:
             workflow.entry_return(user=reviewer, entry_id=entry.pk, comment=item["comment"])

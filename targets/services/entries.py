@@ -32,7 +32,7 @@ from targets import access, evidence, rules
 from targets.errors import NotAllowed, StaleEntry, WorkflowError
 from targets.models import EntryStatus, ProgressEntry, Target
 from targets.numbers import IMPORT, entry_value
-from targets.services.alerts import alerts_settle_period
+from targets.services.alerts import AlertSettings, alerts_settle_period
 from targets.services.evaluation import targets_reassess
 
 EDITABLE = access.EDITABLE
@@ -323,16 +323,17 @@ def entries_approve(
     user,
     entry_ids: Iterable[int],
     versions: Mapping[int, int] | None = None,
+    reassess: AlertSettings | None,
     on: date | None = None,
-    reassess: bool = True,
 ) -> Reviewed:
     """submitted → approved, by a manager of the target's unit (or above) who did not write,
     set or submit the value; then the approved entries' targets are re-assessed, in one run.
 
     Approves every entry the user may approve and reports the others with the reason (their
     state, the user's scope, four eyes, or a version that moved on: ``versions`` maps an entry
-    id to the version the user looked at). ``on``: the date of the re-assessment (today);
-    ``reassess=False`` only for loading data that is evaluated afterwards (the demo, tests).
+    id to the version the user looked at). ``reassess``: the alert rules of the re-assessment
+    (None only for loading data that is evaluated afterwards: the demo, tests); ``on``: its
+    date (today).
     """
     entry_ids = _unique(entry_ids)
     # An assessment reads every entry of its target. Locking them all (in id order) makes two
@@ -349,10 +350,10 @@ def entries_approve(
         entry.review_comment = ""
         entry.reviewed_at = now
         _save(entry, ["status", "reviewer", "review_comment", "reviewed_at"], user)
-    if approve and reassess:
+    if approve and reassess is not None:
         targets = {entry.target_id: entry.target for entry in approve}
         # One run for all of them: each recipient gets one digest, not one per entry.
-        targets_reassess(list(targets.values()), on=on)
+        targets_reassess(list(targets.values()), on=on, alert_settings=reassess)
     return Reviewed(approve, refused)
 
 
@@ -388,9 +389,9 @@ def entry_approve(
     *,
     user,
     entry_id: int,
+    reassess: AlertSettings | None,
     version: int | None = None,
     on: date | None = None,
-    reassess: bool = True,
 ) -> ProgressEntry:
     """Approve one entry (``entries_approve``); raises NotAllowed or WorkflowError if refused."""
     reviewed = entries_approve(

@@ -4,17 +4,20 @@ from __future__ import annotations
 
 import logging
 from collections import defaultdict
-from collections.abc import Iterable
-from dataclasses import dataclass
+from collections.abc import Callable, Iterable, Iterator
+from dataclasses import dataclass, replace
+from dataclasses import field as dc_field
 from datetime import date
 from decimal import ROUND_HALF_EVEN, Decimal, InvalidOperation
 from typing import Any
 
-from django.db import transaction
-from django.db.models import OuterRef, Q, QuerySet, Subquery
+from django.db import connection, transaction
+from django.db.models import F, OuterRef, Q, QuerySet, Subquery
+from django.utils import timezone
+from psycopg.types.json import Jsonb
 
 from targets import rules
-from targets.models import Assessment, EntryStatus, ProgressEntry, Target
+from targets.models import Assessment, EntryStatus, Milestone, ProgressEntry, Target
 from targets.services import alerts as alerting
 from targets.services import delivery
 
@@ -33,37 +36,69 @@ class Evaluated:
 @dataclass(frozen=True)
 class EvaluationRun:
     on: date
-    results: list[Evaluated]
+    results: list[Evaluated]  # every target's result when collected (``collect=True``)
+    targets: int = 0  # how many targets were evaluated
+    statuses: dict[str, int] = dc_field(default_factory=dict)  # "" counts the unjudged
     alerts_created: int = 0
     digest_ids: tuple[int, ...] = ()
+    run: str = ""
+
+
+@dataclass(frozen=True)
+class Loaded:
+    """What judging a batch reads of its targets' milestones and entries; alerts reuse it."""
+
+    milestones: dict[int, list[rules.Point]]
+    approved: dict[int, list[rules.Observation]]
+    reported: dict[int, set[str]]
 
 
 Judged = tuple[Target, rules.Judgement | None, str]
 
 
-def judge_targets(targets: Iterable[Target], on: date) -> list[Judged]:
-    """Judge each target from its milestones and entries, loaded in two queries.
+def entries_load(target_ids: Iterable[int]) -> Loaded:
+    """The milestones and the submitted and approved entries of the targets, in two queries
+    of plain values (no model instance per row)."""
+    ids = list(target_ids)
+    milestones: dict[int, list[rules.Point]] = defaultdict(list)
+    for target_id, day, value in (
+        Milestone.objects.filter(target_id__in=ids)
+        .order_by("target_id", "date")
+        .values_list("target_id", "date", "value")
+    ):
+        milestones[target_id].append(rules.Point(day, value))
+    approved: dict[int, list[rules.Observation]] = defaultdict(list)
+    reported: dict[int, set[str]] = defaultdict(set)
+    entries = ProgressEntry.objects.filter(
+        target_id__in=ids,
+        status__in=(EntryStatus.SUBMITTED, EntryStatus.APPROVED),
+    ).order_by().values_list("target_id", "period", "period_end", "value", "status")
+    for target_id, period, period_end, value, status in entries:
+        reported[target_id].add(period)
+        if status == EntryStatus.APPROVED:
+            approved[target_id].append(rules.Observation(period_end, value))
+    return Loaded(milestones, approved, reported)
+
+
+def judge_targets(
+    targets: Iterable[Target], on: date, loaded: Loaded | None = None
+) -> list[Judged]:
+    """Judge each target from its milestones and entries (read in two queries unless given).
 
     A target that cannot be judged (the rules are total, so this is a defect, or a row no
     valid input produces) gets its error instead of a judgement, and is logged; every
     other target is judged as usual.
     """
     targets = list(targets)
-    ids = [t.pk for t in targets]
-    approved: dict[int, list[rules.Observation]] = defaultdict(list)
-    reported: dict[int, set[str]] = defaultdict(set)
-    entries = ProgressEntry.objects.filter(
-        target_id__in=ids, status__in=(EntryStatus.SUBMITTED, EntryStatus.APPROVED)
-    ).values_list("target_id", "period", "period_end", "value", "status")
-    for target_id, period, period_end, value, status in entries:
-        reported[target_id].add(period)
-        if status == EntryStatus.APPROVED:
-            approved[target_id].append(rules.Observation(period_end, value))
+    if loaded is None:
+        loaded = entries_load(t.pk for t in targets)
     judged: list[Judged] = []
     for target in targets:
         try:
-            spec = target.spec(milestones=list(target.milestones.all()))
-            judgement = rules.assess(spec, approved[target.pk], reported[target.pk], on)
+            spec = target.spec(milestones=loaded.milestones[target.pk])
+            judgement = rules.assess(
+                spec, loaded.approved[target.pk], loaded.reported[target.pk], on
+            )
             _check_storable(judgement)
         except Exception as exc:  # one target must not stop the evaluation of the others
             logger.exception("Target %s could not be judged at %s", target.code, on)
@@ -120,16 +155,14 @@ def previous_assessments(targets: list[Target], on: date) -> dict[int, Assessmen
     """For each target, its latest judged assessment dated on or before ``on``, read before
     this run stores its own: a second assessment on the same day (an approval after the
     nightly job) is compared with the first, so no flip within a day goes unseen. A run that
-    could not judge a target is skipped: the next verdict is compared with the last one."""
-    judged = Assessment.objects.filter(target__in=targets, evaluated_on__lte=on, error="")
-    latest = (
-        judged
-        .order_by("target_id", "-evaluated_on")
-        .distinct("target_id")
-        if _supports_distinct_on()
-        else None
-    )
-    if latest is not None:
+    could not judge a target is skipped: the next verdict is compared with the last one.
+
+    Only what alerts compare is read (the status and the date)."""
+    judged = Assessment.objects.filter(
+        target_id__in=[t.pk for t in targets], evaluated_on__lte=on, error=""
+    ).only("pk", "target_id", "evaluated_on", "status")
+    if _supports_distinct_on():
+        latest = judged.order_by("target_id", "-evaluated_on").distinct("target_id")
         return {a.target_id: a for a in latest}
     found: dict[int, Assessment] = {}
     for a in judged.order_by("target_id", "-evaluated_on"):
@@ -138,24 +171,34 @@ def previous_assessments(targets: list[Target], on: date) -> dict[int, Assessmen
 
 
 def _supports_distinct_on() -> bool:
-    from django.db import connection
-
     return connection.features.can_distinct_on_fields
 
 
 def evaluation_targets() -> QuerySet[Target]:
+    """The targets as an evaluation reads them: what judging, storing and alerting need, with
+    the date of each one's latest assessment (``latest_on``) rather than the whole row."""
     return (
-        Target.objects.select_related("latest_assessment", "responsible_unit")
-        .prefetch_related("milestones")
+        Target.objects.select_related("responsible_unit")
+        .only(*TARGET_FIELDS)
+        .annotate(latest_on=F("latest_assessment__evaluated_on"))
         .order_by("code")
     )
 
 
+# What judging, storing and alerting read of a target (the rest — texts, sources — is not).
+TARGET_FIELDS = (
+    "code", "name", "plan_id", "area_id", "owner_id", "measure", "value_type", "direction",
+    "aggregation", "trajectory", "baseline_value", "baseline_date", "target_value", "due_date",
+    "frequency", "grace_days", "tolerance", "min_value", "max_value", "latest_assessment_id",
+    "responsible_unit__id", "responsible_unit__parent_id", "responsible_unit__code",
+)
+
 # Targets judged and stored together: the reads and writes of a batch are a fixed number of
-# statements of bounded size, so queries grow with batches and no statement with the targets.
+# statements of bounded size, so queries grow with batches and no statement with the targets,
+# and memory holds one batch.
 EVALUATION_BATCH = 2000
 # Rows per INSERT of assessments (about 160 characters each).
-ASSESSMENT_BATCH = 200
+ASSESSMENT_BATCH = 500
 ASSESSMENT_FIELDS = [
     "actual", "as_of", "expected", "expected_now", "ratio", "share", "status", "reason",
     "error", "reporting", "overdue_periods", "milestones_missed", "projected",
@@ -163,68 +206,170 @@ ASSESSMENT_FIELDS = [
 ]
 
 
+@dataclass(frozen=True)
+class BatchOutcome:
+    results: list[Evaluated]
+    alerts_created: int
+
+
 @transaction.atomic
 def targets_evaluate(
     *,
     on: date,
+    alert_settings: alerting.AlertSettings,
     targets: QuerySet[Target] | None = None,
     dry_run: bool = False,
-    alert_settings: alerting.AlertSettings | None = None,
     batch_size: int = EVALUATION_BATCH,
+    collect: bool = True,
+    report: Callable[[list[Evaluated]], None] | None = None,
+    run: str | None = None,
+    make_digests: bool = True,
 ) -> EvaluationRun:
     """Assess every target (or the given ones) at ``on``, store the assessments, record alerts.
 
     Re-running for the same date replaces that date's assessments with the same
     values; the target's latest assessment is the one with the latest date.
-    Alerts are recorded once per event (DESIGN §4); their digests are queued
-    for delivery when the transaction commits.
+    Alerts are recorded once per event (DESIGN §4), batch by batch; each recipient gets one
+    digest for the whole run, queued for delivery when the transaction commits.
+
+    ``collect=False`` keeps no result in memory (the nightly run over every target):
+    ``report`` sees each batch's results instead, and the run counts them. A batch of a day
+    split across workers (services.daily) passes the day's ``run`` and leaves the digests
+    to the day's finish (``make_digests=False``).
     """
-    chosen_qs = (targets if targets is not None else evaluation_targets()).order_by("code")
-    if not dry_run:
+    chosen = (targets if targets is not None else evaluation_targets()).order_by("code")
+    run = run or alerting.new_run_id()
+    totals = EvaluationRun(on=on, results=[], run=run)
+    for batch in _batches(chosen, batch_size=batch_size, lock=not dry_run):
+        outcome = evaluate_batch(
+            batch, on=on, dry_run=dry_run, alert_settings=alert_settings, run=run
+        )
+        totals = _add(totals, outcome, collect=collect)
+        if report is not None:
+            report(outcome.results)
+    if dry_run or not make_digests:
+        return totals
+    # Once for the whole run: one digest per recipient.
+    digest_ids = alerting.digests_make(run=run, on=on)
+    delivery.digests_enqueue_on_commit(digest_ids)
+    return replace(totals, digest_ids=tuple(digest_ids))
+
+
+def _batches(chosen: QuerySet[Target], *, batch_size: int, lock: bool) -> Iterator[list[Target]]:
+    """The targets in code order, ``batch_size`` at a time (keyset pages, no OFFSET)."""
+    if lock:
         # The targets' rows are locked (in code order) before their entries are read: an
         # approval re-assessing a target the nightly run is judging waits for that run and
         # then writes the assessment that counts it — never the other way round, which would
         # leave the day's assessment without the approved value. FOR NO KEY UPDATE: a new
         # entry of a target (its foreign key takes KEY SHARE) is not held up meanwhile.
         # Batches follow the code order too, so every run takes its locks in one order.
-        chosen_qs = chosen_qs.select_for_update(of=("self",), no_key=True)
-    results: list[Evaluated] = []
+        chosen = chosen.select_for_update(of=("self",), no_key=True)
     after = None
     while True:
-        page = chosen_qs if after is None else chosen_qs.filter(code__gt=after)
+        page = chosen if after is None else chosen.filter(code__gt=after)
         batch = list(page[:batch_size])
-        results.extend(_evaluate_batch(batch, on=on, dry_run=dry_run))
+        if batch:
+            yield batch
         if len(batch) < batch_size:
-            break
+            return
         after = batch[-1].code
-    if dry_run:
-        return EvaluationRun(on=on, results=results)
-    # Once for the whole run: one digest per recipient and run.
-    recorded = alerting.alerts_record(
-        results=results,
-        on=on,
-        alert_settings=alert_settings or alerting.AlertSettings.from_settings(),
-        run=alerting.new_run_id(),
-    )
-    delivery.digests_enqueue_on_commit(recorded.digest_ids)
-    return EvaluationRun(
-        on=on,
-        results=results,
-        alerts_created=len(recorded.alerts),
-        digest_ids=tuple(recorded.digest_ids),
+
+
+def _add(totals: EvaluationRun, outcome: BatchOutcome, *, collect: bool) -> EvaluationRun:
+    statuses = dict(totals.statuses)
+    for r in outcome.results:
+        key = r.judgement.status if r.judgement is not None else ""
+        statuses[key] = statuses.get(key, 0) + 1
+    return replace(
+        totals,
+        results=totals.results + outcome.results if collect else totals.results,
+        targets=totals.targets + len(outcome.results),
+        statuses=statuses,
+        alerts_created=totals.alerts_created + outcome.alerts_created,
     )
 
 
-def _evaluate_batch(targets: list[Target], *, on: date, dry_run: bool) -> list[Evaluated]:
-    """Judge a batch of targets and, unless a dry run, store its assessments."""
+def evaluate_batch(
+    targets: list[Target],
+    *,
+    on: date,
+    dry_run: bool,
+    alert_settings: alerting.AlertSettings,
+    run: str,
+) -> BatchOutcome:
+    """Judge a batch of targets and, unless a dry run, store its assessments and record its
+    alerts (their recipients get their digests at the end of the run: ``digests_make``)."""
     if not targets:
-        return []
-    judged = judge_targets(targets, on)
+        return BatchOutcome([], 0)
+    loaded = entries_load(t.pk for t in targets)
+    judged = judge_targets(targets, on, loaded)
     previous = previous_assessments(targets, on)
     if dry_run:
-        return [Evaluated(t, j, previous.get(t.pk), None, e) for t, j, e in judged]
+        return BatchOutcome([Evaluated(t, j, previous.get(t.pk), None, e) for t, j, e in judged], 0)
+    stored = assessments_store([_assessment(t, j, e, on) for t, j, e in judged])
+    _point_at_latest(targets, on=on)
+    for target, assessment in zip(targets, stored, strict=True):
+        if target.latest_on is None or target.latest_on <= on:
+            target.latest_assessment_id, target.latest_on = assessment.pk, on
+    results = [
+        Evaluated(t, j, previous.get(t.pk), a, e)
+        for (t, j, e), a in zip(judged, stored, strict=True)
+    ]
+    created = alerting.alerts_record(
+        results=results, on=on, alert_settings=alert_settings, run=run,
+        reported=loaded.reported,
+    )
+    return BatchOutcome(results, created)
+
+
+def assessments_store(assessments: list[Assessment]) -> list[Assessment]:
+    """Insert the assessments, or replace those of the same target and date; each gets its id.
+
+    On PostgreSQL the rows are COPied into a temporary table and upserted from it in one
+    statement: a few milliseconds per thousand rows, where the ORM's upsert spends most of a
+    second preparing values. Other databases (the demo's SQLite) take the ORM's upsert.
+    """
+    if not assessments:
+        return assessments
+    if connection.vendor != "postgresql":
+        return _store_with_orm(assessments)
+    now = timezone.now()
+    fields = [Assessment._meta.get_field(name) for name in ("target", "evaluated_on",
+                                                            *ASSESSMENT_FIELDS)]
+    columns = ", ".join(f.column for f in fields)
+    updates = ", ".join(
+        f"{f.column} = EXCLUDED.{f.column}" for f in fields[2:]
+    )
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"CREATE TEMP TABLE IF NOT EXISTS assessment_batch ON COMMIT DROP AS "
+            f"SELECT {columns} FROM {Assessment._meta.db_table} WITH NO DATA"
+        )
+        cursor.execute("TRUNCATE assessment_batch")
+        with cursor.cursor.copy(f"COPY assessment_batch ({columns}) FROM STDIN") as copy:
+            for a in assessments:
+                a.computed_at = now
+                copy.write_row(
+                    [Jsonb(v) if isinstance(v, list | dict) else v
+                     for v in (getattr(a, f.attname) for f in fields)]
+                )
+        cursor.execute(
+            f"INSERT INTO {Assessment._meta.db_table} ({columns}) "
+            f"SELECT {columns} FROM assessment_batch "
+            f"ON CONFLICT (target_id, evaluated_on) DO UPDATE SET {updates} "
+            f"RETURNING target_id, id"
+        )
+        ids = dict(cursor.fetchall())
+    for a in assessments:
+        a.pk = ids[a.target_id]
+        a._state.adding = False
+    return assessments
+
+
+def _store_with_orm(assessments: list[Assessment]) -> list[Assessment]:
     stored = Assessment.objects.bulk_create(
-        [_assessment(t, j, e, on) for t, j, e in judged],
+        assessments,
         batch_size=ASSESSMENT_BATCH,
         update_conflicts=True,
         unique_fields=["target", "evaluated_on"],
@@ -232,21 +377,13 @@ def _evaluate_batch(targets: list[Target], *, on: date, dry_run: bool) -> list[E
     )
     if any(a.pk is None for a in stored):  # backends that do not return ids on upsert
         found = dict(
-            Assessment.objects.filter(target__in=targets, evaluated_on=on).values_list(
-                "target_id", "pk"
-            )
+            Assessment.objects.filter(
+                target_id__in=[a.target_id for a in stored], evaluated_on=stored[0].evaluated_on
+            ).values_list("target_id", "pk")
         )
         for a in stored:
             a.pk = found[a.target_id]
-    _point_at_latest(targets, on=on)
-    for target, assessment in zip(targets, stored, strict=True):
-        current = target.latest_assessment
-        if current is None or current.evaluated_on <= on:
-            target.latest_assessment = assessment
-    return [
-        Evaluated(t, j, previous.get(t.pk), a, e)
-        for (t, j, e), a in zip(judged, stored, strict=True)
-    ]
+    return stored
 
 
 def _point_at_latest(targets: list[Target], *, on: date) -> int:
@@ -269,15 +406,13 @@ def _point_at_latest(targets: list[Target], *, on: date) -> int:
 def targets_reassess(
     targets: Iterable[Target],
     *,
+    alert_settings: alerting.AlertSettings,
     on: date | None = None,
-    alert_settings: alerting.AlertSettings | None = None,
 ) -> EvaluationRun:
     """Re-assess some targets now, in one run, e.g. right after entries of theirs are approved.
 
     One run, so that approving many entries at once sends each recipient one digest.
     """
-    from django.utils import timezone
-
     return targets_evaluate(
         on=on or timezone.localdate(),
         targets=evaluation_targets().filter(pk__in=[t.pk for t in targets]),
@@ -288,8 +423,8 @@ def targets_reassess(
 def target_reassess(
     target: Target,
     *,
+    alert_settings: alerting.AlertSettings,
     on: date | None = None,
-    alert_settings: alerting.AlertSettings | None = None,
 ) -> EvaluationRun:
     """Re-assess one target now."""
     return targets_reassess([target], on=on, alert_settings=alert_settings)

@@ -22,6 +22,7 @@ from targets.errors import ImportFailed, Problem
 from targets.models import ImportJob, ImportState
 from targets.numbers import shown
 from targets.services import imports as importing
+from targets.services.alerts import AlertSettings
 
 logger = logging.getLogger(__name__)
 
@@ -88,8 +89,9 @@ def import_job_claim(*, job_id: int, user) -> bool:
     )
 
 
-def import_job_run(*, job_id: int) -> ImportJob | None:
-    """Import a confirmed upload, once: None when the job is not (or no longer) there to run."""
+def import_job_run(*, job_id: int, reassess: AlertSettings) -> ImportJob | None:
+    """Import a confirmed upload, once: None when the job is not (or no longer) there to run.
+    ``reassess``: the alert rules the approved entries' targets are re-assessed with."""
     now = timezone.now()
     claimed = (
         ImportJob.objects.filter(pk=job_id)
@@ -115,6 +117,7 @@ def import_job_run(*, job_id: int) -> ImportJob | None:
                 filename=job.filename,
                 status=job.entry_status,
                 progress=progress,
+                reassess=reassess,
             )
         except ImportFailed as failed:
             outcome.update(

@@ -27,6 +27,7 @@ from targets import access, bulk, rules
 from targets.errors import ImportFailed, Problem, WorkflowError
 from targets.models import Alert, AlertKind, EntryStatus, ProgressEntry, Target
 from targets.numbers import IMPORT, entry_value, shown, written
+from targets.services.alerts import AlertSettings
 from targets.services.evaluation import targets_reassess
 from targets.spreadsheets import Cell, read_rows
 
@@ -372,6 +373,7 @@ def entries_import(
     user,
     content: bytes,
     filename: str,
+    reassess: AlertSettings,
     status: str = EntryStatus.SUBMITTED,
     today: date | None = None,
     progress: Progress | None = None,
@@ -380,7 +382,8 @@ def entries_import(
 
     Entries are recorded for ``user`` (the author of new ones, the last editor and submitter of
     what the file sets, the reviewer of what it approves). A report submitted by the import
-    resolves its overdue alert; the targets of approved entries are re-assessed in one run.
+    resolves its overdue alert; the targets of approved entries are re-assessed in one run,
+    with the alert rules ``reassess``.
     """
     today = today or timezone.localdate()
     rows, existing = _checked(
@@ -391,7 +394,10 @@ def entries_import(
     checked = _fingerprint(existing)
     try:
         with transaction.atomic():
-            return _write(user=user, rows=rows, status=status, today=today, checked=checked)
+            return _write(
+                user=user, rows=rows, status=status, today=today, checked=checked,
+                reassess=reassess,
+            )
     except IntegrityError:
         # Someone entered one of these periods between the check and the write.
         raise _file_problem(
@@ -408,7 +414,13 @@ def _raise_problems(rows: list[EntryRow]) -> None:
 
 
 def _write(
-    *, user, rows: list[EntryRow], status: str, today: date, checked: set[tuple]
+    *,
+    user,
+    rows: list[EntryRow],
+    status: str,
+    today: date,
+    checked: set[tuple],
+    reassess: AlertSettings,
 ) -> ImportResult:
     # Lock the entries the file may change; had any changed since the check, check again.
     locked = _existing({r.target.pk for r in rows if r.target}, lock=True)
@@ -472,7 +484,7 @@ def _write(
     targets = list({e.target_id: e.target for e in approved}.values())
     if targets:
         # One run for all of them: each recipient gets one digest, not one per entry.
-        targets_reassess(targets)
+        targets_reassess(targets, alert_settings=reassess)
     return ImportResult(
         created=len(created), updated=len(updated), approved=len(approved),
         unchanged=sum(row.unchanged for row in rows), targets=targets,

@@ -23,6 +23,7 @@ from targets import access, tasks
 from targets.forms import ImportUploadForm
 from targets.models import EntryStatus, ImportJob, ImportState
 from targets.services import import_jobs
+from targets.services.alerts import AlertSettings
 
 # Files up to this many rows are imported while the browser waits (a few seconds at most);
 # larger ones by a Celery worker, so that no web request outlives the server's timeout.
@@ -116,5 +117,5 @@ def import_confirm(request: HttpRequest) -> HttpResponse:
     if job.total_rows > SYNC_ROWS:
         transaction.on_commit(lambda: tasks.import_entries.delay(job.pk))
     else:
-        import_jobs.import_job_run(job_id=job.pk)
+        import_jobs.import_job_run(job_id=job.pk, reassess=AlertSettings.from_settings())
     return redirect(_job_url(job))

@@ -21,6 +21,7 @@ from targets.errors import NotAllowed, StaleEntry, WorkflowError
 from targets.forms import ApproveForm, BulkReviewForm, ReturnForm
 from targets.models import ProgressEntry
 from targets.services import entries as workflow
+from targets.services.alerts import AlertSettings
 
 
 def _require_manager(request: HttpRequest) -> None:
@@ -62,7 +63,8 @@ def _bulk(request: HttpRequest, form: BulkReviewForm) -> None:
     data = form.cleaned_data
     if data["action"] == "approve":
         reviewed = workflow.entries_approve(
-            user=request.user, entry_ids=data["entries"], versions=form.seen_versions()
+            user=request.user, entry_ids=data["entries"], versions=form.seen_versions(),
+            reassess=AlertSettings.from_settings(),
         )
         messages.success(request, _("%(n)d entries approved.") % {"n": len(reviewed.done)})
     else:
@@ -115,7 +117,10 @@ def approve_entry(request: HttpRequest, pk: int) -> HttpResponse:
     form = ApproveForm(request.POST)
     version = form.cleaned_data["version"] if form.is_valid() else None
     try:
-        workflow.entry_approve(user=request.user, entry_id=entry.pk, version=version)
+        workflow.entry_approve(
+            user=request.user, entry_id=entry.pk, version=version,
+            reassess=AlertSettings.from_settings(),
+        )
     except (NotAllowed, WorkflowError) as exc:
         messages.error(request, exc.message if isinstance(exc, WorkflowError) else str(exc))
         return redirect("targets:review-entry", pk=entry.pk)

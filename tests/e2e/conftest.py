@@ -12,6 +12,8 @@ from pathlib import Path
 
 import pytest
 
+from tests.alerting import RULES
+
 os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
 
 CHROMIUM = os.environ.get("CHROMIUM", "/usr/bin/chromium")
@@ -115,7 +117,7 @@ def site(end_server_sessions, transactional_db, live_server):
     from targets.models import Target
 
     for target in Target.objects.all():
-        target_reassess(target)
+        target_reassess(target, alert_settings=RULES)
     return {"url": live_server.url, **people}
 
 

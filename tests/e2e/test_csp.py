@@ -8,6 +8,7 @@ import re
 import pytest
 
 from targets.models import ImportJob, ImportState, Target
+from tests.alerting import RULES
 from tests.e2e.conftest import screenshot, sign_in
 
 pytestmark = pytest.mark.e2e
@@ -72,10 +73,10 @@ def csp_site(site):
 
     staff, manager = site["staff"], site["manager"]
     reached = submitted_entry(staff, code="BX-IP", period="2025-Q4", value="1")
-    workflow.entry_approve(user=manager, entry_id=reached.pk)
+    workflow.entry_approve(user=manager, entry_id=reached.pk, reassess=RULES)
     assert reached.__class__.objects.get(pk=reached.pk).status == EntryStatus.APPROVED
     for target in Target.objects.all():
-        target_reassess(target)
+        target_reassess(target, alert_settings=RULES)
     submitted_entry(staff, code="BX-IP", period="2026-Q3", value="1")
     job = ImportJob.objects.create(
         user=manager, filename="large.csv", state=ImportState.RUNNING, total_rows=10,

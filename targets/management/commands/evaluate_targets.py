@@ -5,7 +5,7 @@ from django.core.management.base import BaseCommand, CommandError
 from django.utils import timezone
 
 from targets.services.alerts import AlertSettings
-from targets.services.evaluation import run_json, targets_evaluate
+from targets.services.evaluation import Evaluated, run_json, targets_evaluate
 
 
 class Command(BaseCommand):
@@ -24,20 +24,36 @@ class Command(BaseCommand):
                 raise CommandError(f"--date: “{options['date']}” is not YYYY-MM-DD.") from None
         else:
             on = timezone.localdate()
-        run = targets_evaluate(
-            on=on, dry_run=options["dry_run"], alert_settings=AlertSettings.from_settings()
-        )
         if options["json"]:
+            run = targets_evaluate(
+                on=on, dry_run=options["dry_run"], alert_settings=AlertSettings.from_settings()
+            )
             self.stdout.write(json.dumps(run_json(run), ensure_ascii=False))
             return
-        counts: dict[str, int] = {}
-        for result in run.results:
+        # Printed batch by batch: the run keeps no result in memory, whatever the targets.
+        run = targets_evaluate(
+            on=on,
+            dry_run=options["dry_run"],
+            alert_settings=AlertSettings.from_settings(),
+            collect=False,
+            report=self._print,
+        )
+        counts = {
+            ("not judged" if status == "" else status): n for status, n in run.statuses.items()
+        }
+        summary = ", ".join(f"{n} {s}" for s, n in sorted(counts.items()))
+        verb = "judged (dry run, nothing recorded)" if options["dry_run"] else "assessed"
+        self.stdout.write(
+            f"{on.isoformat()}: {run.targets} targets {verb}: {summary or 'none'}; "
+            f"{run.alerts_created} alerts created."
+        )
+
+    def _print(self, results: list[Evaluated]) -> None:
+        for result in results:
             j = result.judgement
             if j is None:
-                counts["not judged"] = counts.get("not judged", 0) + 1
                 self.stderr.write(f"{result.target.code:<16} NOT JUDGED: {result.error}")
                 continue
-            counts[j.status] = counts.get(j.status, 0) + 1
             as_of = f" as of {j.as_of.isoformat()}" if j.as_of else ""
             self.stdout.write(
                 f"{result.target.code:<16} {j.status:<9} ({j.reason}) actual "
@@ -45,12 +61,6 @@ class Command(BaseCommand):
                 f"now {_short(j.expected_now)} reporting {j.reporting}"
                 + (f" overdue {','.join(j.overdue_periods)}" if j.overdue_periods else "")
             )
-        summary = ", ".join(f"{n} {s}" for s, n in sorted(counts.items()))
-        verb = "judged (dry run, nothing recorded)" if options["dry_run"] else "assessed"
-        self.stdout.write(
-            f"{on.isoformat()}: {len(run.results)} targets {verb}: {summary or 'none'}; "
-            f"{run.alerts_created} alerts created."
-        )
 
 
 def _short(value) -> str:

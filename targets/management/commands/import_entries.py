@@ -6,6 +6,7 @@ from targets.errors import ImportFailed
 from targets.management.commands._problems import fail_with_problems
 from targets.management.commands._user import acting_user
 from targets.models import EntryStatus
+from targets.services.alerts import AlertSettings
 from targets.services.imports import entries_import
 
 
@@ -37,7 +38,8 @@ class Command(BaseCommand):
             raise CommandError(f"Cannot read {file}: {exc}") from None
         try:
             result = entries_import(
-                user=account, content=content, filename=path.name, status=status
+                user=account, content=content, filename=path.name, status=status,
+                reassess=AlertSettings.from_settings(),
             )
         except ImportFailed as failed:
             raise fail_with_problems(self, failed, file) from None
