@@ -96,6 +96,7 @@ def main(argv: list[str] | None = None) -> int:
                         choices=("tiny", "province", "national"))
     parser.add_argument("--only", help="comma-separated measurements (setup is kept)")
     parser.add_argument("--db-suffix", default="", help="use tracker_bench_<scale>_<suffix>")
+    parser.add_argument("--out", type=Path, default=OUT, help="where the JSON goes (var/bench)")
     parser.add_argument("--reuse", action="store_true",
                         help="measure the existing benchmark database (no setup)")
     args = parser.parse_args(argv)
@@ -126,13 +127,13 @@ def main(argv: list[str] | None = None) -> int:
         "results": results,
         "ratios": ratios(results),
     }
-    OUT.mkdir(parents=True, exist_ok=True)
+    args.out.mkdir(parents=True, exist_ok=True)
     stamp = datetime.now().strftime("%Y%m%d-%H%M%S")
-    for path in (OUT / f"{args.scale}-{stamp}.json", OUT / f"{args.scale}-latest.json"):
+    for path in (args.out / f"{args.scale}-{stamp}.json", args.out / f"{args.scale}-latest.json"):
         path.write_text(json.dumps(report, indent=2) + "\n")
     print(table(results))
     print("ratios: " + json.dumps(report["ratios"]))
-    print(f"written: var/bench/{args.scale}-{stamp}.json")
+    print(f"written: {args.out / f'{args.scale}-{stamp}.json'}")
     return 1 if any("error" in r for r in results.values()) else 0
 
 

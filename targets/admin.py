@@ -254,6 +254,9 @@ class DigestItemInline(admin.TabularInline):
     verbose_name = _("alert in this digest")
     verbose_name_plural = _("alerts in this digest")
 
+    def get_queryset(self, request):
+        return super().get_queryset(request).select_related("alert__target")  # its name
+
     def has_add_permission(self, request, obj=None) -> bool:
         return False
 

@@ -730,7 +730,9 @@ class Alert(models.Model):
         indexes = [models.Index(fields=["target", "kind", "resolved_at"])]
 
     def __str__(self) -> str:
-        return self.key
+        # The key names the target by id (so a renamed target keeps its alerts); people
+        # read its code.
+        return f"{self.target.code} {self.get_kind_display()} {self.subject}"
 
     @staticmethod
     def make_key(target_id: int, kind: str, subject: str) -> str:

@@ -665,9 +665,21 @@ def trend_line(
 
 
 def _trend_line_of(spec: TargetSpec, counted: Sequence[Observation]) -> TrendLine | None:
+    """``trend_line`` over observations already counted and sorted: only the window's points
+    are made (a sum runs through the earlier flows first)."""
     if len(counted) < FORECAST_MIN_ENTRIES:
         return None
-    points = trend_points(spec, counted)[-FORECAST_WINDOW:]
+    window = counted[-FORECAST_WINDOW:]
+    if spec.aggregation == Aggregation.SUM:
+        running = spec.baseline_value
+        for o in counted[: len(counted) - len(window)]:
+            running += o.value
+        points = []
+        for o in window:
+            running += o.value
+            points.append(Point(o.period_end, running))
+    else:
+        points = [Point(o.period_end, o.value) for o in window]
     intercept, slope, origin = least_squares(points)
     return TrendLine(intercept=intercept, slope=slope, origin=origin, first=points[0].date)
 

@@ -45,3 +45,15 @@ def test_failed_digest_is_listed_with_its_error_and_resent(
     assert response.status_code == 302
     assert Digest.objects.get(pk=run.digest_ids[0]).state == DeliveryState.PENDING
     assert len(queued) == 1
+
+
+def test_an_alert_reads_as_its_target_kind_and_subject_not_its_key(client, people, in_english):
+    from targets.models import Alert
+
+    evaluate(date(2026, 11, 24))
+    alert = Alert.objects.filter(kind="overdue").select_related("target").first()
+    assert str(alert) == f"{alert.target.code} Report overdue {alert.subject}"
+    assert str(alert.target_id) in alert.key and alert.target.code not in alert.key
+    client.force_login(people["admin"])
+    page = client.get(reverse("admin:targets_alert_change", args=[alert.pk]))
+    assert f"<title>{alert.target.code} ".encode() in page.content  # in the admin's language

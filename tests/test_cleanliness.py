@@ -76,6 +76,33 @@ def test_no_service_imports_the_tasks():
     assert offenders == {}
 
 
+def calls_from_settings(source: str) -> list[int]:
+    """The lines of a module that build a policy from the settings (``X.from_settings()``)."""
+    return [
+        node.lineno
+        for node in ast.walk(ast.parse(source))
+        if isinstance(node, ast.Call)
+        and isinstance(node.func, ast.Attribute)
+        and node.func.attr == "from_settings"
+    ]
+
+
+def test_the_from_settings_check_sees_a_call():
+    assert calls_from_settings("def f():\n    return AlertSettings.from_settings()\n") == [2]
+    assert calls_from_settings("def from_settings(cls):\n    return cls()\n") == []
+
+
+def test_no_service_builds_a_policy_from_the_settings():
+    """Policies are built at the edges (views, tasks, commands, admin) and passed in: a
+    service that read the settings itself would hold a second copy of the defaults."""
+    offenders = {
+        path.name: lines
+        for path in sorted(SERVICES.glob("*.py"))
+        if (lines := calls_from_settings(path.read_text(encoding="utf-8")))
+    }
+    assert offenders == {}
+
+
 def test_the_tasks_queued_by_name_exist():
     from tracker.celery import app
 

@@ -392,3 +392,70 @@ def test_smooth_curve_stays_between_neighbouring_points_on_every_day(spec):
             value = expected_exact(spec, day)
             assert low <= value <= high, (day, value, left, right)
             day += ONE_DAY
+
+
+# --- the fast arithmetic gives exactly the straightforward results ------------------------
+
+
+def _fraction_least_squares(points):
+    """Rule 7's line summed in fractions, as the rules computed it before they summed integers."""
+    from fractions import Fraction
+
+    origin = points[0].date
+    xs = [Fraction((p.date - origin).days) for p in points]
+    ys = [Fraction(p.value) for p in points]
+    mean_x, mean_y = sum(xs) / len(xs), sum(ys) / len(ys)
+    sxx = sum((x - mean_x) ** 2 for x in xs)
+    sxy = sum((x - mean_x) * (y - mean_y) for x, y in zip(xs, ys, strict=True))
+    slope = sxy / sxx if sxx else Fraction(0)
+    return mean_y - slope * mean_x, slope, origin
+
+
+@FAST
+@given(st.lists(st.tuples(st.dates(), values), min_size=1, max_size=6))
+def test_least_squares_in_integers_is_the_line_summed_in_fractions(pairs):
+    from targets.rules import least_squares
+
+    points = [Point(day, value) for day, value in sorted(pairs)]
+    assert least_squares(points) == _fraction_least_squares(points)
+
+
+@FAST
+@given(cases())
+def test_the_trend_of_the_counted_window_is_the_trend_of_all_points(case):
+    from targets.rules import _trend_line_of, observations_until, trend_points
+
+    spec, observations, _, d = case
+    counted = observations_until(observations, d)
+    line = _trend_line_of(spec, counted)
+    if len(counted) < 3:
+        assert line is None
+        return
+    points = trend_points(spec, counted)[-4:]
+    assert (line.intercept, line.slope, line.origin, line.first) == (
+        *_fraction_least_squares(points), points[0].date
+    )
+
+
+@settings(max_examples=120, deadline=None, database=None)
+@given(smooth_specs(), st.integers(min_value=0, max_value=10_000))
+def test_the_hermite_cubic_in_integers_is_the_textbook_one(spec, day):
+    """The smooth curve at a day, against h00·y0 + h10·w·m0 + h01·y1 + h11·w·m1 in t."""
+    from fractions import Fraction
+
+    from targets.rules import pchip_slopes
+
+    points = trajectory_points(spec)
+    d = spec.baseline_date + timedelta(days=day % max(1, (spec.due_date - spec.baseline_date).days))
+    xs = tuple(Fraction((p.date - points[0].date).days) for p in points)
+    ys = tuple(Fraction(p.value) for p in points)
+    m = pchip_slopes(xs, ys)
+    x = Fraction((d - points[0].date).days)
+    k = max(i for i in range(len(xs) - 1) if xs[i] <= x)
+    w = xs[k + 1] - xs[k]
+    t = (x - xs[k]) / w
+    textbook = (
+        (2 * t**3 - 3 * t**2 + 1) * ys[k] + (t**3 - 2 * t**2 + t) * w * m[k]
+        + (-2 * t**3 + 3 * t**2) * ys[k + 1] + (t**3 - t**2) * w * m[k + 1]
+    )
+    assert expected_exact(spec, d) == textbook
