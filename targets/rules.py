@@ -339,11 +339,12 @@ def expected_exact(spec: TargetSpec, d: date) -> Fraction:
         return _smooth_at(points, d)
     for left, right in pairwise(points):
         if left.date <= d <= right.date:
+            # left + (right − left) × elapsed / span, over integers: one fraction made.
             elapsed = (d - left.date).days
             span = (right.date - left.date).days
-            return Fraction(left.value) + (
-                Fraction(right.value) - Fraction(left.value)
-            ) * Fraction(elapsed, span)
+            ln, ld = left.value.as_integer_ratio()
+            rn, rd = right.value.as_integer_ratio()
+            return Fraction(ln * rd * span + (rn * ld - ln * rd) * elapsed, ld * rd * span)
     return Fraction(points[-1].value)  # unreachable: the clamps above cover every date
 
 
@@ -373,15 +374,18 @@ def expected_curve(spec: TargetSpec, *, samples: int = 48) -> list[Point]:
 def ratio_exact(
     spec: TargetSpec, actual: Decimal | Fraction, expected: Decimal | Fraction
 ) -> Fraction:
-    """Rule 3. For ``at_most`` both differences flip sign, so one formula serves both."""
-    baseline = Fraction(spec.baseline_value)
-    if spec.direction == Direction.AT_MOST:
-        done, due = baseline - Fraction(actual), baseline - Fraction(expected)
-    else:
-        done, due = Fraction(actual) - baseline, Fraction(expected) - baseline
-    if due == 0:
+    """Rule 3. For ``at_most`` both differences flip sign, so one formula serves both.
+
+    (actual − baseline) / (expected − baseline) over integers: one fraction made."""
+    bn, bd = spec.baseline_value.as_integer_ratio()
+    an, ad = actual.as_integer_ratio()
+    en, ed = expected.as_integer_ratio()
+    done_n, done_d = an * bd - bn * ad, ad * bd  # actual − baseline
+    due_n, due_d = en * bd - bn * ed, ed * bd  # expected − baseline
+    if due_n == 0:
         return Fraction(1)
-    return done / due
+    # The flip of both signs for at_most cancels in the quotient.
+    return Fraction(done_n * due_d, done_d * due_n)
 
 
 def progress_ratio(

@@ -459,3 +459,43 @@ def test_the_hermite_cubic_in_integers_is_the_textbook_one(spec, day):
         + (-2 * t**3 + 3 * t**2) * ys[k + 1] + (t**3 - t**2) * w * m[k + 1]
     )
     assert expected_exact(spec, d) == textbook
+
+
+def _fraction_ratio(spec, actual, expected):
+    from fractions import Fraction
+
+    baseline = Fraction(spec.baseline_value)
+    done, due = Fraction(actual) - baseline, Fraction(expected) - baseline
+    if spec.direction == Direction.AT_MOST:
+        done, due = -done, -due
+    return done / due if due else Fraction(1)
+
+
+@FAST
+@given(cases(), values, values)
+def test_the_ratio_in_integers_is_the_fraction_formula(case, actual, expected):
+    from fractions import Fraction
+
+    from targets.rules import ratio_exact
+
+    spec = case[0]
+    assert ratio_exact(spec, actual, expected) == _fraction_ratio(spec, actual, expected)
+    third = Fraction(expected) / 3  # an expected value between two Decimals
+    assert ratio_exact(spec, actual, third) == _fraction_ratio(spec, actual, third)
+
+
+@FAST
+@given(cases())
+def test_the_linear_trajectory_in_integers_is_the_fraction_formula(case):
+    from fractions import Fraction
+
+    spec, _, _, d = case
+    spec = dataclasses.replace(spec, trajectory=Trajectory.LINEAR)
+    points = trajectory_points(spec)
+    if not points[0].date < d < points[-1].date:
+        return
+    left, right = next((a, b) for a, b in pairwise(points) if a.date <= d <= b.date)
+    straight = Fraction(left.value) + (Fraction(right.value) - Fraction(left.value)) * Fraction(
+        (d - left.date).days, (right.date - left.date).days
+    )
+    assert expected_exact(spec, d) == straight
