@@ -157,21 +157,30 @@ def previous_assessments(targets: list[Target], on: date) -> dict[int, Assessmen
     nightly job) is compared with the first, so no flip within a day goes unseen. A run that
     could not judge a target is skipped: the next verdict is compared with the last one.
 
-    Only what alerts compare is read (the status and the date)."""
-    judged = Assessment.objects.filter(
-        target_id__in=[t.pk for t in targets], evaluated_on__lte=on, error=""
-    ).only("pk", "target_id", "evaluated_on", "status")
-    if _supports_distinct_on():
-        latest = judged.order_by("target_id", "-evaluated_on").distinct("target_id")
-        return {a.target_id: a for a in latest}
+    Only what alerts compare is read (the status and the date). On PostgreSQL each target's
+    row is found by a short backward walk of the (target, date) index, whatever the number
+    of days stored before it."""
+    ids = [t.pk for t in targets]
+    if connection.vendor == "postgresql":
+        table = Assessment._meta.db_table
+        return {
+            a.target_id: a
+            for a in Assessment.objects.raw(
+                f"SELECT a.id, a.target_id, a.evaluated_on, a.status "
+                f"FROM unnest(%s::bigint[]) AS t(id) CROSS JOIN LATERAL ("
+                f"  SELECT id, target_id, evaluated_on, status FROM {table}"
+                f"  WHERE target_id = t.id AND evaluated_on <= %s AND error = ''"
+                f"  ORDER BY evaluated_on DESC LIMIT 1) a",
+                [ids, on],
+            )
+        }
+    judged = Assessment.objects.filter(target_id__in=ids, evaluated_on__lte=on, error="").only(
+        "pk", "target_id", "evaluated_on", "status"
+    )
     found: dict[int, Assessment] = {}
     for a in judged.order_by("target_id", "-evaluated_on"):
         found.setdefault(a.target_id, a)
     return found
-
-
-def _supports_distinct_on() -> bool:
-    return connection.features.can_distinct_on_fields
 
 
 def evaluation_targets() -> QuerySet[Target]:
