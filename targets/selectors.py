@@ -28,6 +28,15 @@ from targets.models import (
     ValueType,
 )
 
+STATUS_ROW_FIELDS = (
+    "code", "name", "measure", "value_type", "target_value", "due_date", "tolerance",
+    "plan__code", "area__code", "area__name", "responsible_unit__name",
+    *(f"latest_assessment__{name}" for name in (
+        "actual", "as_of", "expected", "expected_now", "ratio", "share", "status", "reason",
+        "error", "reporting", "projected", "forecast_reached_on", "forecast_never",
+    )),
+)
+
 
 def targets_status_rows(*, user) -> QuerySet[Target]:
     """The status table's rows: visible targets with their latest assessment and last entry.
@@ -41,6 +50,9 @@ def targets_status_rows(*, user) -> QuerySet[Target]:
     return (
         access.targets_visible_to(user)
         .select_related("plan", "area", "responsible_unit", "latest_assessment")
+        # What a row shows and its reason sentence uses: an export builds 6,000 of each
+        # object, and the long texts and the assessment's lists are not shown.
+        .only(*STATUS_ROW_FIELDS)
         .annotate(
             current_status=Coalesce(F("latest_assessment__status"), Value(Status.NO_DATA)),
             last_entry_period=Subquery(last_entry.values("period")[:1]),

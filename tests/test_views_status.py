@@ -2,14 +2,20 @@
 
 import csv
 import io
+import re
 
 import openpyxl
 import pytest
+from django import forms
+from django.template import RequestContext, Template
 from django.urls import reverse
+from django_tables2 import RequestConfig
 
-from targets.models import Unit
+from targets.models import Area, Unit
+from targets.services import entries as workflow
 from targets.services.evaluation import targets_evaluate
 from targets.services.plans import load_located, plan_import
+from targets.tables import StatusTable
 from tests.alerting import RULES
 from tests.conftest import TODAY, many_targets_plan, plan_operator, submitted_entry
 
@@ -458,3 +464,52 @@ def test_the_csv_export_of_the_small_plan_whole(english, client, assessed):
         "Industry and logistics,Industry department",
         "",
     ]
+
+
+# --- the page's HTML written in Python is the HTML django-tables2 and Django would write ------
+
+
+def _tags(html: str) -> str:
+    return re.sub(r">\s+<", "><", html).strip()
+
+
+def _tbody(html: str) -> str:
+    return _tags(html.split("<tbody", 1)[1].split("</tbody>", 1)[0])
+
+
+@pytest.mark.parametrize("who", ["manager", "outsider"])  # rows, and the empty table
+def test_the_rows_are_those_django_tables2_writes(client, bridge, who):
+    entry = submitted_entry(bridge["dept_staff"], "BX-OCC", "2026-Q3", "41.5")
+    workflow.entry_approve(user=bridge["manager"], entry_id=entry.pk, reassess=None)
+    targets_evaluate(on=TODAY, alert_settings=RULES)
+    client.force_login(bridge[who])
+    response = client.get(URL, {"sort": "-progress"})
+    # The same rows and order, in a table of their own (a table counts its rows as it writes
+    # them: odd, even).
+    table = StatusTable(response.context["view"].object_list)
+    RequestConfig(response.wsgi_request, paginate={"per_page": 25}).configure(table)
+    stock = Template(
+        '{% load django_tables2 %}{% render_table table "django_tables2/bootstrap5.html" %}'
+    ).render(RequestContext(response.wsgi_request, {"table": table}))
+    assert _tbody(response.content.decode()) == _tbody(stock)
+    assert _tbody(stock).count("<tr") == (3 if who == "manager" else 1)
+
+
+def test_the_filter_options_are_those_django_writes(client, assessed, small_plan):
+    client.force_login(assessed["province"])
+    area = Area.objects.get(targets__code="BX-OCC")
+    response = client.get(URL, {"area": area.pk, "unit": small_plan["LC-BATXAT"].pk})
+    form = response.context["filter"].form
+    for name in ("plan", "area", "unit"):
+        field = form[name]
+        widget = field.field.widget
+        django = field.as_widget(forms.Select(attrs=widget.attrs, choices=field.field.choices))
+        assert _tags(str(field)) == _tags(django)
+    assert f'<option value="{area.pk}" selected>BX-2025-2030 · {area.name}</option>' in str(
+        form["area"]
+    )
+
+
+@pytest.mark.parametrize("code", ["BX-IP", "Mã số 1", "A%20B?c#d&e"])
+def test_a_row_links_to_its_target_as_reverse_would(code):
+    assert StatusTable([])._target_url(code) == reverse("targets:target", args=[code])

@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+from functools import partial
+
 from django.contrib.auth.mixins import LoginRequiredMixin
+from django.core.paginator import Paginator
 from django.db.models import QuerySet
 from django.http import HttpRequest, HttpResponse
 from django.utils.translation import gettext_lazy as _
@@ -30,6 +33,25 @@ def _rows_but_status(filterset: FilterSet) -> QuerySet[Target]:
     return rows
 
 
+def _rows_shown(filterset: FilterSet, counts: dict[str, int]) -> int | None:
+    """How many rows the table shows, read off the per-status counts (None when the filters
+    are invalid: the table then shows none, without counting)."""
+    if not filterset.is_bound:
+        return sum(counts.values())
+    if not filterset.is_valid():
+        return None
+    status = filterset.form.cleaned_data.get("status")
+    return counts.get(status, 0) if status else sum(counts.values())
+
+
+class CountedPaginator(Paginator):
+    """A paginator told the number of rows, instead of counting them with a query."""
+
+    def __init__(self, object_list, per_page, *args, count: int, **kwargs) -> None:
+        super().__init__(object_list, per_page, *args, **kwargs)
+        self.count = count  # Paginator.count is a cached property: this is its value
+
+
 class StatusTableView(LoginRequiredMixin, ExportMixin, SingleTableMixin, FilterView):
     """Every target the user may see, filtered, sorted, paginated; ?_export=csv|xlsx."""
 
@@ -43,6 +65,7 @@ class StatusTableView(LoginRequiredMixin, ExportMixin, SingleTableMixin, FilterV
     # No cell of the export runs as a formula (a target named "=HYPERLINK(…)").
     export_class = SafeTableExport
     export_name = "targets"
+    rows_shown: int | None = None  # known once the per-status counts are
 
     def get(self, request: HttpRequest, *args, **kwargs) -> HttpResponse:
         export_format = request.GET.get(self.export_trigger_param)
@@ -72,9 +95,17 @@ class StatusTableView(LoginRequiredMixin, ExportMixin, SingleTableMixin, FilterV
     def get_export_filename(self, export_format: str) -> str:
         return f"{self.export_name}.{export_format}"
 
+    def get_table_pagination(self, table):
+        paginate = super().get_table_pagination(table)
+        if isinstance(paginate, dict) and self.rows_shown is not None:
+            paginate["paginator_class"] = partial(CountedPaginator, count=self.rows_shown)
+        return paginate
+
     def get_context_data(self, **kwargs):
-        context = super().get_context_data(**kwargs)
+        # The counts first: their sum is the paginator's count, one query fewer.
         counts = selectors.status_counts(_rows_but_status(self.filterset))
+        self.rows_shown = _rows_shown(self.filterset, counts)
+        context = super().get_context_data(**kwargs)
         context["status_counts"] = [
             (value, label, counts[value]) for value, label in Status.choices
         ]
