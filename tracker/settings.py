@@ -185,10 +185,13 @@ TEMPLATES = [
     },
 ]
 
+# A connection is kept for DB_CONN_MAX_AGE seconds (checked before each request reuses it):
+# opening one per request costs a PostgreSQL backend start every time.
 DATABASES = {
     "default": dj_database_url.parse(
         os.environ.get("DATABASE_URL", f"sqlite:///{BASE_DIR / 'db.sqlite3'}"),
-        conn_max_age=int(os.environ.get("DB_CONN_MAX_AGE", "0")),
+        conn_max_age=env_int("DB_CONN_MAX_AGE", 60),
+        conn_health_checks=True,
     )
 }
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
