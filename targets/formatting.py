@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 from decimal import Decimal
+from functools import lru_cache
 
-from django.utils import formats
+from django.utils import formats, numberformat
+from django.utils.translation import get_language
 
 
 def tidy_decimal(value: Decimal) -> Decimal:
@@ -21,7 +23,21 @@ def format_number(value, places: int | None = None) -> str:
     number = Decimal(str(value))
     if places is not None:
         number = round(number, places)
-    return formats.number_format(tidy_decimal(number), use_l10n=True, force_grouping=True)
+    decimal_separator, grouping, thousand_separator = _notation(get_language())
+    return numberformat.format(
+        tidy_decimal(number), decimal_separator, grouping=grouping,
+        thousand_sep=thousand_separator, force_grouping=True, use_l10n=True,
+    )
+
+
+@lru_cache(maxsize=8)
+def _notation(language: str | None) -> tuple[str, int, str]:
+    """The language's decimal separator, grouping and thousand separator, looked up once (a
+    status page formats a few hundred numbers; an export several thousand)."""
+    return tuple(
+        formats.get_format(name, language, use_l10n=True)
+        for name in ("DECIMAL_SEPARATOR", "NUMBER_GROUPING", "THOUSAND_SEPARATOR")
+    )
 
 
 def format_percent(ratio) -> str:
