@@ -102,8 +102,13 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     base = os.environ.get("DATABASE_URL", "postgres://postgres@127.0.0.1:5432/tracker")
     name = f"tracker_bench_{args.scale}" + (f"_{args.db_suffix}" if args.db_suffix else "")
-    env = {**os.environ, "DATABASE_URL": database_url(base, name), "HTTPS": "0",
-           "STATIC_MANIFEST": "0", "DJANGO_SETTINGS_MODULE": "tracker.settings"}
+    env = {
+        # The Celery measurements flush their broker database: never a deployment's (db 0).
+        "CELERY_BROKER_URL": "redis://127.0.0.1:6379/13",
+        **os.environ,
+        "DATABASE_URL": database_url(base, name), "HTTPS": "0", "STATIC_MANIFEST": "0",
+        "DJANGO_SETTINGS_MODULE": "tracker.settings", "CACHE_URL": "locmem://",
+    }
     wanted = ORDER if not args.only else [n for n in ORDER if n in args.only.split(",")]
     if args.reuse:
         wanted = [n for n in wanted if n != "setup"]

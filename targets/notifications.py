@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal, InvalidOperation
@@ -125,15 +126,35 @@ def digest_language(digest: Digest) -> str:
     return language if language in dict(settings.LANGUAGES) else settings.LANGUAGE_CODE
 
 
-def digest_message(
-    digest: Digest, *, site_url: str, from_email: str
-) -> EmailMultiAlternatives:
-    """The digest email for one recipient and one run, in the recipient's language."""
-    items = list(
-        AlertRecipient.objects.filter(digest=digest)
+ITEM_ORDER = ("alert__target__code", "alert__kind", "alert__subject")
+
+
+def digest_items(digest_ids: Iterable[int]) -> dict[int, list[AlertRecipient]]:
+    """The alerts of each digest, with their targets, in the email's order: one query for
+    any number of digests (a sender reads a whole batch at once)."""
+    items: dict[int, list[AlertRecipient]] = {}
+    for item in (
+        AlertRecipient.objects.filter(digest_id__in=list(digest_ids))
         .select_related("alert__target")
-        .order_by("alert__target__code", "alert__kind", "alert__subject")
-    )
+        .order_by("digest_id", *ITEM_ORDER)
+    ):
+        items.setdefault(item.digest_id, []).append(item)
+    return items
+
+
+def digest_message(
+    digest: Digest,
+    *,
+    site_url: str,
+    from_email: str,
+    items: Sequence[AlertRecipient] | None = None,
+) -> EmailMultiAlternatives:
+    """The digest email for one recipient and one run, in the recipient's language.
+
+    ``items``: the digest's alerts as ``digest_items`` reads them (read here if not given).
+    """
+    if items is None:
+        items = digest_items([digest.pk]).get(digest.pk, [])
     with translation.override(digest_language(digest)):
         rows = [
             DigestItem(

@@ -104,6 +104,19 @@ def send_digest(digest_id: int) -> str:
 
 
 @shared_task(acks_late=True)
+def send_digests(digest_ids: list[int]) -> dict[str, int]:
+    """``send_digest`` for a batch of digests over one SMTP connection; how many of each
+    outcome. Each digest is claimed on its own: a batch that runs twice sends each once."""
+    outcomes = delivery.digests_deliver(
+        digest_ids=digest_ids, policy=delivery.DeliveryPolicy.from_settings()
+    )
+    counts: dict[str, int] = {}
+    for outcome in outcomes.values():
+        counts[str(outcome)] = counts.get(str(outcome), 0) + 1
+    return counts
+
+
+@shared_task(acks_late=True)
 def import_entries(job_id: int) -> str:
     """Import a confirmed entries file; a task that runs twice imports it once (the claim)."""
     job = import_jobs.import_job_run(job_id=job_id, reassess=AlertSettings.from_settings())

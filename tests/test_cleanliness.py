@@ -108,6 +108,7 @@ def test_the_tasks_queued_by_name_exist():
 
     app.loader.import_default_modules()
     assert delivery.SEND_DIGEST in app.tasks
+    assert delivery.SEND_DIGESTS in app.tasks
     assert accounts.SEND_PASSWORD_RESET in app.tasks
 
 

@@ -156,14 +156,14 @@ def broker_queue_empty() -> bool:
 @pytest.mark.smtp
 @pytest.mark.django_db(transaction=True)
 def test_duplicate_task_messages_share_one_budget_of_tries(people, worker, mailbox, settings):
-    from targets.tasks import send_digest
+    from targets.tasks import send_digests
 
     settings.ALERT_DELIVERY_MAX_ATTEMPTS = 3
     settings.ALERT_DELIVERY_RETRY_DELAY = 0  # every retry is due at once: only the budget holds
     mailbox.refuse_always = True
     digest = overdue_digest(people)  # one task message on commit
     for _ in range(10):
-        send_digest.delay(digest.pk)  # ten more copies of it
+        send_digests.delay([digest.pk])  # ten more copies of it
 
     def spent() -> bool:
         return Digest.objects.filter(
@@ -172,7 +172,7 @@ def test_duplicate_task_messages_share_one_budget_of_tries(people, worker, mailb
 
     assert dispatch_until(spent)
     for _ in range(10):  # copies still arriving after the budget is spent
-        send_digest.delay(digest.pk)
+        send_digests.delay([digest.pk])
     dispatch_until(lambda: False, timeout=2)
     assert wait_until(broker_queue_empty, timeout=30)
     dispatch_until(lambda: False, timeout=1)  # the last message taken has been handled

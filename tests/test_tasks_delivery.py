@@ -6,6 +6,8 @@ worker (a thread) or worker processes against the Redis database of CELERY_BROKE
 
 from __future__ import annotations
 
+import ast
+import asyncio
 import os
 import re
 import signal
@@ -31,9 +33,21 @@ D0 = date(2026, 11, 24)
 ROOT = Path(__file__).resolve().parent.parent
 
 
+class ConnectionsMailbox(Mailbox):
+    """Also records the client address of every DATA command: one per SMTP connection."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.peers: list[tuple[str, int]] = []
+
+    async def handle_DATA(self, server, session, envelope) -> str:
+        self.peers.append(session.peer)
+        return await super().handle_DATA(server, session, envelope)
+
+
 @pytest.fixture
 def mailbox(settings):
-    box = Mailbox()
+    box = ConnectionsMailbox()
     controller = start_server(box)
     settings.EMAIL_BACKEND = "django.core.mail.backends.smtp.EmailBackend"
     settings.EMAIL_HOST = "127.0.0.1"
@@ -175,6 +189,104 @@ def test_digests_are_queued_only_after_the_evaluation_commits(
         run = evaluate(D0)
     assert len(run.digest_ids) == 1
     assert len(callbacks) == 1
+
+
+def two_digests(people) -> list[Digest]:
+    """At 2026-11-24: bx.manager (BX-IP overdue) and bx.staff2, the owner of BX-OCC."""
+    Target.objects.filter(code="BX-OCC").update(owner=people["staff2"])
+    run = evaluate(D0)
+    assert len(run.digest_ids) == 2
+    return list(Digest.objects.filter(pk__in=run.digest_ids).order_by("pk"))
+
+
+@pytest.mark.smtp
+@pytest.mark.django_db
+def test_a_batch_goes_over_one_connection_and_a_second_run_of_it_sends_nothing(
+    people, mailbox
+):
+    ids = [d.pk for d in two_digests(people)]
+    sent = delivery.digests_deliver(digest_ids=ids, policy=policy())
+    assert sent == {pk: "sent" for pk in ids}
+    assert len(mailbox.received) == 2 and len(set(mailbox.peers)) == 1
+    # The same batch again (a copy of its task message): every digest is someone else's.
+    again = delivery.digests_deliver(digest_ids=ids, policy=policy())
+    assert again == {pk: "not_claimed" for pk in ids}
+    assert len(mailbox.received) == 2
+    assert set(Digest.objects.values_list("state", "attempts")) == {(DeliveryState.SENT, 1)}
+
+
+@pytest.mark.smtp
+@pytest.mark.django_db(transaction=True)
+def test_each_digest_of_a_batch_is_marked_sent_before_the_next_one_is_sent(people, mailbox):
+    first, second = two_digests(people)
+    seen: list[dict[int, str]] = []
+    accept = mailbox.handle_DATA
+
+    def states() -> dict[int, str]:
+        try:
+            return dict(Digest.objects.values_list("pk", "state"))
+        finally:
+            connection.close()  # this thread's own connection
+
+    async def handle_DATA(server, session, envelope) -> str:
+        seen.append(await asyncio.to_thread(states))  # what other workers see now
+        return await accept(server, session, envelope)
+
+    mailbox.handle_DATA = handle_DATA
+    outcomes = delivery.digests_deliver(digest_ids=[first.pk, second.pk], policy=policy())
+    assert outcomes == {first.pk: "sent", second.pk: "sent"}
+    assert seen == [
+        {first.pk: DeliveryState.SENDING, second.pk: DeliveryState.PENDING},
+        {first.pk: DeliveryState.SENT, second.pk: DeliveryState.SENDING},
+    ]
+    assert set(Digest.objects.values_list("state", flat=True)) == {DeliveryState.SENT}
+
+
+@pytest.mark.smtp
+@pytest.mark.django_db
+def test_after_a_refusal_the_batch_goes_on_over_a_fresh_connection(people, mailbox):
+    first, second = two_digests(people)
+    mailbox.refuse_next = 1
+    outcomes = delivery.digests_deliver(digest_ids=[first.pk, second.pk], policy=policy())
+    assert outcomes == {first.pk: "retry_later", second.pk: "sent"}
+    assert len(mailbox.peers) == 2 and mailbox.peers[0] != mailbox.peers[1]
+    first.refresh_from_db()
+    assert (first.state, first.attempts) == (DeliveryState.FAILED, 1)
+    assert "451" in first.last_error and first.next_attempt_at is not None
+    assert [r.rcpt_tos for r in mailbox.received] == [[second.user.email]]
+
+
+@pytest.mark.smtp
+@pytest.mark.django_db
+def test_a_digest_that_cannot_be_sent_at_all_fails_alone_and_the_batch_goes_on(
+    people, mailbox
+):
+    first, second = two_digests(people)
+    first.user.email = ""
+    first.user.save(update_fields=["email"])
+    outcomes = delivery.digests_deliver(digest_ids=[first.pk, second.pk], policy=policy())
+    assert outcomes == {first.pk: "failed", second.pk: "sent"}
+    first.refresh_from_db()
+    assert (first.state, first.next_attempt_at, first.last_error) == (
+        DeliveryState.FAILED, None, "ValueError: the recipient has no email address"
+    )
+    assert len(mailbox.received) == 1
+
+
+@pytest.mark.django_db
+def test_digests_are_queued_in_batches(people, monkeypatch):
+    queued: list[tuple[str, list]] = []
+    monkeypatch.setattr(
+        delivery.current_app, "send_task",
+        lambda name, args, **options: queued.append((name, args)),
+    )
+    ids = list(range(1, 2 * delivery.BATCH + 2))
+    assert delivery.digests_enqueue(ids) == len(ids)
+    assert queued == [
+        (delivery.SEND_DIGESTS, [ids[: delivery.BATCH]]),
+        (delivery.SEND_DIGESTS, [ids[delivery.BATCH : 2 * delivery.BATCH]]),
+        (delivery.SEND_DIGESTS, [ids[2 * delivery.BATCH :]]),
+    ]
 
 
 @pytest.mark.smtp
@@ -348,12 +460,19 @@ def test_worker_killed_mid_send_the_digest_arrives_exactly_once(people, mailbox,
         # often comes first — so what is asserted is what may not vary: every send task
         # ends, the redelivered one too, exactly one of them sends, one email arrives, and
         # the digest was claimed twice (by the killed worker, then by the one that sent).
-        killed = re.search(r"send_digest\[([0-9a-f-]+)\] received", log.read_text()).group(1)
+        killed = re.search(r"send_digests\[([0-9a-f-]+)\] received", log.read_text()).group(1)
 
         def outcomes() -> dict[str, str]:
+            """The outcome of each ended send task (a batch of this one digest)."""
             text = log.read_text()
-            received = set(re.findall(r"send_digest\[([0-9a-f-]+)\] received", text))
-            ended = dict(re.findall(r"send_digest\[([0-9a-f-]+)\] succeeded in \S+ '(\w+)'", text))
+            received = set(re.findall(r"send_digests\[([0-9a-f-]+)\] received", text))
+            ended = {
+                task: outcome
+                for task, counts in re.findall(
+                    r"send_digests\[([0-9a-f-]+)\] succeeded in \S+ (\{.*?\})", text
+                )
+                for outcome in ast.literal_eval(counts)
+            }
             return ended if killed in ended and received <= ended.keys() else {}
 
         assert wait_until(outcomes, timeout=40), log.read_text()
@@ -386,9 +505,11 @@ def test_beat_schedules_the_daily_evaluation_and_the_retry_net():
     assert schedule["dispatch-pending-digests"] == {
         "task": "targets.tasks.dispatch_pending", "schedule": 60.0, "options": {"expires": 55},
     }
-    from targets.tasks import send_digest
+    from targets.tasks import send_digest, send_digests
 
     # acks_late: a task of a dead worker comes back; but no Celery retries of a send, which
     # would multiply the digest's budget of tries by the number of its task messages.
-    assert send_digest.acks_late
-    assert not getattr(send_digest, "autoretry_for", ())
+    for task in (send_digest, send_digests):
+        assert task.acks_late
+        assert not getattr(task, "autoretry_for", ())
+    assert send_digests.name == delivery.SEND_DIGESTS  # the name services queue it by

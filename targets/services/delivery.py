@@ -8,8 +8,12 @@ error and the time of its next try (``next_attempt_at``).
   claim is older than the lease (its worker died) — and only while ``attempts`` is below
   the budget (``max_attempts``). Whoever changed the row owns the send; every other
   worker, dispatcher or duplicate task message sees zero rows changed and does nothing.
-- *Send* over a fresh SMTP connection; *mark sent* only after the server accepted the
-  message, and only if the claim is still ours. The Message-ID is the same on every try.
+- *Send*; *mark sent* only after the server accepted the message, and only if the claim
+  is still ours. The Message-ID is the same on every try.
+- *Batches*: digests are queued a batch (``BATCH``) per task message; the task reads the
+  batch's digests and alerts in two queries and sends them over one SMTP connection,
+  each digest still claimed, sent and marked on its own. A connection that failed is
+  closed and the next digest gets a fresh one.
 - *One retry budget per digest*, however many task messages exist: the tries are counted
   on the row, not per message, and Celery never retries a send by itself. An SMTP or
   connection error sets the digest ``failed`` with ``next_attempt_at = now + delay``,
@@ -29,7 +33,8 @@ from __future__ import annotations
 
 import logging
 import random
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Sequence
+from contextlib import closing, suppress
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from enum import StrEnum
@@ -44,14 +49,18 @@ from django.db.models import F, Q
 from django.utils import timezone
 
 from targets import notifications
-from targets.models import DeliveryState, Digest
+from targets.models import AlertRecipient, DeliveryState, Digest
 
 log = logging.getLogger(__name__)
 
 # Errors worth another try: the mail server refused for now, or could not be reached.
 RETRYABLE = (SMTPException, OSError)
 JITTER = 0.2  # below one half, so that each delay stays longer than the one before
-SEND_DIGEST = "targets.tasks.send_digest"
+SEND_DIGESTS = "targets.tasks.send_digests"
+SEND_DIGEST = "targets.tasks.send_digest"  # one digest: messages queued before batches
+# Digests per task message: per-message overhead and SMTP handshakes are paid once per
+# batch, and a batch is still small enough to spread over every worker process.
+BATCH = 50
 
 
 @dataclass(frozen=True)
@@ -99,20 +108,24 @@ class Outcome(StrEnum):
 
 
 def digests_enqueue(digest_ids: Iterable[int]) -> int:
-    """Queue a send task per digest. A broker outage is logged, not raised: the
-    dispatcher (every minute) finds every pending digest anyway."""
+    """Queue a send task per batch of digests; the number of digests queued. A broker
+    outage is logged, not raised: the dispatcher (every minute) finds every pending
+    digest anyway."""
+    ids = list(digest_ids)
     queued = 0
-    for pk in digest_ids:
+    for start in range(0, len(ids), BATCH):
+        batch = ids[start : start + BATCH]
         try:
             # By name: services sit below the tasks and never import them.
             current_app.send_task(
-                SEND_DIGEST, args=[pk], retry=True,
+                SEND_DIGESTS, args=[batch], retry=True,
                 retry_policy={"max_retries": 2, "interval_start": 0.2},
             )
         except Exception as exc:  # kombu raises several kinds for an unreachable broker
-            log.warning("Could not queue digest %s (%s); dispatch_pending will send it", pk, exc)
+            log.warning("Could not queue %d digests (%s); dispatch_pending will send them",
+                        len(ids) - queued, exc)
             break
-        queued += 1
+        queued += len(batch)
     return queued
 
 
@@ -159,17 +172,83 @@ def _release(digest_id: int, claimed_at: datetime, **fields) -> int:
     ).update(**fields)
 
 
-def _send(digest: Digest, policy: DeliveryPolicy) -> None:
-    if not digest.user.email:
-        raise ValueError("the recipient has no email address")
-    message = notifications.digest_message(
-        digest, site_url=policy.site_url, from_email=policy.from_email
+class _Connection:
+    """One SMTP connection for a batch of digests, opened at the first send. After any
+    failure it is closed, so that the next digest gets a fresh one."""
+
+    def __init__(self) -> None:
+        self.backend = None
+
+    def send(self, message) -> None:
+        try:
+            if self.backend is None:
+                self.backend = get_connection(fail_silently=False)
+                self.backend.open()
+            accepted = self.backend.send_messages([message])
+        except BaseException:
+            self.close()
+            raise
+        if accepted != 1:
+            self.close()
+            raise ValueError("the mail server did not accept the message")
+
+    def close(self) -> None:
+        backend, self.backend = self.backend, None
+        if backend is not None:
+            with suppress(Exception):  # a broken connection: nothing left to close cleanly
+                backend.close()
+
+
+def _deliver(
+    digest: Digest,
+    items: Sequence[AlertRecipient],
+    *,
+    policy: DeliveryPolicy,
+    connection: _Connection,
+    now: datetime | None,
+) -> Outcome:
+    """Claim, send and mark one digest (read beforehand, with its ``items``)."""
+    now = now or timezone.now()
+    claimed_at = digest_claim(digest_id=digest.pk, policy=policy, now=now)
+    if claimed_at is None:
+        return Outcome.NOT_CLAIMED
+    try:
+        if not digest.user.email:
+            raise ValueError("the recipient has no email address")
+        connection.send(
+            notifications.digest_message(
+                digest, items=items, site_url=policy.site_url, from_email=policy.from_email
+            )
+        )
+    except Exception as exc:
+        error = f"{type(exc).__name__}: {exc}"[:2000]
+        retryable = isinstance(exc, RETRYABLE)
+        # The try our claim counted (the digest was read before it).
+        attempts = Digest.objects.values_list("attempts", flat=True).get(pk=digest.pk)
+        if retryable and attempts < policy.max_attempts:
+            retry_at = now + policy.retry_after(attempts)
+            _release(digest.pk, claimed_at, state=DeliveryState.FAILED, last_error=error,
+                     next_attempt_at=retry_at)
+            log.warning("Digest %s: try %d failed (%s); next try at %s",
+                        digest.pk, attempts, error, retry_at.isoformat())
+            return Outcome.RETRY_LATER
+        _release(digest.pk, claimed_at, state=DeliveryState.FAILED, last_error=error,
+                 next_attempt_at=None)
+        if not retryable:
+            raise
+        log.error("Digest %s: try %d failed (%s); no tries left, re-send it from the admin",
+                  digest.pk, attempts, error)
+        return Outcome.FAILED
+    _release(
+        digest.pk, claimed_at, state=DeliveryState.SENT, sent_at=timezone.now(), last_error=""
     )
-    # A fresh connection per digest: a broken one from an earlier failure is never reused.
-    with get_connection(fail_silently=False) as connection:
-        accepted = connection.send_messages([message])
-    if accepted != 1:
-        raise ValueError("the mail server did not accept the message")
+    return Outcome.SENT
+
+
+def _read(digest_ids: list[int]) -> tuple[dict[int, Digest], dict[int, list[AlertRecipient]]]:
+    """The digests with their recipients' profiles, and their alerts: two queries."""
+    digests = Digest.objects.select_related("user__profile").in_bulk(digest_ids)
+    return digests, notifications.digest_items(digest_ids)
 
 
 def digest_deliver(
@@ -181,34 +260,37 @@ def digest_deliver(
     budget lasts, the time of its next try (``RETRY_LATER``; ``FAILED`` once spent).
     Any other error leaves it ``failed`` with no next try and is raised.
     """
-    now = now or timezone.now()
-    claimed_at = digest_claim(digest_id=digest_id, policy=policy, now=now)
-    if claimed_at is None:
+    digests, items = _read([digest_id])
+    if digest_id not in digests:  # deleted since it was queued
         return Outcome.NOT_CLAIMED
-    digest = Digest.objects.select_related("user__profile").get(pk=digest_id)
-    try:
-        _send(digest, policy)
-    except Exception as exc:
-        error = f"{type(exc).__name__}: {exc}"[:2000]
-        retryable = isinstance(exc, RETRYABLE)
-        if retryable and digest.attempts < policy.max_attempts:
-            retry_at = now + policy.retry_after(digest.attempts)
-            _release(digest_id, claimed_at, state=DeliveryState.FAILED, last_error=error,
-                     next_attempt_at=retry_at)
-            log.warning("Digest %s: try %d failed (%s); next try at %s",
-                        digest_id, digest.attempts, error, retry_at.isoformat())
-            return Outcome.RETRY_LATER
-        _release(digest_id, claimed_at, state=DeliveryState.FAILED, last_error=error,
-                 next_attempt_at=None)
-        if not retryable:
-            raise
-        log.error("Digest %s: try %d failed (%s); no tries left, re-send it from the admin",
-                  digest_id, digest.attempts, error)
-        return Outcome.FAILED
-    _release(
-        digest_id, claimed_at, state=DeliveryState.SENT, sent_at=timezone.now(), last_error=""
-    )
-    return Outcome.SENT
+    with closing(_Connection()) as connection:
+        return _deliver(digests[digest_id], items.get(digest_id, []), policy=policy,
+                        connection=connection, now=now)
+
+
+def digests_deliver(
+    *, digest_ids: Sequence[int], policy: DeliveryPolicy
+) -> dict[int, Outcome]:
+    """``digest_deliver`` for a batch, over one SMTP connection: the outcome of each.
+
+    An error that is not the mail server's (no address, a template error) is logged and
+    leaves that digest ``failed``; the batch goes on.
+    """
+    ids = list(digest_ids)
+    digests, items = _read(ids)
+    outcomes: dict[int, Outcome] = {}
+    with closing(_Connection()) as connection:
+        for pk in ids:
+            if pk not in digests:
+                outcomes[pk] = Outcome.NOT_CLAIMED
+                continue
+            try:
+                outcomes[pk] = _deliver(digests[pk], items.get(pk, []), policy=policy,
+                                        connection=connection, now=None)
+            except Exception:
+                log.exception("Digest %s: could not be sent; re-send it from the admin", pk)
+                outcomes[pk] = Outcome.FAILED
+    return outcomes
 
 
 def digests_due(*, policy: DeliveryPolicy, now: datetime | None = None) -> list[int]:
