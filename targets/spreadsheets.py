@@ -17,6 +17,7 @@ import tempfile
 from collections.abc import Collection, Iterator
 from datetime import date, datetime
 from decimal import Decimal
+from itertools import chain, islice
 from pathlib import Path
 from typing import IO
 
@@ -232,6 +233,9 @@ class SafeTableExport(TableExport):
         return self.table.as_values(exclude_columns=self.exclude_columns)
 
     def _csv_chunks(self) -> Iterator[bytes]:
+        # The byte-order mark: without it Excel reads UTF-8 as the Windows code page and
+        # garbles Vietnamese (LibreOffice and the imports read it either way).
+        yield codecs.BOM_UTF8
         buffer = io.StringIO()
         writer = csv.writer(buffer)  # the dialect tablib wrote: commas, CRLF, minimal quoting
         with translation.override(self.language):
@@ -248,16 +252,30 @@ class SafeTableExport(TableExport):
         sheet = book.create_sheet(safe_xlsx_sheet_title(self.title) or "Export")
         sheet.freeze_panes = "A2"
         bold = Font(bold=True)
+        kinds = getattr(self.table, "export_kinds", lambda exclude: [])(self.exclude_columns)
         with translation.override(self.language):
+            formats = [_xlsx_format(kind, self.language) for kind in kinds]
             rows = self._rows()
             header = next(rows)
-            # Widths from the header: a write-only sheet sets them before its first row.
-            for index, name in enumerate(header, start=1):
-                width = min(max(len(str(name)) + 2, XLSX_MIN_WIDTH), XLSX_MAX_WIDTH)
-                sheet.column_dimensions[get_column_letter(index)].width = width
+            formats += [None] * (len(header) - len(formats))
+            # Widths from the header and the first rows: a write-only sheet sets them before
+            # its first row.
+            sample = list(islice(rows, WIDTH_SAMPLE))
+            for index, name in enumerate(header):
+                longest = max([_shown_length(name)] + [_shown_length(r[index]) for r in sample])
+                width = min(max(longest + 2, XLSX_MIN_WIDTH), XLSX_MAX_WIDTH)
+                sheet.column_dimensions[get_column_letter(index + 1)].width = width
             sheet.append([_export_cell(sheet, name, bold) for name in header])
-            for row in rows:
-                sheet.append([_export_cell(sheet, value) for value in row])
+            count = 0
+            for row in chain(sample, rows):
+                sheet.append([
+                    _export_cell(sheet, value) if number_format is None
+                    else _formatted_cell(sheet, value, number_format)
+                    for value, number_format in zip(row, formats, strict=True)
+                ])
+                count += 1
+            # A filter button on each header cell, over every row.
+            sheet.auto_filter.ref = f"A1:{get_column_letter(len(header))}{count + 1}"
         # Closed by the FileResponse once sent.
         file = tempfile.TemporaryFile()  # noqa: SIM115
         try:
@@ -269,7 +287,34 @@ class SafeTableExport(TableExport):
         return file
 
 
-XLSX_MIN_WIDTH, XLSX_MAX_WIDTH = 10, 40
+XLSX_MIN_WIDTH, XLSX_MAX_WIDTH = 10, 50
+WIDTH_SAMPLE = 200  # rows read ahead to size the columns
+
+
+def _xlsx_format(kind: str | None, language: str | None) -> str | None:
+    """The number format of a column's cells: percentages as 96 %, dates in the language's
+    order (31/12/2030 in Vietnamese, 2030-12-31 otherwise: never the US month-first)."""
+    if kind == "percent":
+        return "0%"
+    if kind == "date":
+        return "dd/mm/yyyy" if (language or "").startswith("vi") else "yyyy-mm-dd"
+    return None
+
+
+def _shown_length(value: object) -> int:
+    if value is None:
+        return 0
+    if isinstance(value, date):
+        return 10
+    return max((len(line) for line in str(value).splitlines()), default=0)
+
+
+def _formatted_cell(sheet, value: object, number_format: str) -> WriteOnlyCell | object:
+    if not isinstance(value, Decimal | date):  # empty, or text in a number column
+        return _export_cell(sheet, value)
+    cell = WriteOnlyCell(sheet, value=value)
+    cell.number_format = number_format
+    return cell
 
 
 def _export_cell(sheet, value: object, font: Font | None = None) -> WriteOnlyCell | object:

@@ -238,13 +238,21 @@ class StatusTable(tables.Table):
 
     # --- in the CSV and XLSX exports: plain values ---
 
-    def as_values(self, exclude_columns=None) -> Iterator[list]:
-        """The header, then every row's plain values (EXPORTED below), read in chunks: an
-        export of 6,000 rows never holds them all in memory."""
-        columns = [
+    def _exported_columns(self, exclude_columns=None) -> list:
+        return [
             column for column in self.columns.iterall()
             if not (column.column.exclude_from_export or column.name in (exclude_columns or ()))
         ]
+
+    def export_kinds(self, exclude_columns=None) -> list[str | None]:
+        """How a spreadsheet shows each exported column (``as_values``' order): ``percent``,
+        ``date``, or None for the value as it is."""
+        return [XLSX_KINDS.get(column.name) for column in self._exported_columns(exclude_columns)]
+
+    def as_values(self, exclude_columns=None) -> Iterator[list]:
+        """The header, then every row's plain values (EXPORTED below), read in chunks: an
+        export of 6,000 rows never holds them all in memory."""
+        columns = self._exported_columns(exclude_columns)
         yield [force_str(column.header, strings_only=True) for column in columns]
         cells = [EXPORTED[column.name] for column in columns]
         records = self.data.data  # the filtered rows in the table's order
@@ -360,6 +368,9 @@ def _last_entry(target: Target) -> str | None:
 def _text(value: str | None) -> str | None:
     return None if value in _EMPTY else value
 
+
+# The share of the way is a fraction (0.96): a spreadsheet shows it as 96 %.
+XLSX_KINDS = {"progress": "percent", "as_of": "date", "due_date": "date"}
 
 EXPORTED: dict[str, Callable[[Target], Any]] = {
     "code": lambda target: target.code,

@@ -145,3 +145,52 @@ def test_plain_text_and_numbers_are_written_as_they_are(client, assessed):
 )
 def test_neutralised_touches_only_text_starting_with_a_formula_character(cell, written):
     assert neutralised(cell) == written
+
+
+# --- exports people can open (issue 12) --------------------------------------------------
+
+
+def test_the_csv_starts_with_the_utf8_byte_order_mark(client, assessed):
+    client.force_login(assessed["manager"])
+    content = exported(client.get(URL, {"_export": "csv"}))
+    assert content.startswith(b"\xef\xbb\xbfCode,")  # so that Excel reads it as UTF-8
+    assert content.count(b"\xef\xbb\xbf") == 1
+
+
+def _xlsx_sheet(client):
+    content = exported(client.get(URL, {"_export": "xlsx"}))
+    return openpyxl.load_workbook(io.BytesIO(content)).active
+
+
+@pytest.mark.parametrize(
+    ("language", "date_format"), [("en", "yyyy-mm-dd"), ("vi", "dd/mm/yyyy")]
+)
+def test_the_xlsx_shows_percentages_and_dates_as_such(client, negative, language, date_format):
+    from targets.models import Profile
+
+    manager = negative["manager"]
+    Profile.objects.update_or_create(user=manager, defaults={"language": language})
+    client.force_login(manager)
+    client.cookies["django_language"] = language
+    sheet = _xlsx_sheet(client)
+    rows = list(sheet.iter_rows())
+    header = [cell.value for cell in rows[0]]
+    row = dict(zip(header, next(r for r in rows[1:] if r[0].value == "NEG-MIG"), strict=True))
+    # NEG-MIG: −2 of the way from 0 to −5 is 40 %, a number shown as a percentage.
+    [share] = [cell for name, cell in row.items() if name in ("Progress", "Tiến độ")]
+    assert (share.value, share.number_format, share.data_type) == (0.4, "0%", "n")
+    due = next(cell for cell in row.values() if getattr(cell.value, "year", None) == 2030)
+    assert (due.value.date().isoformat(), due.number_format) == ("2030-12-31", date_format)
+
+
+def test_the_xlsx_header_is_frozen_and_filtered_and_columns_fit(client, negative):
+    client.force_login(negative["admin"])
+    sheet = _xlsx_sheet(client)
+    rows = list(sheet.iter_rows())
+    assert sheet.freeze_panes == "A2"
+    last = rows[0][-1].column_letter
+    assert sheet.auto_filter.ref == f"A1:{last}{len(rows)}"
+    codes = [row[0].value for row in rows[1:]]
+    assert sheet.column_dimensions["A"].width >= max(len(code) for code in codes) + 2
+    for cell in rows[0]:  # no header is cut off
+        assert sheet.column_dimensions[cell.column_letter].width >= min(len(cell.value) + 2, 50)

@@ -152,6 +152,7 @@ def test_export_is_streamed_from_a_cursor(client, people, monkeypatch):
     with CaptureQueriesContext(connection) as captured:
         response = client.get(reverse("targets:status"), {"_export": "csv"})
         chunks = iter(response.streaming_content)
+        assert next(chunks) == b"\xef\xbb\xbf"  # the byte-order mark, before any row is read
         first = next(chunks)
         assert (first.count(b"\r\n"), len(read)) == (5, 4)  # the header and 4 rows so far
         rest = list(chunks)

@@ -451,7 +451,7 @@ def test_the_csv_export_of_the_small_plan_whole(english, client, assessed):
     assert response["Content-Disposition"] == 'attachment; filename="targets.csv"'
     # Expected as of 30/09/2026 on the line 20 → 80 (30/06/2025 → 31/12/2030, 2,010 days):
     # 20 + 60 × 457/2010 = 33.641791; now (24/11/2026): 20 + 60 × 512/2010 = 35.283582.
-    assert exported(response).decode().split("\r\n") == [
+    assert exported(response).decode("utf-8-sig").split("\r\n") == [
         "Code,Status,Reason,Progress,Target,Actual,As of,Expected as of report,Expected now,"
         "Target value,Unit of measure,Due date,Reporting,Forecast,Last entry,Plan,Area,"
         "Responsible unit",
