@@ -156,27 +156,34 @@ class _DueYears:
         return self
 
 
+# A filter's empty choice: every target, whatever its value ("---------" says nothing).
+ALL = _("All")
+
+
 class TargetStatusFilter(django_filters.FilterSet):
     q = django_filters.CharFilter(
         label=_("Search"), method="search",
         widget=forms.TextInput(attrs={"placeholder": _("Code, name or description")}),
     )
     plan = django_filters.ModelChoiceFilter(
-        label=_("Plan"), queryset=_plans, widget=QuickSelect
+        label=_("Plan"), queryset=_plans, widget=QuickSelect, empty_label=ALL
     )
     area = django_filters.ModelChoiceFilter(
-        label=_("Area"), queryset=_areas, widget=QuickSelect(label_fields=("plan__code", "name"))
+        label=_("Area"), queryset=_areas, widget=QuickSelect(label_fields=("plan__code", "name")),
+        empty_label=ALL,
     )
-    unit = UnitSubtreeFilter(label=_("Responsible unit"), queryset=_units, widget=QuickSelect)
+    unit = UnitSubtreeFilter(
+        label=_("Responsible unit"), queryset=_units, widget=QuickSelect, empty_label=ALL
+    )
     status = django_filters.ChoiceFilter(
-        label=_("Status"), field_name="current_status", choices=Status.choices
+        label=_("Status"), field_name="current_status", choices=Status.choices, empty_label=ALL
     )
     reporting = django_filters.ChoiceFilter(
         label=_("Reporting"), field_name="latest_assessment__reporting",
-        choices=Reporting.choices,
+        choices=Reporting.choices, empty_label=ALL,
     )
     due_year = django_filters.ChoiceFilter(
-        label=_("Due year"), field_name="due_date__year", choices=[],
+        label=_("Due year"), field_name="due_date__year", choices=[], empty_label=ALL,
     )
 
     class Meta:

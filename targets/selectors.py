@@ -10,7 +10,18 @@ from decimal import Decimal
 from typing import Any
 
 from django.contrib.auth import get_user_model
-from django.db.models import Count, F, Field, OuterRef, QuerySet, Subquery, Value, Window
+from django.db.models import (
+    Case,
+    Count,
+    F,
+    Field,
+    OuterRef,
+    QuerySet,
+    Subquery,
+    Value,
+    When,
+    Window,
+)
 from django.db.models.functions import Coalesce, Lag
 from django.utils.formats import date_format
 from django.utils.text import Truncator, capfirst
@@ -38,6 +49,13 @@ STATUS_ROW_FIELDS = (
 )
 
 
+# The order of "sort by status": best to worst, then the targets without an approved report.
+STATUS_ORDER = (
+    Status.ACHIEVED, Status.ON_TRACK, Status.AT_RISK, Status.LAGGING, Status.MISSED,
+    Status.NO_DATA,
+)
+
+
 def targets_status_rows(*, user) -> QuerySet[Target]:
     """The status table's rows: visible targets with their latest assessment and last entry.
 
@@ -55,6 +73,11 @@ def targets_status_rows(*, user) -> QuerySet[Target]:
         .only(*STATUS_ROW_FIELDS)
         .annotate(
             current_status=Coalesce(F("latest_assessment__status"), Value(Status.NO_DATA)),
+            status_rank=Case(
+                *(When(current_status=status, then=Value(rank))
+                  for rank, status in enumerate(STATUS_ORDER)),
+                default=Value(len(STATUS_ORDER)),  # not judged: last
+            ),
             last_entry_period=Subquery(last_entry.values("period")[:1]),
             last_entry_status=Subquery(last_entry.values("status")[:1]),
             last_entry_value=Subquery(last_entry.values("value")[:1]),

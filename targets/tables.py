@@ -38,6 +38,7 @@ WIDE_SCREEN_ONLY = {"th": {"class": "d-none d-xxl-table-cell"},
                     "td": {"class": "d-none d-xxl-table-cell"}}
 NUMBER = {"th": {"class": "text-end"}, "td": {"class": "num text-end"}}
 SHARE_MEANING = _("Share of the way from the baseline to the target value")
+NO_REPORT = _("no approved report")
 
 
 def _badge(value: str, label: str, title: str = "") -> SafeString:
@@ -68,7 +69,11 @@ class StatusTable(tables.Table):
         attrs=SMALL_SCREEN_HIDDEN,
     )
     # A target that could not be judged has no status (""): it is rendered, not skipped.
-    status = tables.Column(verbose_name=_("Status"), accessor="current_status", empty_values=())
+    # Sorted by severity (targets_status_rows' status_rank), not by the statuses' keys.
+    status = tables.Column(
+        verbose_name=_("Status"), accessor="current_status", empty_values=(),
+        order_by=("status_rank", "code"),
+    )
     # Rule 8's sentence: the badge's tooltip on the screen, a column of its own in exports.
     reason = tables.Column(
         verbose_name=_("Reason"), accessor="latest_assessment", visible=False, orderable=False,
@@ -202,8 +207,12 @@ class StatusTable(tables.Table):
         assessment = record.latest_assessment
         if assessment.as_of is not None:
             note = as_of_text(assessment.as_of)
-        elif assessment.status == Status.NO_DATA:  # no approved report: the baseline
-            note = _("baseline")
+        elif assessment.status == Status.NO_DATA:
+            # No approved report: the rules count the baseline, but a figure here would read
+            # as a reported value (a "0" for a park not yet founded).
+            return format_html(
+                '—<div class="small text-body-secondary as-of">{}</div>', NO_REPORT
+            )
         else:  # an assessment made before as-of dates were kept
             return format_number(value)
         return format_html(

@@ -368,8 +368,11 @@ def test_the_actual_says_the_date_it_speaks_for(client, bridge):
     assert _cell(response, "BX-BRIDGE", "actual") == (
         '0<div class="small text-body-secondary as-of">as of 09/30/2026</div>'
     )
-    # Without an approved report the actual is the baseline, and no value is expected "then".
-    assert "baseline" in _cell(response, "BX-OCC", "actual")
+    # Without an approved report no actual is shown (the rules count the baseline, but a
+    # figure would read as a reported one), and no value is expected "then".
+    assert _cell(response, "BX-OCC", "actual") == (
+        '—<div class="small text-body-secondary as-of">no approved report</div>'
+    )
     assert _cell(response, "BX-OCC", "expected") == "—"
     assert _cell(response, "BX-OCC", "expected_now") == "35.28"  # 20 + 60 × 512/2010 at TODAY
     client.cookies["django_language"] = "vi"
@@ -513,3 +516,36 @@ def test_the_filter_options_are_those_django_writes(client, assessed, small_plan
 @pytest.mark.parametrize("code", ["BX-IP", "Mã số 1", "A%20B?c#d&e"])
 def test_a_row_links_to_its_target_as_reverse_would(code):
     assert StatusTable([])._target_url(code) == reverse("targets:target", args=[code])
+
+
+def test_sorting_by_status_follows_severity_not_the_keys(client, people):
+    from targets.models import Assessment
+
+    plan_import(
+        data=load_located(many_targets_plan(7)), filename="many.yaml", user=plan_operator()
+    )
+    targets_evaluate(on=TODAY, alert_settings=RULES)
+    # One target per status, and one that could not be judged, in an order no key sort gives.
+    statuses = ["missed", "on_track", "", "at_risk", "no_data", "achieved", "lagging"]
+    for index, status in enumerate(statuses):
+        Assessment.objects.filter(target__code=f"M{index:04d}").update(
+            status=status, error="" if status else "a defect"
+        )
+    client.force_login(people["province"])
+    rows = client.get(URL, {"sort": "status", "q": "M00"}).context["table"].page.object_list
+    shown = [statuses[int(row.record.code[1:])] for row in rows]
+    assert shown == ["achieved", "on_track", "at_risk", "lagging", "missed", "no_data", ""]
+    rows = client.get(URL, {"sort": "-status", "q": "M00"}).context["table"].page.object_list
+    assert [statuses[int(row.record.code[1:])] for row in rows] == shown[::-1]
+
+
+def test_the_filters_offer_all_as_their_empty_choice(client, assessed):
+    client.force_login(assessed["manager"])
+    client.cookies["django_language"] = "en"
+    html = client.get(URL).content.decode()
+    assert "---------" not in html
+    empty = r'<option value=""( selected)?>{}</option>'
+    # Plan, area, unit, status, reporting, due year:
+    assert len(re.findall(empty.format("All"), html)) == 6
+    client.cookies["django_language"] = "vi"
+    assert len(re.findall(empty.format("Tất cả"), client.get(URL).content.decode())) == 6
