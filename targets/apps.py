@@ -10,7 +10,7 @@ class TargetsConfig(AppConfig):
     def ready(self) -> None:
         from django.db.models.signals import post_delete
 
-        from targets import evidence
+        from targets import checks, evidence  # noqa: F401 (checks register themselves)
 
         # Storage, not business: an entry deleted in the admin, or with its target or plan,
         # takes its evidence file with it (no service sees a cascade).

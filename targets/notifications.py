@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal, InvalidOperation
 from email.utils import parseaddr
+from itertools import groupby
 
 from django.conf import settings
 from django.core.mail import EmailMultiAlternatives
@@ -114,10 +115,29 @@ class DigestItem:
     code: str
     name: str
     kind: str
-    message: str  # what happened
+    message: str  # what happened (it names the kind: the kind's label is not repeated)
     reason: str  # why: rule 8's sentence ("" for an alert without a verdict)
     link: str
     resolved: bool
+
+
+@dataclass(frozen=True)
+class TargetAlerts:
+    """A target of a digest, said once, with what happened to it."""
+
+    code: str
+    name: str
+    link: str
+    items: list[DigestItem]
+
+
+def by_target(items: Sequence[DigestItem]) -> list[TargetAlerts]:
+    """The items grouped by target, in the digest's order (by target code)."""
+    return [
+        TargetAlerts(code, group[0].name, group[0].link, group)
+        for code, grouped in groupby(items, key=lambda item: item.code)
+        for group in [list(grouped)]
+    ]
 
 
 def digest_language(digest: Digest) -> str:
@@ -171,17 +191,20 @@ def digest_message(
         context = {
             "user": digest.user,
             "items": rows,
+            "targets": by_target(rows),
             "evaluated_on": digest.evaluated_on,
             "inbox_link": f"{site_url.rstrip('/')}/alerts/",
         }
         subject = ngettext(
-            "[Target Tracker] %(count)d new alert (%(date)s)",
-            "[Target Tracker] %(count)d new alerts (%(date)s)",
+            "[%(product)s] %(count)d new alert (%(date)s)",
+            "[%(product)s] %(count)d new alerts (%(date)s)",
             len(rows),
         ) % {
+            "product": _("Target Tracker"),  # the product's name in the reader's language
             "count": len(rows),
             "date": formats.date_format(digest.evaluated_on, "SHORT_DATE_FORMAT"),
         }
+        subject = " ".join(subject.split())  # one line, no stray spaces
         text = render_to_string("emails/digest.txt", context)
         html = render_to_string("emails/digest.html", context)
     message = EmailMultiAlternatives(

@@ -36,19 +36,25 @@ def test_english_digest_lists_each_alert_with_a_link(two_readers):
     assert message.to == ["ind.staff@example.org"]
     assert message.from_email == FROM
     assert message.subject == "[Target Tracker] 1 new alert (11/24/2026)"
-    # What happened, and on the next line why (rule 8): 22 % reported for 2026-Q3 against
-    # 20 + 60 × 457/2010 = 33.64 expected at 2026-09-30, a ratio of 2 / 13.64 = 15 %.
+    # The target once, then what happened (its kind not said twice), and on the next line why
+    # (rule 8): 22 % reported for 2026-Q3 against 20 + 60 × 457/2010 = 33.64 expected at
+    # 2026-09-30, a ratio of 2 / 13.64 = 15 %.
     assert (
-        "  Status worsened: Status worsened from No data to Lagging.\n"
-        "  Lagging: 22 against 33.64 expected as of 09/30/2026 "
+        "* BX-OCC — Occupancy of industrial zones\n"
+        "  - Status worsened from No data to Lagging.\n"
+        "    Lagging: 22 against 33.64 expected as of 09/30/2026 "
         "(15 % of the planned progress, below 80 %).\n"
+        f"  {SITE}/targets/BX-OCC/\n"
     ) in message.body
     assert f"{SITE}/targets/BX-OCC/" in message.body
     assert f"{SITE}/alerts/" in message.body
     assert "The evaluation of 11/24/2026 found 1 new alert for you:" in message.body
     [(html, mimetype)] = message.alternatives
     assert mimetype == "text/html"
-    assert f'<a href="{SITE}/targets/BX-OCC/"><strong>BX-OCC</strong>' in html
+    assert "<strong>BX-OCC</strong> — Occupancy of industrial zones" in html
+    assert f'<a href="{SITE}/targets/BX-OCC/" style=' in html
+    assert '<meta name="viewport" content="width=device-width, initial-scale=1">' in html
+    assert "Status worsened: " not in html + message.body  # the kind's label is not repeated
     assert (
         '<span class="reason" style="color: #444">Lagging: 22 against 33.64 expected as of '
         "09/30/2026 (15 % of the planned progress, below 80 %).</span>"
@@ -57,16 +63,19 @@ def test_english_digest_lists_each_alert_with_a_link(two_readers):
 
 def test_vietnamese_digest_for_a_vietnamese_reader(two_readers):
     message = digest_message(two_readers["bx.manager"], site_url=SITE, from_email=FROM)
-    assert message.subject == "[Target Tracker] 5 cảnh báo mới (24-11-2026)"
+    assert message.subject == "[Theo dõi chỉ tiêu] 5 cảnh báo mới (24-11-2026)"
     assert "Báo cáo kỳ 2026-Q3 đã quá hạn (hạn nộp 15-10-2026)." in message.body
     assert "Đợt đánh giá ngày 24-11-2026 có 5 cảnh báo mới gửi anh/chị:" in message.body
     assert "Kính gửi bx.manager," in message.body  # no first or last name: the username
-    assert message.body.count(f"{SITE}/targets/BX-IP/") == 5
+    # Five alerts of one target: the target and its link said once.
+    assert message.body.count(f"{SITE}/targets/BX-IP/") == 1
+    assert message.body.count("* BX-IP — ") == 1 and message.body.count("\n  - ") == 5
     html = message.alternatives[0][0]
-    assert "Đợt đánh giá ngày" in html and f'href="{SITE}/targets/BX-IP/"' in html
+    assert "Đợt đánh giá ngày" in html and html.count(f'href="{SITE}/targets/BX-IP/"') == 1
+    assert html.count('class="target"') == 1
     # Each overdue report carries the verdict it was recorded with, in Vietnamese.
     no_report = "Chưa có số liệu: chưa có báo cáo nào được duyệt."
-    assert message.body.count(f"\n  {no_report}\n") == 5
+    assert message.body.count(f"\n    {no_report}\n") == 5
     assert html.count(f'<span class="reason" style="color: #444">{no_report}</span>') == 5
 
 
@@ -91,7 +100,7 @@ def test_composing_a_digest_takes_one_query_whatever_its_alerts(
     items = digest_items([digest.pk])[digest.pk]
     with django_assert_num_queries(0):  # a sender reads the alerts of a whole batch at once
         message = digest_message(digest, site_url=SITE, from_email=FROM, items=items)
-    assert message.body.count(f"{SITE}/targets/") == len(items) == READERS[reader]
+    assert message.body.count("\n  - ") == len(items) == READERS[reader]  # one line each
 
 
 @pytest.mark.parametrize("reader", list(READERS))
@@ -211,7 +220,7 @@ def test_a_real_smtp_server_receives_both_languages(two_readers, settings):
     vi = by_rcpt[("bx.manager@example.org",)]
     en = by_rcpt[("ind.staff@example.org",)]
     assert str(make_header(decode_header(vi.message["Subject"]))) == (
-        "[Target Tracker] 5 cảnh báo mới (24-11-2026)"
+        "[Theo dõi chỉ tiêu] 5 cảnh báo mới (24-11-2026)"
     )
     assert en.message["Subject"] == "[Target Tracker] 1 new alert (11/24/2026)"
     assert "Báo cáo kỳ 2026-Q1 đã quá hạn" in vi.part("text/plain")

@@ -38,6 +38,7 @@ PRODUCTION = {
     "DEBUG": "0",
     "SECRET_KEY": secrets.token_urlsafe(50),
     "ALLOWED_HOSTS": "tracker.example.vn",
+    "SITE_URL": "https://tracker.example.vn",
     "HTTPS": "1",
     "SECURE_PROXY_SSL_HEADER": "1",
     "SECURE_HSTS_PRELOAD": "1",
@@ -348,3 +349,21 @@ def test_gunicorn_serves_a_page_and_whitenoise_its_hashed_compressed_css(gunicor
         gunicorn, stylesheet[1].decode(), {**https, "Accept-Encoding": "gzip"}
     )
     assert status == 200 and headers["content-encoding"] == "gzip"
+
+
+def test_check_deploy_warns_when_email_links_point_at_this_machine():
+    production = {k: v for k, v in PRODUCTION.items() if k != "SITE_URL"}
+    result = check_deploy(**production)  # SITE_URL left at its default, 127.0.0.1:8000
+    assert result.returncode != 0 and "targets.W001" in result.stderr
+    result = check_deploy(**{**PRODUCTION, "SITE_URL": "http://tracker.example.vn"})
+    assert result.returncode != 0 and "targets.W002" in result.stderr  # http behind https
+
+
+@pytest.mark.parametrize("url", ["tracker.example.vn", "https://", "ftp://x.vn", "https://x.vn/?a=1"])
+def test_a_site_url_that_is_no_address_stops_the_start(url):
+    result = subprocess.run(
+        [sys.executable, "manage.py", "check"], cwd=BASE,
+        env=process_env(**{**PRODUCTION, "SITE_URL": url}), capture_output=True, text=True,
+        timeout=120,
+    )
+    assert result.returncode != 0 and "targets.E001" in result.stderr
