@@ -160,8 +160,18 @@ def chart_data(*, target: Target, today: date) -> dict:
         "actuals": _points(rules.trend_points(spec, approved)),
         "forecast": _points(forecast),
         "as_of": _as_of_point(target),
+        # The commitment itself, a point of its own at the due date.
+        "target": {"x": spec.due_date.isoformat(), "y": float(spec.target_value)},
         "today": today.isoformat(),
         "measure": target.measure,
+        # A count has whole ticks (no 0.2 park); the axis starts at the smallest value the
+        # target may take (0 for counts, money and percentages, unless the plan says less),
+        # not below it; a percentage's stops at 100.
+        "integer": target.value_type == ValueType.INTEGER,
+        "y_min": None if target.min_value is None else float(target.min_value),
+        "y_max": 100.0 if target.value_type == ValueType.PERCENT else (
+            None if target.max_value is None else float(target.max_value)
+        ),
     }
 
 

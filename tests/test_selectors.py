@@ -96,6 +96,13 @@ def test_chart_data_has_the_expected_line_actuals_and_forecast(people):
     assert step["stepped"] is True
     assert step["milestones"] == [{"x": "2027-12-31", "y": 1.0}]
     assert step["forecast"] == []
+    # The commitment as a point of its own; the axes' natural bounds and whole ticks.
+    assert (data["target"], data["integer"], data["y_min"], data["y_max"]) == (
+        {"x": "2030-12-31", "y": 80.0}, False, 0.0, 100.0  # a percentage: 0–100
+    )
+    assert (step["target"], step["integer"], step["y_min"], step["y_max"]) == (
+        {"x": "2030-12-31", "y": 2.0}, True, 0.0, None  # 2 parks: whole ticks from 0
+    )
 
 
 SMOOTH_PLAN = """

@@ -41,6 +41,12 @@
       backgroundColor: "#dc3545", borderDash: [2, 3], pointRadius: 0, order: 2
     });
   }
+  // The target value at the due date: what the whole plan is for.
+  datasets.push({
+    label: data.labels.target, data: [{ x: Date.parse(data.target.x), y: data.target.y }],
+    showLine: false, pointStyle: "star", pointRadius: 10, borderWidth: 2, clip: false,
+    borderColor: "#212529", backgroundColor: "#212529", order: -2
+  });
   var asOf = data.as_of ? { x: Date.parse(data.as_of.x), y: data.as_of.y } : null;
   if (asOf) {
     // The report the status speaks for: a ring around its actual, distinct from the others.
@@ -71,7 +77,15 @@
           ticks: { callback: function (v) { return dates.format(new Date(v)); }, maxTicksLimit: 8 }
         },
         y: {
-          ticks: { callback: function (v) { return numbers.format(v); } },
+          // Never below the smallest value the target may take (no axis to −1 for a count),
+          // nor above a percentage's 100; whole ticks for a count.
+          min: data.y_min === null ? undefined : data.y_min,
+          max: data.y_max === null ? undefined : data.y_max,
+          beginAtZero: data.y_min !== null && data.y_min >= 0,
+          ticks: {
+            precision: data.integer ? 0 : undefined,
+            callback: function (v) { return numbers.format(v); }
+          },
           title: { display: !!data.measure, text: data.measure }
         }
       },

@@ -37,6 +37,7 @@ def _chart_labels(assessment: Assessment | None) -> dict[str, str]:
         "actuals": _("Approved actuals"),
         "forecast": _("Forecast (current pace)"),
         "today": _("Today"),
+        "target": _("Target"),
         "as_of": "",
     }
     if assessment is not None and assessment.as_of is not None:
