@@ -53,6 +53,7 @@ migrate: install
 
 # A Celery worker with an embedded beat, for development (production: separate processes, README).
 worker: migrate messages
+	./scripts/ensure-services.sh redis
 	mkdir -p var
 	$(VENV)/bin/celery -A tracker worker -B -l info --schedule var/celerybeat-schedule
 
@@ -70,12 +71,14 @@ demo-data: migrate messages
 	$(PY) manage.py create_operator $(DEMO_OPERATOR)
 	$(PY) manage.py import_plan --user $(DEMO_OPERATOR) fixtures/bat-xat-2025-2030.yaml
 	$(PY) manage.py import_plan --user $(DEMO_OPERATOR) fixtures/ma-lu-thang-2026-2030.yaml
-	$(PY) manage.py load_demo --user $(DEMO_OPERATOR) fixtures/demo.yaml
+	mkdir -p var
+	$(PY) manage.py load_demo --user $(DEMO_OPERATOR) fixtures/demo.yaml > var/demo-logins.txt
+	@echo "The demo logins are in var/demo-logins.txt."
 	$(PY) manage.py evaluate_targets $(if $(DEMO_DATE),--date $(DEMO_DATE))
 
 demo: demo-data
 	@echo
-	@$(PY) manage.py load_demo --user $(DEMO_OPERATOR) fixtures/demo.yaml
+	@cat var/demo-logins.txt
 	@echo
 	@echo "Serving on http://$(DEMO_ADDR)/ — sign in with a login above (Ctrl-C stops)."
 	DEBUG=1 $(PY) manage.py runserver $(DEMO_ADDR)

@@ -1,7 +1,9 @@
 #!/usr/bin/env bash
 # Make sure PostgreSQL and Redis answer on 127.0.0.1; start them, or install them from
 # Debian's packages first, when they do not. Tests never skip for a missing service.
+# Usage: ensure-services.sh [redis]   (redis: Redis only, for the demo's worker)
 set -euo pipefail
+only="${1:-}"
 
 listening() { (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null; }
 as_root() { if [ "$(id -u)" = 0 ]; then "$@"; else sudo "$@"; fi; }
@@ -11,7 +13,7 @@ apt_install() {
     as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "$@" >/dev/null
 }
 
-if ! listening 5432; then
+if [ "$only" != redis ] && ! listening 5432; then
     if ! command -v pg_ctlcluster >/dev/null; then
         echo "PostgreSQL is missing: installing it from Debian's packages"
         apt_install postgresql
@@ -37,6 +39,7 @@ if ! listening 6379; then
     for _ in $(seq 1 30); do listening 6379 && break; sleep 1; done
 fi
 
-listening 5432 || { echo "PostgreSQL is not answering on 127.0.0.1:5432" >&2; exit 1; }
 listening 6379 || { echo "Redis is not answering on 127.0.0.1:6379" >&2; exit 1; }
+if [ "$only" = redis ]; then echo "Redis is up."; exit 0; fi
+listening 5432 || { echo "PostgreSQL is not answering on 127.0.0.1:5432" >&2; exit 1; }
 echo "PostgreSQL and Redis are up."
