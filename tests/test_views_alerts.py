@@ -21,7 +21,7 @@ def alerted(people):
 
 
 def rows(response) -> list:
-    return [row for row, _message in response.context["items"]]
+    return [row for group in response.context["groups"] for row, _message in group["items"]]
 
 
 def test_the_inbox_lists_only_the_users_own_alerts(client, alerted):
@@ -31,7 +31,7 @@ def test_the_inbox_lists_only_the_users_own_alerts(client, alerted):
     listed = rows(response)
     assert len(listed) == 5
     assert {row.user_id for row in listed} == {alerted["manager"].pk}
-    assert response.context["unread"] == 5
+    assert response.context["unread_alerts"] == 5
     assert b"BX-IP" in response.content and b"/targets/BX-IP/" in response.content
 
 
@@ -41,11 +41,18 @@ def test_newest_first(client, people):
     report_bx_ip_until_q3(people)
     evaluate(date(2026, 12, 24))  # BX-OCC escalated to the manager (parent unit)
     client.force_login(people["manager"])
-    listed = rows(client.get(reverse("targets:alerts")))
+    response = client.get(reverse("targets:alerts"), {"state": "all"})
+    listed = rows(response)
     assert listed[0].alert.key == alert_key("BX-OCC", "escalated:2026-11-24")
-    assert [r.alert.created_at for r in listed] == sorted(
-        (r.alert.created_at for r in listed), reverse=True
-    )
+    # Grouped by target, the target of the newest alert first; newest first within each.
+    groups = [[row for row, _m in group["items"]] for group in response.context["groups"]]
+    assert [g[0].alert.target.code for g in groups] == ["BX-OCC", "BX-IP"]
+    for group in groups:
+        assert len({row.alert.target_id for row in group}) == 1
+        created = [row.alert.created_at for row in group]
+        assert created == sorted(created, reverse=True)
+    newest = [group[0].alert.created_at for group in groups]
+    assert newest == sorted(newest, reverse=True)
 
 
 def test_mark_read_and_acknowledge(client, alerted):
@@ -58,9 +65,9 @@ def test_mark_read_and_acknowledge(client, alerted):
     second.refresh_from_db()
     assert first.read_at is not None and first.acknowledged_at is None
     assert second.read_at is not None and second.acknowledged_at is not None
-    assert client.get(reverse("targets:alerts")).context["unread"] == 3
+    assert client.get(reverse("targets:alerts")).context["unread_alerts"] == 3
     client.post(reverse("targets:alerts-read-all"))
-    assert client.get(reverse("targets:alerts")).context["unread"] == 0
+    assert client.get(reverse("targets:alerts")).context["unread_alerts"] == 0
 
 
 def test_someone_elses_alert_cannot_be_touched(client, alerted):
@@ -106,7 +113,7 @@ def test_alerts_on_targets_out_of_sight_leave_the_inbox(client, alerted):
     client.force_login(manager)
 
     response = client.get(reverse("targets:alerts"))
-    assert rows(response) == [] and response.context["unread"] == 0
+    assert rows(response) == [] and response.context["unread_alerts"] == 0
     assert b"BX-IP" not in response.content
     for name in ("targets:alert-read", "targets:alert-acknowledge"):
         assert client.post(reverse(name, args=[mine.pk])).status_code == 404
@@ -117,7 +124,7 @@ def test_alerts_on_targets_out_of_sight_leave_the_inbox(client, alerted):
     # Back on the commune, the alerts are back as they were.
     Membership.objects.create(user=manager, unit=Unit.objects.get(code="LC-BATXAT"), role="manager")
     response = client.get(reverse("targets:alerts"))
-    assert len(rows(response)) == 5 and response.context["unread"] == 5
+    assert len(rows(response)) == 5 and response.context["unread_alerts"] == 5
 
 
 def test_a_narrower_membership_keeps_only_the_alerts_still_in_sight(client, people):
@@ -136,3 +143,30 @@ def test_a_narrower_membership_keeps_only_the_alerts_still_in_sight(client, peop
     client.force_login(manager)
     listed = rows(client.get(reverse("targets:alerts")))
     assert listed and {row.alert.target.code for row in listed} == {"BX-OCC"}
+
+
+def test_resolved_alerts_are_not_unread_and_leave_the_open_list(client, alerted):
+    from django.utils import timezone
+
+    from targets.models import Alert
+
+    client.force_login(alerted["manager"])
+    client.cookies["django_language"] = "en"
+    page = client.get(reverse("targets:status"))
+    assert b'id="unread-alerts">5<span class="visually-hidden"> unread</span>' in page.content
+    resolved = Alert.objects.filter(subject__in=["2025-Q3", "2025-Q4"])
+    resolved.update(resolved_at=timezone.now())
+    response = client.get(reverse("targets:alerts"))
+    assert response.context["unread_alerts"] == 3  # a resolved alert needs nobody
+    assert sorted(row.alert.subject for row in rows(response)) == [
+        "2026-Q1", "2026-Q2", "2026-Q3"
+    ]
+    done = rows(client.get(reverse("targets:alerts"), {"state": "resolved"}))
+    assert sorted(row.alert.subject for row in done) == ["2025-Q3", "2025-Q4"]
+    assert len(rows(client.get(reverse("targets:alerts"), {"state": "all"}))) == 5
+    # An unknown choice shows the open ones; each target is named once, over its alerts.
+    odd = client.get(reverse("targets:alerts"), {"state": "<x>"})
+    assert odd.context["state"] == "open" and len(odd.context["groups"]) == 1
+    assert b'id="alert-states-help"' in response.content
+    assert b"Acknowledged: you are dealing with it." in response.content
+    assert response.content.count(b'class="card mb-3 alert-target"') == 1

@@ -20,17 +20,24 @@ def _visible(user) -> QuerySet[AlertRecipient]:
     )
 
 
-def inbox_for(*, user) -> QuerySet[AlertRecipient]:
-    """The user's own alerts on targets they may see, newest first."""
-    return (
-        _visible(user)
-        .select_related("alert__target")
-        .order_by("-alert__created_at", "-alert_id")
-    )
+# Which alerts the inbox lists: those still open (the default), those resolved, or all.
+STATES = ("open", "resolved", "all")
+
+
+def inbox_for(*, user, state: str = "open") -> QuerySet[AlertRecipient]:
+    """The user's own alerts on targets they may see, newest first: open (the condition still
+    holds, or news not yet resolved), resolved, or all."""
+    rows = _visible(user)
+    if state == "open":
+        rows = rows.filter(alert__resolved_at__isnull=True)
+    elif state == "resolved":
+        rows = rows.filter(alert__resolved_at__isnull=False)
+    return rows.select_related("alert__target").order_by("-alert__created_at", "-alert_id")
 
 
 def unread_count(*, user) -> int:
-    return _visible(user).filter(read_at__isnull=True).count()
+    """Alerts to look at: not read and not resolved (a resolved one needs nobody)."""
+    return _visible(user).filter(read_at__isnull=True, alert__resolved_at__isnull=True).count()
 
 
 def _own(user, recipient_id: int) -> QuerySet[AlertRecipient]:

@@ -7,6 +7,7 @@ from django.core.paginator import Paginator
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
 from django.shortcuts import render
 from django.urls import reverse
+from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_POST
 
 from targets import notifications
@@ -16,16 +17,28 @@ from targets.services import inbox
 @login_required
 @require_GET
 def alert_list(request: HttpRequest) -> HttpResponse:
-    rows = inbox.inbox_for(user=request.user)
+    state = request.GET.get("state", "open")
+    if state not in inbox.STATES:
+        state = "open"
+    rows = inbox.inbox_for(user=request.user, state=state)
     page = Paginator(rows, 50).get_page(request.GET.get("page"))
-    items = [(row, notifications.alert_message(row.alert)) for row in page.object_list]
+    # The page's alerts grouped by target, the target of the newest alert first.
+    targets: dict[int, dict] = {}
+    for row in page.object_list:
+        group = targets.setdefault(
+            row.alert.target_id, {"target": row.alert.target, "items": []}
+        )
+        group["items"].append((row, notifications.alert_message(row.alert)))
     return render(
         request,
         "targets/alerts.html",
         {
             "page": page,
-            "items": items,
-            "unread": inbox.unread_count(user=request.user),
+            "groups": list(targets.values()),
+            "state": state,
+            "states": [
+                ("open", _("Open")), ("resolved", _("Resolved")), ("all", _("All")),
+            ],
         },
     )
 
