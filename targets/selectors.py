@@ -376,3 +376,26 @@ def _event(record, delta, names: dict[tuple[type, Any], str]) -> ChangeEvent:
             for field, old, new in delta
         ],
     )
+
+
+def import_template_rows(*, user, today: date) -> list[tuple[str, str]]:
+    """(target code, period) for every target the user reports on and every period of it that
+    has begun and has no submitted or approved entry yet: the rows of an import template, in
+    code and period order. Two queries, whatever the targets."""
+    targets = list(
+        access.targets_enterable_by(user)
+        .order_by("code")
+        .only("pk", "code", "frequency", "baseline_date", "due_date")
+    )
+    reported = set(
+        ProgressEntry.objects.filter(
+            target__in=[t.pk for t in targets],
+            status__in=(EntryStatus.SUBMITTED, EntryStatus.APPROVED),
+        ).values_list("target_id", "period")
+    )
+    return [
+        (target.code, period.key)
+        for target in targets
+        for period in target.reporting_periods()
+        if rules.period_started(period, today) and (target.pk, period.key) not in reported
+    ]

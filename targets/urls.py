@@ -16,6 +16,9 @@ urlpatterns = [
     path("review/<int:pk>/return/", review.return_entry, name="return"),
     path("import/", imports.import_entries, name="import"),
     path("import/confirm/", imports.import_confirm, name="import-confirm"),
+    path(
+        "import/template.<str:fmt>", imports.import_template, name="import-template",
+    ),
     path("alerts/", alerts.alert_list, name="alerts"),
     path("alerts/read-all/", alerts.alert_mark_all_read, name="alerts-read-all"),
     path("alerts/<int:pk>/read/", alerts.alert_mark_read, name="alert-read"),

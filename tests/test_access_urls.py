@@ -320,6 +320,13 @@ CASES = [
          effect=import_jobs_state, label="upload",
          data=lambda w, user: {"status": "submitted", "file": SimpleUploadedFile(
              "entries.csv", b"target,period,value\nBX-IP,2026-Q4,1\n")}),
+    # The template lists the user's own targets only (an outsider gets the header alone).
+    Case("targets:import-template", (LOGIN, OK, OK, OK, OK, OK, OK),
+         kwargs=lambda w: {"fmt": "csv"}),
+    Case("targets:import-template", (LOGIN, OK, OK, OK, OK, OK, OK),
+         kwargs=lambda w: {"fmt": "xlsx"}),
+    Case("targets:import-template", (LOGIN, E404, E404, E404, E404, E404, E404),
+         kwargs=lambda w: {"fmt": "pdf"}, label="another format"),
     Case("targets:import-confirm", (LOGIN, E405, E405, E405, E405, E405, E405)),
     Case("targets:import-confirm",
          (LOGIN, go(job_page(lambda w: w.pending_job), writes=True), *[go("targets:import")] * 5),

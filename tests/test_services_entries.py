@@ -867,3 +867,12 @@ def test_import_entries_command_rejects_unknown_user(people, tmp_path):
     path.write_text(GOOD_CSV, encoding="utf-8")
     with pytest.raises(CommandError, match="No active user"):
         call_command("import_entries", str(path), "--user", "nobody")
+
+
+def test_a_target_seen_but_not_reported_on_says_so_and_names_who_reports(people, in_english):
+    # bx.staff sees its department's BX-OCC (below its unit) but reports only on its own unit's.
+    problems = problems_of(people["staff"], GOOD_CSV)
+    assert problems == [
+        "entries.csv row 4 (BX-OCC 2025-Q3): target: You may not report on BX-OCC: its "
+        "reports come from Industry department."
+    ]

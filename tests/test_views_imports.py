@@ -333,3 +333,36 @@ def test_a_large_file_is_imported_by_a_real_worker(client, people, monkeypatch, 
     )
     assert 'id="import-done"' in client.get(response.url).content.decode()
     assert ProgressEntry.objects.count() == 2
+
+
+# --- a template to fill in ---------------------------------------------------------------
+
+
+def test_the_template_lists_the_users_targets_and_their_unreported_periods(client, people):
+    from targets import rules
+
+    submitted_entry(people["staff"], "BX-IP", "2025-Q3", "0")  # reported: not in the template
+    client.force_login(people["staff"])
+    response = client.get(reverse("targets:import-template", args=["csv"]))
+    assert response["Content-Disposition"] == 'attachment; filename="entries-template.csv"'
+    lines = response.content.decode("utf-8-sig").splitlines()
+    assert lines[0] == "target,period,value,note"
+    target = Target.objects.get(code="BX-IP")  # bx.staff reports on BX-IP only (its unit's)
+    today = timezone.localdate()
+    begun = [p.key for p in target.reporting_periods() if rules.period_started(p, today)]
+    assert lines[1:] == [f"BX-IP,{key},," for key in begun if key != "2025-Q3"]
+    # Filled in and uploaded as it is, it previews without a problem.
+    filled = "\n".join([lines[0], *(line.replace(",,", ",1,") for line in lines[1:3])])
+    preview = upload(client, filled)
+    assert b'id="preview-ok"' in preview.content
+
+
+def test_the_xlsx_template_is_the_same_rows(client, people):
+    client.force_login(people["staff"])
+    csv_lines = client.get(reverse("targets:import-template", args=["csv"])).content
+    book = openpyxl.load_workbook(
+        io.BytesIO(client.get(reverse("targets:import-template", args=["xlsx"])).content)
+    )
+    rows = [[cell or "" for cell in row] for row in book.active.iter_rows(values_only=True)]
+    assert [",".join(row) for row in rows] == csv_lines.decode("utf-8-sig").splitlines()
+    assert book.active.freeze_panes == "A2"

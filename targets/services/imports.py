@@ -208,6 +208,7 @@ def _check_rows(
     targets: dict[str, Target] = {}
     enterable: set[str] = set()
     reviewable: set[str] = set()
+    visible: set[str] = set()
     for chunk in _chunks(codes):
         targets.update(
             (t.code, t)
@@ -221,6 +222,9 @@ def _check_rows(
                 access.targets_reviewable_by(user).filter(code__in=chunk)
                 .values_list("code", flat=True)
             )
+        visible.update(
+            access.targets_visible_to(user).filter(code__in=chunk).values_list("code", flat=True)
+        )
     in_scope = enterable | reviewable
     if existing is None:
         existing = _existing(t.pk for code, t in targets.items() if code in in_scope)
@@ -250,8 +254,14 @@ def _check_rows(
         target = targets.get(row.target_code)
         if not row.target_code:
             problem("target", _("The target code is empty."))
+        elif target is not None and row.target_code in visible - in_scope:
+            # A target the user sees but does not report on (another unit's, a province's).
+            problem("target", _(
+                "You may not report on %(code)s: its reports come from %(unit)s."
+            ) % {"code": row.target_code, "unit": target.responsible_unit.name})
+            target = None
         elif target is None or row.target_code not in in_scope:
-            # Outside the user's scope reads the same as unknown: no leak of codes.
+            # One the user does not see reads the same as one that does not exist: no leak.
             problem("target", _("Unknown target “%(code)s”.") % {"code": shown(row.target_code)})
             target = None
         elif status == EntryStatus.APPROVED and row.target_code not in reviewable:

@@ -9,17 +9,24 @@ shows its progress.
 
 from __future__ import annotations
 
+import codecs
+import csv
+import io
+
+import openpyxl
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.db import transaction
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
+from django.utils import timezone
 from django.utils.translation import get_language
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
+from openpyxl.styles import Font
 
-from targets import access, tasks
+from targets import access, selectors, tasks
 from targets.forms import ImportUploadForm
 from targets.models import EntryStatus, ImportJob, ImportState
 from targets.services import import_jobs
@@ -119,3 +126,39 @@ def import_confirm(request: HttpRequest) -> HttpResponse:
     else:
         import_jobs.import_job_run(job_id=job.pk, reassess=AlertSettings.from_settings())
     return redirect(_job_url(job))
+
+
+@login_required
+def import_template(request: HttpRequest, fmt: str) -> HttpResponse:
+    """A file to fill in: the header the import reads, and a row for every target the user
+    reports on and every begun period that has no report yet (value and note left empty)."""
+    if fmt not in ("csv", "xlsx"):
+        raise Http404
+    rows = selectors.import_template_rows(user=request.user, today=timezone.localdate())
+    lines = [["target", "period", "value", "note"]] + [[code, key, "", ""] for code, key in rows]
+    if fmt == "csv":
+        buffer = io.StringIO()
+        csv.writer(buffer).writerows(lines)
+        response = HttpResponse(
+            codecs.BOM_UTF8 + buffer.getvalue().encode(), content_type="text/csv; charset=utf-8"
+        )
+    else:
+        book = openpyxl.Workbook()
+        sheet = book.active
+        sheet.title = "entries"
+        for line in lines:
+            sheet.append(line)
+        for cell in sheet[1]:
+            cell.font = Font(bold=True)
+        sheet.freeze_panes = "A2"
+        widths = (max([12, *(len(code) + 2 for code, _key in rows)]), 10, 12, 40)
+        for column, width in zip("ABCD", widths, strict=True):
+            sheet.column_dimensions[column].width = width
+        content = io.BytesIO()
+        book.save(content)
+        response = HttpResponse(
+            content.getvalue(),
+            content_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+        )
+    response["Content-Disposition"] = f'attachment; filename="entries-template.{fmt}"'
+    return response
