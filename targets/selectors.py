@@ -399,3 +399,66 @@ def import_template_rows(*, user, today: date) -> list[tuple[str, str]]:
         for period in target.reporting_periods()
         if rules.period_started(period, today) and (target.pk, period.key) not in reported
     ]
+
+
+@dataclass(frozen=True)
+class ReviewContext:
+    """What a reviewer weighs an entry against (the review page)."""
+
+    previous: ProgressEntry | None  # the latest approved entry of an earlier period
+    expected: Decimal  # the plan's value at the entry's period end (rule 2)
+    actual_if_approved: Decimal  # rule 1 with this value counted (a sum adds it)
+    ratio_if_approved: Decimal  # rule 3 at the entry's period end with it
+    assessment: Any  # the target's latest assessment (None before the first)
+    reason: str  # its reason sentence
+    comments: list[tuple[datetime, str, str]]  # (when, who, comment) of each return, oldest first
+    evidence_image: bool  # the evidence file is an image the page can show
+
+
+IMAGE_EXTENSIONS = (".png", ".jpg", ".jpeg")
+
+
+def review_context(*, entry: ProgressEntry) -> ReviewContext:
+    """The previous approved value, the expected value and the ratio the entry would give at
+    its period end, the target's status and reason, and the comments it was returned with."""
+    from targets import verdicts
+
+    target = entry.target
+    spec = target.spec()
+    approved = list(
+        ProgressEntry.objects.filter(target=target, status=EntryStatus.APPROVED)
+        .exclude(pk=entry.pk)
+        .order_by("period_end")
+    )
+    earlier = [e for e in approved if e.period_end < entry.period_end]
+    observations = [
+        rules.Observation(e.period_end, e.value) for e in approved if e.period != entry.period
+    ] + [rules.Observation(entry.period_end, entry.value)]
+    actual = rules.actual_at(spec, observations, entry.period_end)
+    expected = rules.expected_at(spec, entry.period_end)
+    # Each return once: the history row that made the entry returned (later rows while it
+    # stays returned, an edit of its note say, repeat the comment).
+    comments = []
+    before = None
+    for record in entry.history.order_by("history_date", "history_id").select_related(
+        "history_user"
+    ):
+        returned = record.status == EntryStatus.RETURNED
+        if returned and (before is None or before.status != EntryStatus.RETURNED
+                         or before.review_comment != record.review_comment):
+            who = record.history_user
+            name = (who.get_full_name() or who.get_username()) if who else ""
+            comments.append((record.history_date, name, record.review_comment))
+        before = record
+    assessment = target.latest_assessment
+    return ReviewContext(
+        previous=earlier[-1] if earlier else None,
+        expected=expected,
+        actual_if_approved=actual,
+        ratio_if_approved=rules.progress_ratio(spec, actual, expected),
+        assessment=assessment,
+        reason=verdicts.assessment_sentence(target, assessment),
+        comments=comments,
+        evidence_image=bool(entry.evidence_file)
+        and (entry.evidence_name or entry.evidence_file.name).lower().endswith(IMAGE_EXTENSIONS),
+    )

@@ -265,3 +265,48 @@ def test_the_queue_carries_each_entrys_version(client, assessed, waiting):
     html = client.get(QUEUE).content.decode()
     for entry in waiting.values():
         assert f'name="version-{entry.pk}" value="{entry.version}"' in html
+
+
+def test_the_review_page_shows_what_the_value_is_weighed_against(client, assessed):
+    p = assessed
+    client.cookies["django_language"] = "en"
+    first = submitted_entry(p["dept_staff"], "BX-OCC", "2025-Q3", "22")
+    workflow.entry_approve(user=p["manager"], entry_id=first.pk, reassess=None)
+    entry = submitted_entry(p["dept_staff"], "BX-OCC", "2026-Q3", "30")
+    workflow.entry_return(user=p["manager"], entry_id=entry.pk, comment="Attach the lease list")
+    workflow.entry_save_draft(
+        user=p["dept_staff"], target_id=entry.target_id, period="2026-Q3", value="31",
+        note="now with the list", version=ProgressEntry.objects.get(pk=entry.pk).version,
+    )
+    workflow.entry_submit(user=p["dept_staff"], entry_id=entry.pk)
+    client.force_login(p["manager"])
+    page = client.get(entry_url("review-entry", entry)).content.decode()
+    # Previous approved: 22 % for 2025-Q3. Expected at 2026-09-30 on the line 20 → 80
+    # (2025-06-30 → 2030-12-31, 2,010 days): 20 + 60 × 457/2010 = 33.64; 31 would give
+    # (31 − 20) / 13.64 = 81 % of the planned progress.
+    assert 'id="previous-value">22 % (2025-Q3)' in page
+    assert 'id="expected-then">33.64 % at 09/30/2026' in page
+    assert 'id="if-approved">actual 31 %, 81 % of the planned progress' in page
+    assert 'id="target-now"><span class="badge' in page
+    assert "Attach the lease list" in page and page.count("Attach the lease list") == 1
+    assert "bx.manager:" in page  # who returned it
+
+
+def test_an_image_of_evidence_is_shown_on_the_review_page(client, assessed):
+    from django.core.files.uploadedfile import SimpleUploadedFile
+
+    from tests.test_evidence import PNG
+
+    p = assessed
+    target = Target.objects.get(code="BX-IP")
+    entry = workflow.entry_save_draft(
+        user=p["staff"], target_id=target.pk, period="2026-Q3", value="1",
+        evidence_file=SimpleUploadedFile("giấy chứng nhận.png", PNG),
+    )
+    workflow.entry_submit(user=p["staff"], entry_id=entry.pk)
+    client.force_login(p["manager"])
+    page = client.get(entry_url("review-entry", entry)).content.decode()
+    source = entry_url("evidence", entry)
+    assert f'<img src="{source}"' in page
+    image = client.get(source)
+    assert image.status_code == 200 and image["Content-Type"] == "image/png"

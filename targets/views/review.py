@@ -80,7 +80,8 @@ def _bulk(request: HttpRequest, form: BulkReviewForm) -> None:
 def _reviewable_entry(request: HttpRequest, pk: int) -> ProgressEntry:
     return get_object_or_404(
         ProgressEntry.objects.select_related(
-            "target", "target__responsible_unit", "author", "last_editor", "submitted_by"
+            "target", "target__responsible_unit", "target__latest_assessment", "author",
+            "last_editor", "submitted_by",
         ).filter(target__in=access.targets_reviewable_by(request.user)),
         pk=pk,
     )
@@ -94,6 +95,7 @@ def _review_page(request: HttpRequest, entry: ProgressEntry, return_form: Return
         "targets/review_entry.html",
         {
             "entry": entry,
+            "context": selectors.review_context(entry=entry),
             "may_review": not refusal,
             "refusal": refusal,
             "approve_form": ApproveForm(initial={"version": entry.version}),
