@@ -66,6 +66,7 @@ def test_alerts_section_lists_the_recorded_alerts(client, assessed, english):
     assert html.count(f'data-alert="{alert_key("BX-IP", "overdue:")}') == 5
     assert f'data-alert="{alert_key("BX-IP", "overdue:2026-Q3")}"' in html
     assert "The report for 2026-Q3 is overdue" in html
+    assert "Report overdue: " not in html  # what happened is said once, not kind then event
     # Another target's alerts are not shown here.
     assert f'data-alert="{alert_key("BX-OCC", "")}' not in html
 
