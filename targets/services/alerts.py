@@ -314,7 +314,7 @@ def digests_make(*, run: str, on: date) -> list[int]:
     """One digest per recipient with an email address of the alerts ``run`` recorded, and
     their inbox rows attached to it; the ids of the run's digests still pending.
 
-    Set-based (three statements, whatever the number of alerts), and idempotent: a second
+    Set-based (four statements, whatever the number of alerts), and idempotent: a second
     call for the same run (a redelivered final step) makes no digest twice.
     """
     waiting = AlertRecipient.objects.filter(alert__run=run, digest__isnull=True)

@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 import logging
-from collections import defaultdict
+from collections import Counter, defaultdict
 from collections.abc import Callable, Iterable, Iterator
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from dataclasses import field as dc_field
 from datetime import date
 from decimal import ROUND_HALF_EVEN, Decimal, InvalidOperation
@@ -248,20 +248,28 @@ def targets_evaluate(
     """
     chosen = (targets if targets is not None else evaluation_targets()).order_by("code")
     run = run or alerting.new_run_id()
-    totals = EvaluationRun(on=on, results=[], run=run)
+    results: list[Evaluated] = []
+    statuses: Counter[str] = Counter()
+    alerts_created = 0
     for batch in _batches(chosen, batch_size=batch_size, lock=not dry_run):
         outcome = evaluate_batch(
             batch, on=on, dry_run=dry_run, alert_settings=alert_settings, run=run
         )
-        totals = _add(totals, outcome, collect=collect)
+        statuses.update(r.judgement.status if r.judgement else "" for r in outcome.results)
+        alerts_created += outcome.alerts_created
+        if collect:
+            results.extend(outcome.results)
         if report is not None:
             report(outcome.results)
-    if dry_run or not make_digests:
-        return totals
-    # Once for the whole run: one digest per recipient.
-    digest_ids = alerting.digests_make(run=run, on=on)
-    delivery.digests_enqueue_on_commit(digest_ids)
-    return replace(totals, digest_ids=tuple(digest_ids))
+    digest_ids: list[int] = []
+    if make_digests and not dry_run:
+        # Once for the whole run: one digest per recipient.
+        digest_ids = alerting.digests_make(run=run, on=on)
+        delivery.digests_enqueue_on_commit(digest_ids)
+    return EvaluationRun(
+        on=on, results=results, targets=sum(statuses.values()), statuses=dict(statuses),
+        alerts_created=alerts_created, digest_ids=tuple(digest_ids), run=run,
+    )
 
 
 def _batches(chosen: QuerySet[Target], *, batch_size: int, lock: bool) -> Iterator[list[Target]]:
@@ -283,20 +291,6 @@ def _batches(chosen: QuerySet[Target], *, batch_size: int, lock: bool) -> Iterat
         if len(batch) < batch_size:
             return
         after = batch[-1].code
-
-
-def _add(totals: EvaluationRun, outcome: BatchOutcome, *, collect: bool) -> EvaluationRun:
-    statuses = dict(totals.statuses)
-    for r in outcome.results:
-        key = r.judgement.status if r.judgement is not None else ""
-        statuses[key] = statuses.get(key, 0) + 1
-    return replace(
-        totals,
-        results=totals.results + outcome.results if collect else totals.results,
-        targets=totals.targets + len(outcome.results),
-        statuses=statuses,
-        alerts_created=totals.alerts_created + outcome.alerts_created,
-    )
 
 
 def evaluate_batch(
