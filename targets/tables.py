@@ -32,13 +32,19 @@ PAGINATION_WORDS = (gettext_noop("previous"), gettext_noop("next"))
 STATUS_LABELS = dict(Status.choices)
 REPORTING_LABELS = dict(Reporting.choices)
 ENTRY_LABELS = dict(EntryStatus.choices)
+# On the screen a column is one of three kinds: always shown; shown on a laptop but not in a
+# phone's card (SMALL_SCREEN_HIDDEN); or a detail, shown with ?details=1 (DETAILS). The figures
+# of the separate number columns are in one cell ("figures") on the screen; the exports keep
+# them apart, as numbers.
 SMALL_SCREEN_HIDDEN = {"th": {"class": "d-none d-md-table-cell"},
                        "td": {"class": "d-none d-md-table-cell"}}
-WIDE_SCREEN_ONLY = {"th": {"class": "d-none d-xxl-table-cell"},
-                    "td": {"class": "d-none d-xxl-table-cell"}}
+DETAILS = ("expected_now", "due_date", "forecast", "plan", "area", "unit")
+EXPORT_ONLY = ("reason", "actual", "as_of", "expected", "target_value", "measure")
 NUMBER = {"th": {"class": "text-end"}, "td": {"class": "num text-end"}}
 SHARE_MEANING = _("Share of the way from the baseline to the target value")
 NO_REPORT = _("no approved report")
+# "expected 33.64 · as of 30/09/2026": under the actual in the figures' cell.
+EXPECTED = _("expected %(value)s")
 
 
 def _badge(value: str, label: str, title: str = "") -> SafeString:
@@ -57,27 +63,18 @@ def _short_date(value) -> str:
 
 class StatusTable(tables.Table):
     code = tables.Column(verbose_name=_("Code"))
-    name = tables.Column(verbose_name=_("Target"), attrs={"td": {"class": "target-name"}})
-    plan = tables.Column(
-        verbose_name=_("Plan"), accessor="plan__code", attrs=WIDE_SCREEN_ONLY,
-    )
-    area = tables.Column(
-        verbose_name=_("Area"), accessor="area__name", attrs=SMALL_SCREEN_HIDDEN,
-    )
-    unit = tables.Column(
-        verbose_name=_("Responsible unit"), accessor="responsible_unit__name",
-        attrs=SMALL_SCREEN_HIDDEN,
-    )
+    name = tables.Column(verbose_name=_("Target"))
+    plan = tables.Column(verbose_name=_("Plan"), accessor="plan__code")
+    area = tables.Column(verbose_name=_("Area"), accessor="area__name")
+    unit = tables.Column(verbose_name=_("Responsible unit"), accessor="responsible_unit__name")
     # A target that could not be judged has no status (""): it is rendered, not skipped.
     # Sorted by severity (targets_status_rows' status_rank), not by the statuses' keys.
     status = tables.Column(
         verbose_name=_("Status"), accessor="current_status", empty_values=(),
         order_by=("status_rank", "code"),
     )
-    # Rule 8's sentence: the badge's tooltip on the screen, a column of its own in exports.
-    reason = tables.Column(
-        verbose_name=_("Reason"), accessor="latest_assessment", visible=False, orderable=False,
-    )
+    # Rule 8's sentence: under the badge on the screen, a column of its own in exports.
+    reason = tables.Column(verbose_name=_("Reason"), accessor="latest_assessment", orderable=False)
     # Not the progress ratio (which compares with the plan at the as-of date) but how much
     # of the whole way is behind: 0 % for a bridge not yet built, whatever the plan expects.
     progress = tables.Column(
@@ -85,23 +82,25 @@ class StatusTable(tables.Table):
         order_by=("latest_assessment__share",),
         attrs={"th": {"title": SHARE_MEANING}},
     )
+    # The screen's one cell for the figures: actual of target, with what was expected.
+    figures = tables.Column(
+        verbose_name=_("Actual of target"), accessor="latest_assessment", empty_values=(),
+        orderable=False, exclude_from_export=True, attrs=NUMBER,
+    )
     actual = tables.Column(
         verbose_name=_("Actual"), accessor="latest_assessment__actual", attrs=NUMBER
     )
-    as_of = tables.Column(
-        verbose_name=_("As of"), accessor="latest_assessment__as_of", visible=False,
-    )
+    as_of = tables.Column(verbose_name=_("As of"), accessor="latest_assessment__as_of")
     expected = tables.Column(
         verbose_name=_("Expected as of report"), accessor="latest_assessment__expected",
         attrs=NUMBER,
     )
     expected_now = tables.Column(
         verbose_name=_("Expected now"), accessor="latest_assessment__expected_now",
-        attrs={"th": {"class": "text-end d-none d-md-table-cell"},
-               "td": {"class": "num text-end d-none d-md-table-cell"}},
+        attrs=NUMBER,
     )
     target_value = tables.Column(verbose_name=_("Target value"), attrs=NUMBER)
-    measure = tables.Column(verbose_name=_("Unit of measure"), attrs=SMALL_SCREEN_HIDDEN)
+    measure = tables.Column(verbose_name=_("Unit of measure"))
     due_date = tables.Column(verbose_name=_("Due date"), attrs={"td": {"class": "num"}})
     reporting = tables.Column(
         verbose_name=_("Reporting"), accessor="latest_assessment__reporting"
@@ -111,26 +110,43 @@ class StatusTable(tables.Table):
         # render_/value_ methods for an empty value.
         verbose_name=_("Forecast"), accessor="latest_assessment",
         order_by=("latest_assessment__forecast_never", "latest_assessment__forecast_reached_on"),
-        attrs=SMALL_SCREEN_HIDDEN,
     )
-    last_entry = tables.Column(
-        verbose_name=_("Last entry"), accessor="last_entry_period", attrs=SMALL_SCREEN_HIDDEN,
-    )
+    last_entry = tables.Column(verbose_name=_("Last entry"), accessor="last_entry_period")
 
     class Meta:
         model = Target
         fields = ()
-        # Status and progress next to the code, so that a phone shows them without scrolling.
+        # The order of the exports; the screen shows the figures' cell in place of the
+        # separate numbers (EXPORT_ONLY) and the DETAILS only when asked.
         sequence = (
-            "code", "status", "reason", "progress", "name", "actual", "as_of", "expected",
-            "expected_now", "target_value", "measure", "due_date", "reporting", "forecast",
-            "last_entry", "plan", "area", "unit",
+            "code", "name", "status", "reason", "progress", "figures", "actual", "as_of",
+            "expected", "expected_now", "target_value", "measure", "due_date", "reporting",
+            "forecast", "last_entry", "plan", "area", "unit",
         )
+        # On a phone each row is a card (static/css/tracker.css, "status-table").
         attrs = {"class": "table table-sm table-hover align-middle status-table"}
         order_by = ("code",)
         empty_text = _("No target matches these filters.")
         # django-tables2's own, but with the rows written by ``rows_html``.
         template_name = "targets/status_table.html"
+
+    def __init__(self, *args, details: bool = False, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        self.details = details
+        for name in EXPORT_ONLY:
+            self.columns.hide(name)
+        if not details:
+            for name in DETAILS:
+                self.columns.hide(name)
+        # A phone's card labels some cells with their column's header (tracker.css).
+        for bound in self.columns.iterall():
+            column = bound.column
+            column.attrs = {**column.attrs, "td": {**column.attrs.get("td", {}),
+                                                   "data-label": column.verbose_name}}
+
+    def get_column_class_names(self, classes_set, bound_column):
+        # Each cell says its column: the phone's card places its cells by these.
+        return {*classes_set, f"col-{bound_column.name}"}
 
     # --- the rows of the page, written in Python ---
 
@@ -177,12 +193,22 @@ class StatusTable(tables.Table):
         )
 
     def render_status(self, value: str, record: Target) -> str:
+        # Built from the row's own target and assessment: no query per row. The reason is
+        # the badge's tooltip on a laptop and a line under it in a phone's card.
         assessment = record.latest_assessment
+        reason = verdicts.assessment_sentence(record, assessment)
         if assessment is not None and assessment.error:
-            return _badge("", _("Not judged"), verdicts.assessment_sentence(record, assessment))
-        # Built from the row's own target and assessment: no query per row.
-        return _badge(
-            value, STATUS_LABELS.get(value, value), verdicts.assessment_sentence(record, assessment)
+            label = _("Not judged")
+            badge = _badge("", label, reason)
+        else:
+            label = STATUS_LABELS.get(value, value)
+            badge = _badge(value, label, reason)
+        if not reason:
+            return badge
+        # Beside the badge the sentence need not say the status again.
+        return format_html(
+            '{}<div class="small reason d-md-none">{}</div>',
+            badge, reason.removeprefix(f"{label}: "),
         )
 
     def render_reporting(self, record: Target) -> str:
@@ -203,33 +229,32 @@ class StatusTable(tables.Table):
             colour=colour(record.current_status),
         )
 
-    def render_actual(self, value, record: Target) -> str:
+    def render_figures(self, record: Target) -> str:
+        """Actual of target ("45 / 80 ha"), and under it what was expected when the actual
+        was reported, or why there is no actual."""
         assessment = record.latest_assessment
-        if assessment.as_of is not None:
-            note = as_of_text(assessment.as_of)
-        elif assessment.status == Status.NO_DATA:
+        of_target = format_html(
+            '<span class="text-body-secondary">/ {} {}</span>',
+            format_number(record.target_value), record.measure,
+        )
+        if assessment is None or assessment.as_of is None:
             # No approved report: the rules count the baseline, but a figure here would read
             # as a reported value (a "0" for a park not yet founded).
             return format_html(
-                '—<div class="small text-body-secondary as-of">{}</div>', NO_REPORT
+                '<span class="actual">—</span> {}<div class="small text-body-secondary as-of">'
+                '{}</div>', of_target, NO_REPORT,
             )
-        else:  # an assessment made before as-of dates were kept
-            return format_number(value)
         return format_html(
-            '{}<div class="small text-body-secondary as-of">{}</div>', format_number(value), note
+            '<span class="actual fw-semibold">{}</span> {}<div class="small text-body-secondary '
+            'as-of"><span class="text-nowrap">{}</span> · <span class="text-nowrap">{}</span>'
+            '</div>',
+            format_number(assessment.actual), of_target,
+            EXPECTED % {"value": format_number(assessment.expected, 2)},
+            as_of_text(assessment.as_of),
         )
-
-    def render_expected(self, value, record: Target) -> str:
-        # Without a report there is no as-of date to expect anything at.
-        if record.latest_assessment.as_of is None:
-            return "—"
-        return format_number(value, 2)
 
     def render_expected_now(self, value) -> str:
         return format_number(value, 2)
-
-    def render_target_value(self, value) -> str:
-        return format_number(value)
 
     def render_due_date(self, value) -> str:
         return _short_date(value)

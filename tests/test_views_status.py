@@ -218,7 +218,9 @@ def test_a_never_forecast_is_shown_in_the_table(client, assessed):
     client.cookies["django_language"] = "en"
     assert _forecast_cell(client.get(URL), "BX-OCC") == "never on the current pace"
     client.cookies["django_language"] = "vi"
-    response = client.get(URL)
+    # The forecast is one of the details: a column on demand.
+    assert "không đạt nếu giữ tốc độ hiện tại" not in client.get(URL).content.decode()
+    response = client.get(URL, {"details": "1"})
     assert _forecast_cell(response, "BX-OCC") == "không đạt nếu giữ tốc độ hiện tại"
     assert "không đạt nếu giữ tốc độ hiện tại" in response.content.decode()
 
@@ -276,13 +278,47 @@ def test_a_later_page_of_a_chosen_page_size(client, people):
     assert len(client.get(URL).context["table"].page.object_list) == 14  # 25 a page by default
 
 
-def test_status_and_progress_follow_the_code(client, assessed):
+SCREEN_COLUMNS = ["code", "name", "status", "progress", "figures", "reporting", "last_entry"]
+DETAIL_COLUMNS = ["expected_now", "due_date", "forecast", "plan", "area", "unit"]
+
+
+def test_the_screen_shows_the_columns_that_matter_and_the_details_on_demand(
+    english, client, assessed
+):
     client.force_login(assessed["manager"])
-    table = client.get(URL).context["table"]
-    assert [column.name for column in table.columns][:3] == ["code", "status", "progress"]
-    for name in ("area", "unit", "measure"):
-        classes = table.columns[name].attrs["th"]["class"].split()
-        assert {"d-none", "d-md-table-cell"} <= set(classes)
+    response = client.get(URL)
+    assert [column.name for column in response.context["table"].columns] == SCREEN_COLUMNS
+    page = response.content.decode()
+    assert "Expected now" not in page and "Responsible unit</th>" not in page
+    assert 'href="?details=1"' in page and ">More columns</a>" in page
+    # Asked for, the details come after the figures, and sorting, paging and filtering keep
+    # them asked for.
+    response = client.get(URL, {"details": "1", "sort": "status"})
+    columns = [column.name for column in response.context["table"].columns]
+    assert columns == [*SCREEN_COLUMNS[:5], "expected_now", "due_date", "reporting",
+                       "forecast", "last_entry", "plan", "area", "unit"]
+    page = response.content.decode()
+    assert 'href="?sort=status">Fewer columns</a>' in page
+    assert '<input type="hidden" name="details" value="1">' in page
+    assert "?details=1&amp;sort=-status" in page  # the status header's sort link
+    # The exports hold every figure in a column of its own, whatever the screen shows.
+    header = next(csv.reader(io.StringIO(
+        exported(client.get(URL, {"_export": "csv"})).decode("utf-8-sig")
+    )))
+    assert header == [
+        "Code", "Target", "Status", "Reason", "Progress", "Actual", "As of",
+        "Expected as of report", "Expected now", "Target value", "Unit of measure", "Due date",
+        "Reporting", "Forecast", "Last entry", "Plan", "Area", "Responsible unit",
+    ]
+
+
+def test_each_cell_says_its_column_for_the_phone_card(english, client, assessed):
+    client.force_login(assessed["manager"])
+    page = client.get(URL).content.decode()
+    assert '<td class="col-figures num text-end" data-label="Actual of target">' in page
+    assert '<td data-label="Last entry" class="col-last_entry">' in page
+    # The reason is under the badge on a phone (a tooltip is out of a finger's reach).
+    assert '<div class="small reason d-md-none">no report has been approved yet.</div>' in page
 
 
 # --- what the verdict means (DESIGN §3 rule 8, §5) --------------------------------------
@@ -341,10 +377,12 @@ def test_the_bridge_not_yet_built_shows_an_empty_bar(english, client, bridge):
     assert 'title="Share of the way from the baseline to the target value"' in (
         response.content.decode()
     )
-    # The badge says why the bridge is on track nonetheless.
+    # The badge says why the bridge is on track nonetheless: in its tooltip, and on a phone
+    # under it.
+    reason = "On track: 0 against 0 expected as of 09/30/2026 (100 % of the planned progress)."
     assert _cell(response, "BX-BRIDGE", "status") == (
-        '<span class="badge text-bg-success" title="On track: 0 against 0 expected as of '
-        '09/30/2026 (100 % of the planned progress).">On track</span>'
+        f'<span class="badge text-bg-success" title="{reason}">On track</span>'
+        f'<div class="small reason d-md-none">{reason.removeprefix("On track: ")}</div>'
     )
 
 
@@ -361,23 +399,32 @@ def test_a_bar_is_clamped_but_its_label_is_not(english, client, assessed):
     assert ' bar-0"' in under and ">-50 %</span>" in under
 
 
-def test_the_actual_says_the_date_it_speaks_for(client, bridge):
+def test_the_figures_say_actual_of_target_and_the_date_they_speak_for(client, bridge):
+    from targets.services import entries as workflow
+
+    entry = submitted_entry(bridge["dept_staff"], "BX-OCC", "2026-Q3", "41.5")
+    workflow.entry_approve(user=bridge["manager"], entry_id=entry.pk, reassess=None)
+    targets_evaluate(on=TODAY, alert_settings=RULES)
     client.force_login(bridge["manager"])
     client.cookies["django_language"] = "en"
-    response = client.get(URL)
-    assert _cell(response, "BX-BRIDGE", "actual") == (
-        '0<div class="small text-body-secondary as-of">as of 09/30/2026</div>'
+    response = client.get(URL, {"details": "1"})
+    # 20 + 60 × 457/2010 = 33.64 expected as of 30/09/2026 (the line 20 → 80).
+    assert _cell(response, "BX-OCC", "figures") == (
+        '<span class="actual fw-semibold">41.5</span> <span class="text-body-secondary">'
+        '/ 80 %</span><div class="small text-body-secondary as-of"><span class="text-nowrap">'
+        'expected 33.64</span> · <span class="text-nowrap">as of 09/30/2026</span></div>'
     )
     # Without an approved report no actual is shown (the rules count the baseline, but a
     # figure would read as a reported one), and no value is expected "then".
-    assert _cell(response, "BX-OCC", "actual") == (
-        '—<div class="small text-body-secondary as-of">no approved report</div>'
+    assert _cell(response, "BX-IP", "figures") == (
+        '<span class="actual">—</span> <span class="text-body-secondary">/ 2 industrial parks'
+        '</span><div class="small text-body-secondary as-of">no approved report</div>'
     )
-    assert _cell(response, "BX-OCC", "expected") == "—"
-    assert _cell(response, "BX-OCC", "expected_now") == "35.28"  # 20 + 60 × 512/2010 at TODAY
     client.cookies["django_language"] = "vi"
     response = client.get(URL)
-    assert "tính đến 30-09-2026" in _cell(response, "BX-BRIDGE", "actual")
+    assert ">kế hoạch 33,64</span> · <span class=\"text-nowrap\">tính đến 30-09-2026<" in (
+        _cell(response, "BX-OCC", "figures")
+    )
     assert 'title="Đúng tiến độ: thực tế 0 so với kế hoạch 0 tính đến 30-09-2026 ' in (
         response.content.decode()
     )
@@ -426,9 +473,11 @@ def test_a_target_that_could_not_be_judged_says_so(english, client, people, monk
     assert _cell(response, "BX-OCC", "status") == (
         '<span class="badge text-bg-secondary" '
         'title="Could not be judged: ArithmeticError: a defect">Not judged</span>'
+        '<div class="small reason d-md-none">Could not be judged: ArithmeticError: a defect'
+        '</div>'
     )
     assert _cell(response, "BX-OCC", "progress") == "—"
-    assert _cell(response, "BX-IP", "status").endswith(">No data</span>")
+    assert ">No data</span>" in _cell(response, "BX-IP", "status")
     row = _export_row(client.get(URL, {"_export": "csv"}), "BX-OCC", "csv")
     assert row["Status"] == "Not judged"
     assert row["Reason"] == "Could not be judged: ArithmeticError: a defect"
@@ -455,14 +504,14 @@ def test_the_csv_export_of_the_small_plan_whole(english, client, assessed):
     # Expected as of 30/09/2026 on the line 20 → 80 (30/06/2025 → 31/12/2030, 2,010 days):
     # 20 + 60 × 457/2010 = 33.641791; now (24/11/2026): 20 + 60 × 512/2010 = 35.283582.
     assert exported(response).decode("utf-8-sig").split("\r\n") == [
-        "Code,Status,Reason,Progress,Target,Actual,As of,Expected as of report,Expected now,"
+        "Code,Target,Status,Reason,Progress,Actual,As of,Expected as of report,Expected now,"
         "Target value,Unit of measure,Due date,Reporting,Forecast,Last entry,Plan,Area,"
         "Responsible unit",
-        "BX-IP,No data,No data: no report has been approved yet.,0.0000,Industrial parks formed,"
+        "BX-IP,Industrial parks formed,No data,No data: no report has been approved yet.,0.0000,"
         "0,,,0,2,industrial parks,2030-12-31,Overdue,,,BX-2025-2030,Industry and logistics,"
         "Bat Xat commune",
-        "BX-OCC,On track,On track: 41.5 against 33.64 expected as of 09/30/2026 (158 % of the "
-        "planned progress).,0.3583,Occupancy of industrial zones,41.5,2026-09-30,33.641791,"
+        "BX-OCC,Occupancy of industrial zones,On track,On track: 41.5 against 33.64 expected as "
+        "of 09/30/2026 (158 % of the planned progress).,0.3583,41.5,2026-09-30,33.641791,"
         "35.283582,80,%,2030-12-31,Overdue,,2026-Q3 41.5 (Approved),BX-2025-2030,"
         "Industry and logistics,Industry department",
         "",

@@ -89,6 +89,10 @@ class StatusTableView(LoginRequiredMixin, ExportMixin, SingleTableMixin, FilterV
         )
         return exporter.response(filename=self.get_export_filename(export_format))
 
+    def get_table_kwargs(self) -> dict:
+        # ?details=1: the secondary columns too (StatusTable.DETAILS).
+        return {"details": self.request.GET.get("details") == "1"}
+
     def get_queryset(self):
         return selectors.targets_status_rows(user=self.request.user)
 

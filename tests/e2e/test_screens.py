@@ -75,24 +75,6 @@ def test_entry_form_is_usable_on_a_phone(site, open_browser):
     screenshot(page, "e2e-phone-entry-form")
 
 
-def test_status_table_shows_status_and_progress_on_a_phone(site, open_browser):
-    base = site["url"]
-    page = open_browser(PHONE, name="phone-status")
-    sign_in(page, base, "bx.manager")
-    header = page.locator("table.status-table thead")
-    cells = header.locator("th").evaluate_all(
-        "ths => ths.map(th => [th.innerText.trim(), th.getBoundingClientRect().right,"
-        " th.offsetParent !== null])"
-    )
-    shown = {text: right for text, right, visible in cells if visible}
-    assert shown["Trạng thái"] <= PHONE["width"] and shown["Tiến độ"] <= PHONE["width"]
-    for hidden in ("Lĩnh vực", "Đơn vị chủ trì", "Đơn vị tính"):
-        assert hidden not in shown
-    # No empty band: the header is one line high.
-    assert header.bounding_box()["height"] < 45
-    screenshot(page, "e2e-phone-status")
-
-
 def test_target_entries_stack_on_a_phone(site, open_browser):
     from tests.conftest import submitted_entry
 

@@ -10,7 +10,7 @@ pytestmark = pytest.mark.e2e
 
 def status_badge(page, code: str) -> str:
     row = page.locator("table.status-table tbody tr", has=page.locator(f"a:text-is('{code}')"))
-    return row.locator("td").nth(1).inner_text().strip()  # status follows the code
+    return row.locator("td.col-status .badge").inner_text().strip()
 
 
 def test_entry_is_submitted_returned_fixed_and_approved(site, open_browser):
@@ -63,7 +63,9 @@ def test_entry_is_submitted_returned_fixed_and_approved(site, open_browser):
     why = "Đã đạt: thực tế 2, đã đạt chỉ tiêu 2 (tính đến 30-09-2026)."
     row = manager.locator("table.status-table tbody tr", has=manager.locator("a:text-is('BX-IP')"))
     assert row.locator(".badge").first.get_attribute("title") == why
-    assert row.locator(".as-of").inner_text() == "tính đến 30-09-2026"
+    assert row.locator(".actual").inner_text() == "2"
+    # A step plan: the first park is expected by its milestone (31/12/2027), none by 30/09/2026.
+    assert row.locator(".as-of").inner_text() == "kế hoạch 0 · tính đến 30-09-2026"
     screenshot(manager, "e2e-4-status-after-approval")
 
     manager.goto(f"{base}/targets/BX-IP/")
