@@ -18,6 +18,8 @@ DEMO_OPERATOR ?= demo.operator
 LOCALE_MO := locale/vi/LC_MESSAGES/django.mo
 # The end-to-end tests drive Debian's Chromium (Playwright's own download does not work here).
 CHROMIUM := /usr/bin/chromium
+# axe-core, the accessibility checker the end-to-end tests inject (pinned in package-lock.json).
+AXE := node_modules/axe-core/axe.min.js
 
 .PHONY: demo test lint bench install install-dev services browser messages demo-data migrate worker serve clean
 .PHONY: loadtest backup restore
@@ -44,6 +46,12 @@ install-dev: $(VENV)/.installed-dev $(LOCALE_MO)
 
 browser:
 	./scripts/ensure-tools.sh $(CHROMIUM)=chromium
+
+# npm extracts files with the tarball's old dates: touch, or this would run every time.
+$(AXE): package.json package-lock.json
+	./scripts/ensure-tools.sh npm=npm
+	npm ci --no-audit --no-fund
+	touch $@
 
 services:
 	./scripts/ensure-services.sh
@@ -86,7 +94,7 @@ demo: demo-data
 lint: install-dev
 	$(VENV)/bin/ruff check .
 
-test: install-dev services browser lint
+test: install-dev services browser $(AXE) lint
 	# No model change may lack its migration (the check needs no real database).
 	DATABASE_URL=sqlite:///:memory: $(PY) manage.py makemigrations --check --dry-run
 	DATABASE_URL=$(TEST_DATABASE_URL) CELERY_BROKER_URL=$(TEST_BROKER_URL) \
@@ -122,4 +130,4 @@ restore:
 	./scripts/restore.sh $(if $(FORCE),--force) "$(FILE)"
 
 clean:
-	rm -rf $(VENV) db.sqlite3 var staticfiles test-artifacts .pytest_cache .ruff_cache
+	rm -rf $(VENV) node_modules db.sqlite3 var staticfiles test-artifacts .pytest_cache .ruff_cache
