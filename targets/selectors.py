@@ -28,6 +28,7 @@ from django.utils.text import Truncator, capfirst
 from django.utils.translation import gettext
 
 from targets import access, rules
+from targets.evidence import extension
 from targets.formatting import format_number
 from targets.models import (
     Alert,
@@ -413,9 +414,21 @@ class ReviewContext:
     reason: str  # its reason sentence
     comments: list[tuple[datetime, str, str]]  # (when, who, comment) of each return, oldest first
     evidence_image: bool  # the evidence file is an image the page can show
+    evidence_pdf: bool  # the evidence file is a PDF the page can show in a frame
 
 
 IMAGE_EXTENSIONS = (".png", ".jpg", ".jpeg")
+
+
+def _evidence_extension(entry: ProgressEntry) -> str:
+    """The extension of the stored file: the one checked against its content on upload."""
+    return extension(entry.evidence_file.name) if entry.evidence_file else ""
+
+
+def evidence_shown_inline(entry: ProgressEntry) -> bool:
+    """Whether the entry's evidence is a file a page of this site may show: an image or a PDF
+    (the types whose content the upload checked); anything else is downloaded."""
+    return f".{_evidence_extension(entry)}" in (*IMAGE_EXTENSIONS, ".pdf")
 
 
 def review_context(*, entry: ProgressEntry) -> ReviewContext:
@@ -459,6 +472,6 @@ def review_context(*, entry: ProgressEntry) -> ReviewContext:
         assessment=assessment,
         reason=verdicts.assessment_sentence(target, assessment),
         comments=comments,
-        evidence_image=bool(entry.evidence_file)
-        and (entry.evidence_name or entry.evidence_file.name).lower().endswith(IMAGE_EXTENSIONS),
+        evidence_image=f".{_evidence_extension(entry)}" in IMAGE_EXTENSIONS,
+        evidence_pdf=_evidence_extension(entry) == "pdf",
     )

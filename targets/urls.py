@@ -10,6 +10,7 @@ urlpatterns = [
     path("targets/<str:code>/report/", entries.report, name="report"),
     path("entries/", entries.enter_progress, name="enter"),
     path("entries/<int:pk>/evidence/", entries.evidence, name="evidence"),
+    path("entries/<int:pk>/evidence/shown/", entries.evidence_shown, name="evidence_shown"),
     path("review/", review.review_queue, name="review"),
     path("review/<int:pk>/", review.review_entry, name="review-entry"),
     path("review/<int:pk>/approve/", review.approve_entry, name="approve"),

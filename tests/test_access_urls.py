@@ -290,6 +290,7 @@ CASES = [
                                "version": "0", "opened_period": "2026-Q4"}),
     Case("targets:enter", (LOGIN, OK, OK, OK, OK, OK, OK)),
     Case("targets:evidence", (LOGIN, OK, E404, OK, OK, E404, OK), pk("evidence")),
+    Case("targets:evidence_shown", (LOGIN, OK, E404, OK, OK, E404, OK), pk("evidence")),
     # The review screens are for managers (403 for other roles); an entry out of scope is 404.
     Case("targets:review", (LOGIN, E403, E403, OK, OK, OK, OK)),
     Case("targets:review", (LOGIN, E403, E403, REVIEWED, REVIEWED, OK, REVIEWED),

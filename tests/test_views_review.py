@@ -306,7 +306,64 @@ def test_an_image_of_evidence_is_shown_on_the_review_page(client, assessed):
     workflow.entry_submit(user=p["staff"], entry_id=entry.pk)
     client.force_login(p["manager"])
     page = client.get(entry_url("review-entry", entry)).content.decode()
-    source = entry_url("evidence", entry)
+    source = entry_url("evidence_shown", entry)
     assert f'<img src="{source}"' in page
     image = client.get(source)
     assert image.status_code == 200 and image["Content-Type"] == "image/png"
+    assert image["Content-Disposition"].startswith("inline;")
+
+
+def _submitted_with_evidence(people, name: str, content: bytes) -> ProgressEntry:
+    from django.core.files.uploadedfile import SimpleUploadedFile
+
+    target = Target.objects.get(code="BX-IP")
+    entry = workflow.entry_save_draft(
+        user=people["staff"], target_id=target.pk, period="2026-Q3", value="1",
+        evidence_file=SimpleUploadedFile(name, content),
+    )
+    return workflow.entry_submit(user=people["staff"], entry_id=entry.pk)
+
+
+def test_a_pdf_of_evidence_is_shown_in_a_frame_of_this_site_only(client, assessed):
+    from tests.test_evidence import PDF
+
+    entry = _submitted_with_evidence(assessed, "quyết định.pdf", PDF)
+    client.force_login(assessed["manager"])
+    page = client.get(entry_url("review-entry", entry)).content.decode()
+    source = entry_url("evidence_shown", entry)
+    assert f'<iframe src="{source}"' in page and "<img src=" not in page
+    shown = client.get(source)
+    assert shown.status_code == 200 and shown["Content-Type"] == "application/pdf"
+    assert shown["Content-Disposition"] == (
+        "inline; filename*=utf-8''quy%E1%BA%BFt%20%C4%91%E1%BB%8Bnh.pdf"
+    )
+    assert b"".join(shown.streaming_content) == PDF
+    assert shown["X-Content-Type-Options"] == "nosniff"
+    # Framed by this site's pages, by no other site's.
+    assert shown["X-Frame-Options"] == "SAMEORIGIN"
+    assert "frame-ancestors 'self'" in shown["Content-Security-Policy"]
+    # Every other page still refuses any frame.
+    assert page and client.get(entry_url("review-entry", entry))["X-Frame-Options"] == "DENY"
+    # The download stays a download.
+    assert client.get(entry_url("evidence", entry))["Content-Disposition"].startswith("attachment;")
+
+
+def test_evidence_that_is_no_image_or_pdf_is_never_shown_inline(client, assessed):
+    from tests.test_evidence import xlsx_bytes
+
+    entry = _submitted_with_evidence(assessed, "danh sách.xlsx", xlsx_bytes())
+    client.force_login(assessed["manager"])
+    page = client.get(entry_url("review-entry", entry)).content.decode()
+    assert "<iframe" not in page and "<img src=" not in page
+    assert client.get(entry_url("evidence_shown", entry)).status_code == 404
+    assert client.get(entry_url("evidence", entry)).status_code == 200
+
+
+def test_evidence_of_a_target_out_of_reach_is_not_shown(client, assessed):
+    from django.contrib.auth import get_user_model
+
+    from tests.test_evidence import PDF
+
+    entry = _submitted_with_evidence(assessed, "quyết định.pdf", PDF)
+    client.force_login(get_user_model().objects.create_user("stranger", password="x"))
+    assert client.get(entry_url("evidence_shown", entry)).status_code == 404

@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+from csp.constants import SELF
+from csp.decorators import csp_replace
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
+from django.core.files import File
 from django.db import transaction
 from django.http import FileResponse, Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
@@ -201,26 +204,50 @@ def _save(request: HttpRequest, form: EntryForm, target: Target) -> ProgressEntr
         raise
 
 
-@login_required
-def evidence(request: HttpRequest, pk: int) -> FileResponse:
-    """An entry's evidence file, for those who may see its target (404 for anyone else).
-
-    Always a download under the name it was uploaded with (RFC 6266/5987 encoded by
-    FileResponse, so a Vietnamese name arrives whole), typed from its checked extension and
-    marked nosniff: a browser never renders it as a page of this site.
-    """
+def _evidence_file(request: HttpRequest, pk: int) -> tuple[ProgressEntry, File]:
+    """The entry (among those whose target the user may see: 404 for anyone else) and its
+    evidence file, opened."""
     entry = get_object_or_404(
         ProgressEntry.objects.filter(target__in=access.targets_visible_to(request.user)), pk=pk
     )
     if not entry.evidence_file:
         raise Http404
     try:
-        content = entry.evidence_file.open("rb")
+        return entry, entry.evidence_file.open("rb")
     except FileNotFoundError:
         raise Http404 from None
+
+
+@login_required
+def evidence(request: HttpRequest, pk: int) -> FileResponse:
+    """An entry's evidence file, for those who may see its target (404 for anyone else).
+
+    A download under the name it was uploaded with (RFC 6266/5987 encoded by FileResponse, so
+    a Vietnamese name arrives whole), typed from its checked extension and marked nosniff: a
+    browser never renders it as a page of this site.
+    """
+    entry, content = _evidence_file(request, pk)
     response = FileResponse(
         content, as_attachment=True, filename=_evidence_name(entry),
         content_type=served_type(entry.evidence_file.name),
     )
     response["X-Content-Type-Options"] = "nosniff"
+    return response
+
+
+@login_required
+@csp_replace({"frame-ancestors": [SELF]})
+def evidence_shown(request: HttpRequest, pk: int) -> FileResponse:
+    """A PDF or image of evidence shown inside this site's review page: inline, and framed
+    by this site's pages only (X-Frame-Options and the policy's frame-ancestors); any other
+    type of file is a download (``evidence``) only."""
+    entry, content = _evidence_file(request, pk)
+    if not selectors.evidence_shown_inline(entry):
+        content.close()
+        raise Http404
+    response = FileResponse(
+        content, filename=_evidence_name(entry), content_type=served_type(entry.evidence_file.name),
+    )
+    response["X-Content-Type-Options"] = "nosniff"
+    response["X-Frame-Options"] = "SAMEORIGIN"
     return response

@@ -169,3 +169,50 @@ def test_every_main_page_runs_under_the_policy_without_a_violation(csp_site, ope
     admin.open("/admin/targets/target/add/")
     admin.open("/admin/auth/user/")
     screenshot(page, "e2e-csp-admin")
+
+
+def one_page_pdf(text: str) -> bytes:
+    """A valid one-page PDF saying ``text`` (ASCII), its cross-reference table computed."""
+    stream = f"BT /F1 24 Tf 72 720 Td ({text}) Tj ET".encode()
+    objects = [
+        b"<< /Type /Catalog /Pages 2 0 R >>",
+        b"<< /Type /Pages /Kids [3 0 R] /Count 1 >>",
+        b"<< /Type /Page /Parent 2 0 R /MediaBox [0 0 612 792] /Contents 4 0 R "
+        b"/Resources << /Font << /F1 5 0 R >> >> >>",
+        b"<< /Length %d >>\nstream\n%s\nendstream" % (len(stream), stream),
+        b"<< /Type /Font /Subtype /Type1 /BaseFont /Helvetica >>",
+    ]
+    document, offsets = b"%PDF-1.4\n", []
+    for number, body in enumerate(objects, start=1):
+        offsets.append(len(document))
+        document += b"%d 0 obj\n%s\nendobj\n" % (number, body)
+    xref = len(document)
+    document += b"xref\n0 %d\n0000000000 65535 f \n" % (len(objects) + 1)
+    document += b"".join(b"%010d 00000 n \n" % offset for offset in offsets)
+    document += b"trailer\n<< /Size %d /Root 1 0 R >>\nstartxref\n%d\n%%%%EOF\n" % (
+        len(objects) + 1, xref
+    )
+    return document
+
+
+def test_a_pdf_of_evidence_is_framed_on_the_review_page(site, open_browser):
+    """The review page frames the entry's PDF (served inline, framed by this site only):
+    the browser loads it without a refusal of the policy or of X-Frame-Options."""
+    from django.core.files.uploadedfile import SimpleUploadedFile
+
+    from targets.services import entries as workflow
+
+    entry = workflow.entry_save_draft(
+        user=site["staff"], target_id=Target.objects.get(code="BX-IP").pk, period="2026-Q3",
+        value="1", evidence_file=SimpleUploadedFile("quyết định.pdf", one_page_pdf("Ban Qua")),
+    )
+    workflow.entry_submit(user=site["staff"], entry_id=entry.pk)
+    manager = Visitor(open_browser, site["url"], "bx.manager")
+    with manager.page.expect_response(lambda r: "/evidence/shown/" in r.url) as framed:
+        manager.open(f"/review/{entry.pk}/")
+    response = framed.value
+    assert response.status == 200 and response.headers["content-type"] == "application/pdf"
+    assert response.headers["x-frame-options"] == "SAMEORIGIN"
+    assert manager.page.locator("#evidence-pdf iframe").is_visible()
+    manager.check("the review page with its PDF")
+    screenshot(manager.page, "e2e-csp-review-pdf")
