@@ -252,6 +252,10 @@ def test_no_serious_or_critical_violation_on_any_screen(
                 screen.then(page)
             assert page.locator("html").get_attribute("lang") == language, where
             found += [describe(where, v) for v in violations(page, axe_source)]
+            # Nothing makes the page itself scroll sideways (a wide table scrolls in its box).
+            width = page.evaluate("document.documentElement.scrollWidth")
+            if width > VIEWPORTS[viewport]["width"]:
+                found.append(f"{where}: the page is {width} px wide")
             seen += 1
     assert seen == len(LANGUAGES) * len(screens)
-    assert not found, f"{len(found)} serious or critical violations:\n" + "\n".join(found)
+    assert not found, f"{len(found)} serious or critical problems:\n" + "\n".join(found)
