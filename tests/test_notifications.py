@@ -35,20 +35,20 @@ def test_english_digest_lists_each_alert_with_a_link(two_readers):
     message = digest_message(two_readers["ind.staff"], site_url=SITE, from_email=FROM)
     assert message.to == ["ind.staff@example.org"]
     assert message.from_email == FROM
-    assert message.subject == "[Target Tracker] 1 new alert (11/24/2026)"
+    assert message.subject == "[Target Tracker] 1 new alert (24 Nov 2026)"
     # The target once, then what happened (its kind not said twice), and on the next line why
     # (rule 8): 22 % reported for 2026-Q3 against 20 + 60 × 457/2010 = 33.64 expected at
     # 2026-09-30, a ratio of 2 / 13.64 = 15 %.
     assert (
         "* BX-OCC — Occupancy of industrial zones\n"
         "  - Status worsened from No data to Lagging.\n"
-        "    Lagging: 22 against 33.64 expected as of 09/30/2026 "
+        "    Lagging: 22 against 33.64 expected as of 30 Sep 2026 "
         "(15 % of the planned progress, below 80 %).\n"
         f"  {SITE}/targets/BX-OCC/\n"
     ) in message.body
     assert f"{SITE}/targets/BX-OCC/" in message.body
     assert f"{SITE}/alerts/" in message.body
-    assert "The evaluation of 11/24/2026 found 1 new alert for you:" in message.body
+    assert "The evaluation of 24 Nov 2026 found 1 new alert for you:" in message.body
     [(html, mimetype)] = message.alternatives
     assert mimetype == "text/html"
     assert "<strong>BX-OCC</strong> — Occupancy of industrial zones" in html
@@ -57,15 +57,15 @@ def test_english_digest_lists_each_alert_with_a_link(two_readers):
     assert "Status worsened: " not in html + message.body  # the kind's label is not repeated
     assert (
         '<span class="reason" style="color: #444">Lagging: 22 against 33.64 expected as of '
-        "09/30/2026 (15 % of the planned progress, below 80 %).</span>"
+        "30 Sep 2026 (15 % of the planned progress, below 80 %).</span>"
     ) in html
 
 
 def test_vietnamese_digest_for_a_vietnamese_reader(two_readers):
     message = digest_message(two_readers["bx.manager"], site_url=SITE, from_email=FROM)
-    assert message.subject == "[Theo dõi chỉ tiêu] 5 cảnh báo mới (24-11-2026)"
-    assert "Báo cáo kỳ 2026-Q3 đã quá hạn (hạn nộp 15-10-2026)." in message.body
-    assert "Đợt đánh giá ngày 24-11-2026 có 5 cảnh báo mới gửi anh/chị:" in message.body
+    assert message.subject == "[Theo dõi chỉ tiêu] 5 cảnh báo mới (24/11/2026)"
+    assert "Báo cáo kỳ 2026-Q3 đã quá hạn (hạn nộp 15/10/2026)." in message.body
+    assert "Đợt đánh giá ngày 24/11/2026 có 5 cảnh báo mới gửi anh/chị:" in message.body
     assert "Kính gửi bx.manager," in message.body  # no first or last name: the username
     # Five alerts of one target: the target and its link said once.
     assert message.body.count(f"{SITE}/targets/BX-IP/") == 1
@@ -133,23 +133,23 @@ def test_each_kind_reads_well_in_both_languages(people):
     with translation.override("vi"):
         assert alert_message(worsened) == (
             "Tình trạng xấu đi từ Chưa có số liệu thành Chậm tiến độ. "
-            "Chậm tiến độ: thực tế 22 so với kế hoạch 33,64 tính đến 30-09-2026 "
+            "Chậm tiến độ: thực tế 22 so với kế hoạch 33,64 tính đến 30/09/2026 "
             "(đạt 15 % tiến độ kế hoạch, dưới 80 %)."
         )
     with translation.override("en"):
         assert alert_message(worsened) == (
             "Status worsened from No data to Lagging. Lagging: 22 against 33.64 expected as "
-            "of 09/30/2026 (15 % of the planned progress, below 80 %)."
+            "of 30 Sep 2026 (15 % of the planned progress, below 80 %)."
         )
     alert = Alert.objects.get(key=alert_key("BX-OCC", "escalated:2026-11-24"))
     with translation.override("en"):
         assert alert_message(alert) == (
-            "Still Lagging 30 days after the first alert (11/24/2026): "
+            "Still Lagging 30 days after the first alert (24 Nov 2026): "
             "escalated to the managers of the parent unit."
         )
     with translation.override("vi"):
         assert alert_message(alert) == (
-            "Vẫn Chậm tiến độ sau 30 ngày kể từ cảnh báo đầu tiên (24-11-2026): "
+            "Vẫn Chậm tiến độ sau 30 ngày kể từ cảnh báo đầu tiên (24/11/2026): "
             "chuyển lãnh đạo đơn vị cấp trên."
         )
 
@@ -166,15 +166,15 @@ def test_an_alert_recorded_before_verdicts_were_kept_still_reads_well(people):
     overdue.save(update_fields=["params"])
     with translation.override("en"):
         assert alert_message(worsened) == (
-            "Status worsened from No data to Lagging (actual 22, expected 35.28 on 11/24/2026)."
+            "Status worsened from No data to Lagging (actual 22, expected 35.28 on 24 Nov 2026)."
         )
         assert alert_message(overdue) == (
-            "The report for 2026-Q3 is overdue (it was due by 10/15/2026)."
+            "The report for 2026-Q3 is overdue (it was due by 15 Oct 2026)."
         )
     with translation.override("vi"):
         assert alert_message(worsened) == (
             "Tình trạng xấu đi từ Chưa có số liệu thành Chậm tiến độ "
-            "(thực tế 22, kế hoạch 35,28 tại ngày 24-11-2026)."
+            "(thực tế 22, kế hoạch 35,28 tại ngày 24/11/2026)."
         )
 
 
@@ -190,8 +190,8 @@ def test_a_recovery_and_a_missed_milestone_say_why(people):
     missed = Alert.objects.get(key=alert_key("BX-IP", "milestone_missed:2027-12-31"))
     with translation.override("en"):
         assert alert_message(missed) == (
-            "The milestone of 12/31/2027 was missed. Lagging: 0 against 1 expected as of "
-            "12/31/2027 (0 % of the planned progress, below 80 %)."
+            "The milestone of 31 Dec 2027 was missed. Lagging: 0 against 1 expected as of "
+            "31 Dec 2027 (0 % of the planned progress, below 80 %)."
         )
     report("BX-IP", "2028-Q1", 2, author=people["staff"], reviewer=people["manager"])
     evaluate(date(2028, 4, 20))
@@ -199,7 +199,7 @@ def test_a_recovery_and_a_missed_milestone_say_why(people):
     with translation.override("en"):
         assert alert_message(recovered) == (
             "Recovered: the status is now Achieved (it was Lagging). "
-            "Achieved: 2 reached the target of 2 (as of 03/31/2028)."
+            "Achieved: 2 reached the target of 2 (as of 31 Mar 2028)."
         )
 
 
@@ -220,9 +220,9 @@ def test_a_real_smtp_server_receives_both_languages(two_readers, settings):
     vi = by_rcpt[("bx.manager@example.org",)]
     en = by_rcpt[("ind.staff@example.org",)]
     assert str(make_header(decode_header(vi.message["Subject"]))) == (
-        "[Theo dõi chỉ tiêu] 5 cảnh báo mới (24-11-2026)"
+        "[Theo dõi chỉ tiêu] 5 cảnh báo mới (24/11/2026)"
     )
-    assert en.message["Subject"] == "[Target Tracker] 1 new alert (11/24/2026)"
+    assert en.message["Subject"] == "[Target Tracker] 1 new alert (24 Nov 2026)"
     assert "Báo cáo kỳ 2026-Q1 đã quá hạn" in vi.part("text/plain")
     assert f'href="{SITE}/targets/BX-IP/"' in vi.part("text/html")
     assert f"{SITE}/targets/BX-OCC/" in en.part("text/plain")

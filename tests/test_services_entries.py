@@ -524,7 +524,7 @@ def test_a_period_that_has_not_started_is_refused(people):
     problems = problems_of(people["manager"], "target,period,value\nBX-IP,2029-Q4,1\n")
     assert problems == [
         "entries.csv row 2 (BX-IP 2029-Q4): period: 2029-Q4 has not started yet: it can be "
-        "reported from 10/01/2029."
+        "reported from 1 Oct 2029."
     ]
     # The period running today may be reported.
     run_import(people["manager"], "target,period,value\nBX-IP,2026-Q4,1\n")

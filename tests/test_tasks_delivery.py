@@ -352,7 +352,7 @@ def test_evaluation_task_to_digest_email_through_a_real_worker(people, worker, m
     assert wait_until(lambda: len(mailbox.received) == 1, timeout=30)
     [mail] = mailbox.received
     assert mail.rcpt_tos == ["ind.staff@example.org"]
-    assert mail.message["Subject"] == "[Target Tracker] 5 new alerts (11/24/2026)"
+    assert mail.message["Subject"] == "[Target Tracker] 5 new alerts (24 Nov 2026)"
     assert "https://" not in mail.part("text/plain")  # SITE_URL default in tests: 127.0.0.1
     assert "http://127.0.0.1:8000/targets/BX-OCC/" in mail.part("text/plain")
     assert 'href="http://127.0.0.1:8000/targets/BX-OCC/"' in mail.part("text/html")

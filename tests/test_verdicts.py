@@ -29,10 +29,10 @@ def verdict(status: str, reason: str, **changes) -> Verdict:
     [
         ("no_data", "no_data", "No data: no report has been approved yet."),
         ("lagging", "ratio",
-         "Lagging: 40 against 50 expected as of 09/30/2026 (80 % of the planned progress, "
+         "Lagging: 40 against 50 expected as of 30 Sep 2026 (80 % of the planned progress, "
          "below 80 %)."),
         ("lagging", "pace",
-         "Lagging: on the current pace 70 of 100 by 12/31/2030 (below 90 %)."),
+         "Lagging: on the current pace 70 of 100 by 31 Dec 2030 (below 90 %)."),
     ],
 )
 def test_each_reason_has_its_sentence(status, reason, sentence):

@@ -285,7 +285,7 @@ def test_the_review_page_shows_what_the_value_is_weighed_against(client, assesse
     # (2025-06-30 → 2030-12-31, 2,010 days): 20 + 60 × 457/2010 = 33.64; 31 would give
     # (31 − 20) / 13.64 = 81 % of the planned progress.
     assert 'id="previous-value">22 % (2025-Q3)' in page
-    assert 'id="expected-then">33.64 % at 09/30/2026' in page
+    assert 'id="expected-then">33.64 % at 30 Sep 2026' in page
     assert 'id="if-approved">actual 31 %, 81 % of the planned progress' in page
     assert 'id="target-now"><span class="badge' in page
     assert "Attach the lease list" in page and page.count("Attach the lease list") == 1

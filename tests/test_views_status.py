@@ -379,7 +379,7 @@ def test_the_bridge_not_yet_built_shows_an_empty_bar(english, client, bridge):
     )
     # The badge says why the bridge is on track nonetheless: in its tooltip, and on a phone
     # under it.
-    reason = "On track: 0 against 0 expected as of 09/30/2026 (100 % of the planned progress)."
+    reason = "On track: 0 against 0 expected as of 30 Sep 2026 (100 % of the planned progress)."
     assert _cell(response, "BX-BRIDGE", "status") == (
         f'<span class="badge text-bg-success" title="{reason}">On track</span>'
         f'<div class="small reason d-md-none">{reason.removeprefix("On track: ")}</div>'
@@ -412,7 +412,7 @@ def test_the_figures_say_actual_of_target_and_the_date_they_speak_for(client, br
     assert _cell(response, "BX-OCC", "figures") == (
         '<span class="actual fw-semibold">41.5</span> <span class="text-body-secondary">'
         '/ 80 %</span><div class="small text-body-secondary as-of"><span class="text-nowrap">'
-        'expected 33.64</span> · <span class="text-nowrap">as of 09/30/2026</span></div>'
+        'expected 33.64</span> · <span class="text-nowrap">as of 30 Sep 2026</span></div>'
     )
     # Without an approved report no actual is shown (the rules count the baseline, but a
     # figure would read as a reported one), and no value is expected "then".
@@ -422,10 +422,10 @@ def test_the_figures_say_actual_of_target_and_the_date_they_speak_for(client, br
     )
     client.cookies["django_language"] = "vi"
     response = client.get(URL)
-    assert ">kế hoạch 33,64</span> · <span class=\"text-nowrap\">tính đến 30-09-2026<" in (
+    assert ">kế hoạch 33,64</span> · <span class=\"text-nowrap\">tính đến 30/09/2026<" in (
         _cell(response, "BX-OCC", "figures")
     )
-    assert 'title="Đúng tiến độ: thực tế 0 so với kế hoạch 0 tính đến 30-09-2026 ' in (
+    assert 'title="Đúng tiến độ: thực tế 0 so với kế hoạch 0 tính đến 30/09/2026 ' in (
         response.content.decode()
     )
 
@@ -447,7 +447,7 @@ def test_exports_carry_the_reason_and_the_as_of_date(english, client, bridge):
     row = _export_row(client.get(URL, {"_export": "csv"}), "BX-BRIDGE", "csv")
     assert row["Status"] == "On track"
     assert row["Reason"] == (
-        "On track: 0 against 0 expected as of 09/30/2026 (100 % of the planned progress)."
+        "On track: 0 against 0 expected as of 30 Sep 2026 (100 % of the planned progress)."
     )
     assert row["As of"] == "2026-09-30"
     assert row["Progress"] == "0.0000"
@@ -511,7 +511,7 @@ def test_the_csv_export_of_the_small_plan_whole(english, client, assessed):
         "0,,,0,2,industrial parks,2030-12-31,Overdue,,,BX-2025-2030,Industry and logistics,"
         "Bat Xat commune",
         "BX-OCC,Occupancy of industrial zones,On track,On track: 41.5 against 33.64 expected as "
-        "of 09/30/2026 (158 % of the planned progress).,0.3583,41.5,2026-09-30,33.641791,"
+        "of 30 Sep 2026 (158 % of the planned progress).,0.3583,41.5,2026-09-30,33.641791,"
         "35.283582,80,%,2030-12-31,Overdue,,2026-Q3 41.5 (Approved),BX-2025-2030,"
         "Industry and logistics,Industry department",
         "",

@@ -53,7 +53,7 @@ def test_page_shows_chart_milestones_source_and_entries(client, assessed):
     assert "vendor/chartjs/chart.umd.min.js" in html
     assert "https://baolaocai.vn/x" in html
     assert "attract investment in the construction of 2 industrial parks" in html
-    assert 'id="milestones"' in html and "12/31/2027" in html
+    assert 'id="milestones"' in html and "31 Dec 2027" in html
     assert "Attach the decision" in html
     [shown] = response.context["entries"]
     assert [e.status for e in shown.events] == ["draft", "submitted", "returned"]
@@ -115,18 +115,18 @@ def test_the_page_says_what_the_verdict_means(client, people):
     response = client.get(url("BX-OCC"))
     html = response.content.decode()
     assert response.context["reason"] == (
-        "Lagging: 22 against 33.64 expected as of 09/30/2026 "
+        "Lagging: 22 against 33.64 expected as of 30 Sep 2026 "
         "(15 % of the planned progress, below 80 %)."
     )
     assert (
         '<div class="alert alert-danger py-2" id="verdict" role="status">Lagging: 22 against '
-        "33.64 expected as of 09/30/2026 (15 % of the planned progress, below 80 %).</div>"
+        "33.64 expected as of 30 Sep 2026 (15 % of the planned progress, below 80 %).</div>"
     ) in html
     card = _assessment_card(html)
     muted = '<div class="small text-body-secondary">'
-    assert f'id="actual">22 % {muted}as of 09/30/2026</div>' in card
-    assert f'id="expected">33.64 % {muted}as of 09/30/2026</div>' in card
-    assert 'id="expected-now">35.28 %' in card and "as of 11/24/2026" in card
+    assert f'id="actual">22 % {muted}as of 30 Sep 2026</div>' in card
+    assert f'id="expected">33.64 % {muted}as of 30 Sep 2026</div>' in card
+    assert 'id="expected-now">35.28 %' in card and "as of 24 Nov 2026" in card
     assert 'id="share">3 %' in card and 'id="ratio">15 %' in card
     assert "Progress ratio" in card and "100 % = on plan" in card
     # The alert on the same page says it as well.
@@ -135,10 +135,10 @@ def test_the_page_says_what_the_verdict_means(client, people):
     client.cookies["django_language"] = "vi"
     html = client.get(url("BX-OCC")).content.decode()
     assert (
-        "Chậm tiến độ: thực tế 22 so với kế hoạch 33,64 tính đến 30-09-2026 "
+        "Chậm tiến độ: thực tế 22 so với kế hoạch 33,64 tính đến 30/09/2026 "
         "(đạt 15 % tiến độ kế hoạch, dưới 80 %)."
     ) in html
-    assert "tính đến 30-09-2026" in _assessment_card(html)
+    assert "tính đến 30/09/2026" in _assessment_card(html)
     assert "Tỷ lệ tiến độ" in html
 
 
@@ -171,7 +171,7 @@ def test_the_chart_marks_the_as_of_point(client, people):
     client.force_login(people["manager"])
     chart = client.get(url("BX-OCC")).context["chart"]
     assert chart["as_of"] == {"x": "2026-09-30", "y": 22.0, "expected": 33.641791}
-    assert chart["labels"]["as_of"] == "Latest report (as of 09/30/2026)"
+    assert chart["labels"]["as_of"] == "Latest report (as of 30 Sep 2026)"
     client.cookies["django_language"] = "vi"
     chart = client.get(url("BX-OCC")).context["chart"]
-    assert chart["labels"]["as_of"] == "Báo cáo gần nhất (tính đến 30-09-2026)"
+    assert chart["labels"]["as_of"] == "Báo cáo gần nhất (tính đến 30/09/2026)"

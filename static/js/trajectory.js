@@ -10,8 +10,13 @@
   var data = JSON.parse(source.textContent);
   var lang = document.documentElement.lang || "vi";
   var numbers = new Intl.NumberFormat(lang, { maximumFractionDigits: 2 });
-  var dates = new Intl.DateTimeFormat(lang, { year: "numeric", month: "short" });
-  var days = new Intl.DateTimeFormat(lang, { year: "numeric", month: "2-digit", day: "2-digit" });
+  // Dates as the pages write them: 30/09/2026 in Vietnamese, 30 Sep 2026 in English (the
+  // British order: never the United States' 09/30/2026).
+  var dateLocale = lang === "en" ? "en-GB" : lang;
+  var dates = new Intl.DateTimeFormat(dateLocale, { year: "numeric", month: "short" });
+  var days = new Intl.DateTimeFormat(dateLocale, lang === "en"
+    ? { year: "numeric", month: "short", day: "numeric" }
+    : { year: "numeric", month: "2-digit", day: "2-digit" });
 
   function points(items) {
     return items.map(function (p) { return { x: Date.parse(p.x), y: p.y }; });

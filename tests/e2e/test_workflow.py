@@ -60,12 +60,12 @@ def test_entry_is_submitted_returned_fixed_and_approved(site, open_browser):
     manager.goto(f"{base}/")
     assert status_badge(manager, "BX-IP") == "Đã đạt"
     # The badge's tooltip says why (rule 8), and the actual the date it speaks for.
-    why = "Đã đạt: thực tế 2, đã đạt chỉ tiêu 2 (tính đến 30-09-2026)."
+    why = "Đã đạt: thực tế 2, đã đạt chỉ tiêu 2 (tính đến 30/09/2026)."
     row = manager.locator("table.status-table tbody tr", has=manager.locator("a:text-is('BX-IP')"))
     assert row.locator(".badge").first.get_attribute("title") == why
     assert row.locator(".actual").inner_text() == "2"
     # A step plan: the first park is expected by its milestone (31/12/2027), none by 30/09/2026.
-    assert row.locator(".as-of").inner_text() == "kế hoạch 0 · tính đến 30-09-2026"
+    assert row.locator(".as-of").inner_text() == "kế hoạch 0 · tính đến 30/09/2026"
     screenshot(manager, "e2e-4-status-after-approval")
 
     manager.goto(f"{base}/targets/BX-IP/")
@@ -82,7 +82,7 @@ def test_entry_is_submitted_returned_fixed_and_approved(site, open_browser):
                   && point.x <= area.right && point.y >= area.top && point.y <= area.bottom};
         }"""
     )
-    assert marker == {"label": "Báo cáo gần nhất (tính đến 30-09-2026)", "inside": True}
+    assert marker == {"label": "Báo cáo gần nhất (tính đến 30/09/2026)", "inside": True}
     history = manager.locator("#entry-2026-Q3").inner_text()
     for state in ("Bản nháp", "Đã gửi", "Bị trả lại", "Đã duyệt"):
         assert state in history
