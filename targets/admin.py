@@ -89,9 +89,11 @@ class AreaInline(admin.TabularInline):
 
 @admin.register(Plan)
 class PlanAdmin(HistoryAdmin):
-    list_display = ["code", "name", "unit", "start", "end"]
+    list_display = ["code", "name", "unit", "start", "end", "reporting_calendar"]
     search_fields = ["code", "name"]
-    list_filter = ["unit"]
+    list_filter = ["unit", "reporting_calendar"]
+    # Set by the plan file, which copies them onto the targets and checks their entries.
+    readonly_fields = ["reporting_calendar", "deadline_working_days"]
     autocomplete_fields = ["unit"]
     inlines = [AreaInline]
 
@@ -124,6 +126,7 @@ class TargetAdmin(HistoryAdmin):
     list_select_related = ["plan", "area", "responsible_unit", "latest_assessment"]
     autocomplete_fields = ["responsible_unit", "owner"]
     inlines = [MilestoneInline]
+    readonly_fields = ["reporting_calendar"]  # the plan's (see Target.clean)
     fieldsets = [
         (None, {"fields": ["code", "name", "description", "illustrative"]}),
         (_("Where it belongs"), {"fields": ["plan", "area", "responsible_unit", "owner"]}),
@@ -135,7 +138,13 @@ class TargetAdmin(HistoryAdmin):
             _("Baseline and target"),
             {"fields": [("baseline_value", "baseline_date"), ("target_value", "due_date")]},
         ),
-        (_("Reporting"), {"fields": ["frequency", "grace_days", "tolerance"]}),
+        (
+            _("Reporting"),
+            {"fields": [
+                "frequency", "reporting_calendar", "grace_days", "deadline_working_days",
+                "tolerance",
+            ]},
+        ),
         (_("Source"), {"fields": ["source_text", "source_url"]}),
     ]
 

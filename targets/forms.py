@@ -68,6 +68,10 @@ def plain_help_text(text: str) -> SafeString:
 def period_label(period: rules.Period) -> str:
     start = date_format(period.start, "SHORT_DATE_FORMAT")
     end = date_format(period.end, "SHORT_DATE_FORMAT")
+    if period.calendar == rules.Calendar.DECREE_09:
+        # Not the calendar quarter its key names: say the data it covers.
+        return _("%(period)s (data cut-off %(start)s – %(end)s)") % {
+            "period": period.key, "start": start, "end": end}
     return f"{period.key} ({start} – {end})"
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import uuid
+from datetime import date
 from decimal import Decimal
 from pathlib import PurePath
 
@@ -58,6 +59,32 @@ class Frequency(models.TextChoices):
     QUARTERLY = rules.Frequency.QUARTERLY, _("Quarterly")
     HALF_YEARLY = rules.Frequency.HALF_YEARLY, _("Half-yearly")
     YEARLY = rules.Frequency.YEARLY, _("Yearly")
+
+
+class ReportingCalendar(models.TextChoices):
+    CALENDAR = rules.Calendar.CALENDAR, _("Calendar periods")
+    DECREE_09 = rules.Calendar.DECREE_09, _("Decree 09/2019 cut-off periods (15th – 14th)")
+
+
+# A deadline in working days after a period's cut-off: up to about five months.
+MAX_DEADLINE_WORKING_DAYS = 100
+
+
+def _reporting_calendar_field() -> models.CharField:
+    return models.CharField(
+        _("reporting calendar"),
+        max_length=10,
+        choices=ReportingCalendar.choices,
+        default=ReportingCalendar.CALENDAR,
+    )
+
+
+# The deadline in working days: null (the grace days apply) or 0 – MAX_DEADLINE_WORKING_DAYS.
+WORKING_DAYS = {
+    "null": True,
+    "blank": True,
+    "validators": [MaxValueValidator(MAX_DEADLINE_WORKING_DAYS)],
+}
 
 
 class Status(models.TextChoices):
@@ -191,6 +218,14 @@ class Plan(models.Model):
     )
     start = models.DateField(_("start"))
     end = models.DateField(_("end"))
+    # The plan file's choices for all its targets; the importer copies them onto each target
+    # (the rules read the target's own, so that judging a target reads no plan).
+    reporting_calendar = _reporting_calendar_field()
+    deadline_working_days = models.PositiveSmallIntegerField(
+        _("deadline in working days"), **WORKING_DAYS,
+        help_text=_("The deadline its targets get unless they state their own. Empty: grace "
+                    "days."),
+    )
     history = HistoricalRecords()
 
     class Meta:
@@ -199,6 +234,14 @@ class Plan(models.Model):
         verbose_name_plural = _("plans")
         constraints = [
             models.CheckConstraint(condition=Q(end__gt=F("start")), name="plan_end_after_start"),
+            models.CheckConstraint(
+                condition=Q(reporting_calendar__in=ReportingCalendar.values),
+                name="plan_reporting_calendar_valid",
+            ),
+            models.CheckConstraint(
+                condition=Q(deadline_working_days__lte=MAX_DEADLINE_WORKING_DAYS),
+                name="plan_deadline_working_days_range",
+            ),
         ]
 
     def __str__(self) -> str:
@@ -310,6 +353,13 @@ class Target(models.Model):
         default=Frequency.QUARTERLY,
     )
     grace_days = models.PositiveSmallIntegerField(_("grace days"), default=15)
+    deadline_working_days = models.PositiveSmallIntegerField(
+        _("deadline in working days"), **WORKING_DAYS,
+        help_text=_("Working days after a period's cut-off (weekends and Vietnam's public "
+                    "holidays skipped); it replaces the grace days. Empty: grace days."),
+    )
+    # Always the plan's (the plan file sets both): a copy, so that judging reads no plan.
+    reporting_calendar = _reporting_calendar_field()
     tolerance = models.DecimalField(
         _("tolerance"),
         max_digits=5,
@@ -372,6 +422,14 @@ class Target(models.Model):
             models.CheckConstraint(
                 condition=Q(frequency__in=Frequency.values), name="target_frequency_valid"
             ),
+            models.CheckConstraint(
+                condition=Q(reporting_calendar__in=ReportingCalendar.values),
+                name="target_reporting_calendar_valid",
+            ),
+            models.CheckConstraint(
+                condition=Q(deadline_working_days__lte=MAX_DEADLINE_WORKING_DAYS),
+                name="target_deadline_working_days_range",
+            ),
         ]
 
     def __str__(self) -> str:
@@ -379,13 +437,29 @@ class Target(models.Model):
 
     def clean(self) -> None:
         errors = {}
+        if self.plan_id and self.reporting_calendar != self.plan.reporting_calendar:
+            # A target's periods are its plan's. Its entries name periods of the calendar they
+            # were reported in: those stay where they are.
+            if self.pk and self.entries.exists():
+                errors["plan"] = _(
+                    "This target has entries for the periods of another reporting calendar: "
+                    "it cannot move to a plan on %(calendar)s."
+                ) % {"calendar": self.plan.get_reporting_calendar_display()}
+            else:
+                self.reporting_calendar = self.plan.reporting_calendar
         for name in ("baseline_date", "due_date"):
             errors.update(_date_in_bounds(name, getattr(self, name)))
         if self.due_date and self.baseline_date and self.due_date <= self.baseline_date:
             errors["due_date"] = _("The due date must be after the baseline date.")
-        elif self.due_date and self.baseline_date and self.frequency in Frequency.values:
+        elif (
+            self.due_date
+            and self.baseline_date
+            and self.frequency in Frequency.values
+            and self.reporting_calendar in ReportingCalendar.values
+        ):
             count = rules.period_count(
-                rules.Frequency(self.frequency), self.baseline_date, self.due_date
+                rules.Frequency(self.frequency), self.baseline_date, self.due_date,
+                self.calendar,
             )
             if count > rules.MAX_REPORTING_PERIODS:
                 errors["frequency"] = _(
@@ -455,12 +529,22 @@ class Target(models.Model):
             frequency=rules.Frequency(self.frequency),
             grace_days=self.grace_days,
             tolerance=self.tolerance,
+            calendar=self.calendar,
+            deadline_working_days=self.deadline_working_days,
         )
+
+    @property
+    def calendar(self) -> rules.Calendar:
+        return rules.Calendar(self.reporting_calendar)
 
     def reporting_periods(self) -> tuple[rules.Period, ...]:
         return rules.reporting_periods(
-            rules.Frequency(self.frequency), self.baseline_date, self.due_date
+            rules.Frequency(self.frequency), self.baseline_date, self.due_date, self.calendar
         )
+
+    def report_deadline(self, period: rules.Period) -> date:
+        """The last day this target's report for ``period`` is on time."""
+        return rules.report_deadline(period, self.grace_days, self.deadline_working_days)
 
 
 class Milestone(models.Model):

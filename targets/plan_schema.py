@@ -402,12 +402,25 @@ class UnitNode(NodeForm):
     parent = Ref(Unit, "parent", among="units", unknown=_("unknown unit “%(code)s”"))
 
 
+def _working_days(model: type[models.Model]) -> Whole:
+    return Whole(
+        model, "deadline_working_days",
+        error_messages={
+            "invalid": _("“%(value)s” is not a whole number of working days ≥ 0"),
+            "min_value": _("“%(value)s” is not a whole number of working days ≥ 0"),
+            "max_value": _("%(value)s working days: at most %(limit_value)s"),
+        },
+    )
+
+
 class PlanNode(NodeForm):
     code = Code(Plan, "code")
     name = Text(Plan, "name")
     unit = Ref(Plan, "unit", among="units", unknown=_("unknown unit “%(code)s”"))
     start = Day(Plan, "start")
     end = Day(Plan, "end")
+    reporting_calendar = Choice(Plan, "reporting_calendar")
+    deadline_working_days = _working_days(Plan)
     lists = ("areas", "targets")
 
     def clean(self) -> dict[str, Any]:
@@ -447,6 +460,7 @@ class TargetNode(NodeForm):
     min_value = Number(Target, "min_value")
     max_value = Number(Target, "max_value")
     frequency = Choice(Target, "frequency")
+    deadline_working_days = _working_days(Target)
     grace_days = Whole(
         Target, "grace_days",
         error_messages={
@@ -484,13 +498,28 @@ class TargetNode(NodeForm):
     required_sections = ("baseline", "target")
     lists = ("milestones",)
 
+    def _take(self, data: dict[str, Any], key: str, value: Any, line: int) -> None:
+        if key == "reporting_calendar":
+            self.shape_problems.append(NodeProblem(key, line, gettext(
+                "is the plan's: every target of a plan reports on the plan's calendar"
+            )))
+            return
+        super()._take(data, key, value, line)
+
+    def calendar(self) -> rules.Calendar:
+        """The plan's reporting calendar (``plan`` in the context: its checked values)."""
+        chosen = self.context.get("plan", {}).get("reporting_calendar")
+        return rules.Calendar(chosen) if chosen else rules.Calendar.CALENDAR
+
     def clean(self) -> dict[str, Any]:
         data = super().clean()
         baseline, due = data.get("baseline_date"), data.get("due_date")
         if baseline and due and due <= baseline:
             self.add_error("due_date", gettext("the due date must be after the baseline date"))
         elif baseline and due and "frequency" in data:
-            count = rules.period_count(rules.Frequency(data["frequency"]), baseline, due)
+            count = rules.period_count(
+                rules.Frequency(data["frequency"]), baseline, due, self.calendar()
+            )
             if count > rules.MAX_REPORTING_PERIODS:
                 self.add_error("frequency", gettext(
                     "%(count)s reporting periods between the baseline and due dates: at most "

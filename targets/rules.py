@@ -2,7 +2,9 @@
 
 No ORM, no settings, no clock: every input is passed in, every number is a
 Decimal, every date a ``datetime.date``. Services turn model rows into the
-plain values below and store what comes back.
+plain values below and store what comes back. The one table consulted is Vietnam's
+public holidays, from the pinned ``holidays`` package: a deadline in working days
+depends on nothing else than the dates given.
 
 Total by construction: no valid input makes these functions raise. Dates are
 added with saturation (a deadline past 9999-12-31 is 9999-12-31), a forecast
@@ -21,6 +23,8 @@ from enum import StrEnum
 from fractions import Fraction
 from functools import lru_cache
 from itertools import pairwise
+
+import holidays
 
 ONE = Decimal(1)
 ZERO = Decimal(0)
@@ -53,6 +57,15 @@ class Frequency(StrEnum):
     QUARTERLY = "quarterly"
     HALF_YEARLY = "half_yearly"
     YEARLY = "yearly"
+
+
+class Calendar(StrEnum):
+    """How a plan cuts time into reporting periods."""
+
+    CALENDAR = "calendar"  # calendar months, quarters, halves and years
+    # Decree 09/2019/NĐ-CP Art. 12: data from the 15th of the month before a period to the
+    # 14th of its last month (2026-Q1 is 15/12/2025 – 14/03/2026).
+    DECREE_09 = "decree_09"
 
 
 class Status(StrEnum):
@@ -94,8 +107,8 @@ class AlertKind(StrEnum):
 
 class Reporting(StrEnum):
     OK = "ok"  # every period that has ended is reported
-    DUE = "due"  # a period has ended and is unreported, but still within its grace days
-    OVERDUE = "overdue"  # a period's end + grace days has passed without a report
+    DUE = "due"  # a period has ended and is unreported, but its deadline has not passed
+    OVERDUE = "overdue"  # a period's deadline has passed without a report
 
 
 SEVERITY: dict[Status, int] = {
@@ -129,6 +142,9 @@ class TargetSpec:
     frequency: Frequency = Frequency.QUARTERLY
     grace_days: int = 0
     tolerance: Decimal = Decimal("0.10")
+    calendar: Calendar = Calendar.CALENDAR
+    # The deadline in working days after a period's end; None: end + grace_days.
+    deadline_working_days: int | None = None
 
 
 @dataclass(frozen=True)
@@ -144,6 +160,7 @@ class Period:
     key: str
     start: date
     end: date
+    calendar: Calendar = Calendar.CALENDAR
 
 
 @dataclass(frozen=True)
@@ -456,9 +473,9 @@ def milestones_missed(
     for milestone in trajectory_points(spec)[1:-1]:
         if milestone.date > d:
             continue
-        period = period_containing(spec.frequency, milestone.date)
+        period = period_containing(spec.frequency, milestone.date, spec.calendar)
         spoken = any(o.period_end >= milestone.date for o in counted) or (
-            report_deadline(period, spec.grace_days) < d
+            spec_deadline(spec, period) < d
         )
         if not spoken:
             continue
@@ -479,6 +496,9 @@ _MONTHS_PER_PERIOD = {
     Frequency.YEARLY: 12,
 }
 
+# Decree 09: a reporting month's data run from the 15th of the month before to its 14th.
+DECREE_09_CUT_OFF_DAY = 14
+
 
 def _month_end(year: int, month: int) -> date:
     if month == 12:
@@ -496,8 +516,41 @@ def _period_key(frequency: Frequency, year: int, first_month: int) -> str:
     return f"{year}"
 
 
-def period_containing(frequency: Frequency, d: date) -> Period:
+def _reporting_month(d: date, calendar: Calendar) -> int:
+    """The month ``d``'s data are reported in, counted in months since year 0 (12 × year +
+    month − 1): its own month, or under Decree 09 the next one from the 15th on."""
+    index = d.year * 12 + d.month - 1
+    if calendar == Calendar.DECREE_09 and d.day > DECREE_09_CUT_OFF_DAY:
+        index += 1
+    return index
+
+
+def _day_in_month(month_index: int, day: int) -> date:
+    """Day ``day`` of the month ``month_index`` (as ``_reporting_month`` counts), saturated at
+    the ends of the calendar."""
+    year, month = divmod(month_index, 12)
+    if year < date.min.year:
+        return date.min
+    if year > date.max.year:
+        return date.max
+    return date(year, month + 1, day)
+
+
+def period_containing(
+    frequency: Frequency, d: date, calendar: Calendar = Calendar.CALENDAR
+) -> Period:
+    """The reporting period of ``frequency`` whose data include the day ``d``."""
     months = _MONTHS_PER_PERIOD[frequency]
+    if calendar == Calendar.DECREE_09:
+        first = _reporting_month(d, calendar) // months * months
+        last = first + months - 1
+        year = first // 12
+        return Period(
+            key=_period_key(frequency, year, first % 12 + 1),
+            start=_day_in_month(first - 1, DECREE_09_CUT_OFF_DAY + 1),
+            end=_day_in_month(last, DECREE_09_CUT_OFF_DAY),
+            calendar=calendar,
+        )
     first_month = (d.month - 1) // months * months + 1
     last_month = first_month + months - 1
     return Period(
@@ -509,14 +562,17 @@ def period_containing(frequency: Frequency, d: date) -> Period:
 
 @lru_cache(maxsize=4096)
 def reporting_periods(
-    frequency: Frequency, baseline_date: date, due_date: date
+    frequency: Frequency,
+    baseline_date: date,
+    due_date: date,
+    calendar: Calendar = Calendar.CALENDAR,
 ) -> tuple[Period, ...]:
-    """The calendar periods that end after the baseline date and start on or before the due date.
+    """The periods that end after the baseline date and start on or before the due date.
 
-    Cached: a pure function of three values that every rule about reporting asks for.
+    Cached: a pure function of four values that every rule about reporting asks for.
     """
     periods = []
-    period: Period | None = period_containing(frequency, baseline_date)
+    period: Period | None = period_containing(frequency, baseline_date, calendar)
     if period.end <= baseline_date:
         period = _next_period(frequency, period)
     while period is not None and period.start <= due_date:
@@ -526,33 +582,81 @@ def reporting_periods(
 
 
 def _next_period(frequency: Frequency, period: Period) -> Period | None:
-    """The period after ``period``; None after the calendar's last day."""
+    """The period after ``period`` (in its calendar); None after the calendar's last day."""
     following = _day_after(period.end)
-    return None if following is None else period_containing(frequency, following)
+    return None if following is None else period_containing(frequency, following, period.calendar)
 
 
-def period_count(frequency: Frequency, baseline_date: date, due_date: date) -> int:
+def period_count(
+    frequency: Frequency,
+    baseline_date: date,
+    due_date: date,
+    calendar: Calendar = Calendar.CALENDAR,
+) -> int:
     """How many reporting periods a target has, without listing them (for the plan checker)."""
     if due_date <= baseline_date:
         return 0
     months = _MONTHS_PER_PERIOD[frequency]
-    first = period_containing(frequency, baseline_date)
-    if first.end <= baseline_date:
-        first_index = (first.start.year * 12 + first.start.month - 1) // months + 1
-    else:
-        first_index = (first.start.year * 12 + first.start.month - 1) // months
-    last = period_containing(frequency, due_date)
-    last_index = (last.start.year * 12 + last.start.month - 1) // months
+    first_index = _reporting_month(baseline_date, calendar) // months
+    if period_containing(frequency, baseline_date, calendar).end <= baseline_date:
+        first_index += 1
+    last_index = _reporting_month(due_date, calendar) // months
     return max(0, last_index - first_index + 1)
 
 
-def report_deadline(period: Period, grace_days: int) -> date:
-    """The last day a period's report is on time: its end + grace days."""
+# --- working days: Vietnam's weekends and public holidays ---------------------------
+
+
+@lru_cache(maxsize=512)
+def _days_off(year: int) -> tuple[frozenset[date], frozenset[date]]:
+    """Vietnam's public holidays in ``year`` (Tết and Hùng Kings' day by the lunar calendar,
+    the days off in lieu and the days swapped with a Saturday included), and the Saturdays
+    worked in exchange. The ``holidays`` package knows 1901–2100; outside it, weekends only.
+    """
+    if not 1901 <= year <= 2100:
+        return frozenset(), frozenset()
+    found = holidays.country_holidays("VN", years=year)
+    off = frozenset(day for day in found if day.year == year)
+    worked = frozenset(day for day in found.weekend_workdays if day.year == year)
+    return off, worked
+
+
+def is_working_day(d: date) -> bool:
+    """Monday to Friday and no public holiday, or a Saturday worked in exchange for one."""
+    off, worked = _days_off(d.year)
+    if d in worked:
+        return True
+    return d.weekday() < 5 and d not in off
+
+
+@lru_cache(maxsize=4096)
+def add_working_days(d: date, count: int) -> date:
+    """The ``count``-th working day after ``d`` (``d`` itself for 0), saturated at 9999-12-31."""
+    day = d
+    for _ in range(count):
+        day = _day_after(day)
+        while day is not None and not is_working_day(day):
+            day = _day_after(day)
+        if day is None:
+            return date.max
+    return day
+
+
+def report_deadline(period: Period, grace_days: int, working_days: int | None = None) -> date:
+    """The last day a period's report is on time: ``working_days`` working days after its end
+    when given, its end + grace days otherwise."""
+    if working_days is not None:
+        return add_working_days(period.end, working_days)
     return add_days(period.end, grace_days)
 
 
+def spec_deadline(spec: TargetSpec, period: Period) -> date:
+    """The last day the target's report for ``period`` is on time."""
+    return report_deadline(period, spec.grace_days, spec.deadline_working_days)
+
+
 def spec_periods(spec: TargetSpec) -> tuple[Period, ...]:
-    return reporting_periods(spec.frequency, spec.baseline_date, spec.due_date)
+    return reporting_periods(spec.frequency, spec.baseline_date, spec.due_date, spec.calendar)
 
 
 def find_period(spec: TargetSpec, key: str) -> Period | None:
@@ -565,22 +669,30 @@ def find_period(spec: TargetSpec, key: str) -> Period | None:
 
 @lru_cache(maxsize=4096)
 def _deadlines(
-    frequency: Frequency, baseline_date: date, due_date: date, grace_days: int
+    frequency: Frequency,
+    baseline_date: date,
+    due_date: date,
+    grace_days: int,
+    calendar: Calendar = Calendar.CALENDAR,
+    working_days: int | None = None,
 ) -> tuple[tuple[str, date, date], ...]:
     """(key, end, deadline) of each reporting period: what rule 6 asks of every target, each
     evaluation, computed once per kind of target."""
     return tuple(
-        (p.key, p.end, report_deadline(p, grace_days))
-        for p in reporting_periods(frequency, baseline_date, due_date)
+        (p.key, p.end, report_deadline(p, grace_days, working_days))
+        for p in reporting_periods(frequency, baseline_date, due_date, calendar)
     )
 
 
 def _spec_deadlines(spec: TargetSpec) -> tuple[tuple[str, date, date], ...]:
-    return _deadlines(spec.frequency, spec.baseline_date, spec.due_date, spec.grace_days)
+    return _deadlines(
+        spec.frequency, spec.baseline_date, spec.due_date, spec.grace_days, spec.calendar,
+        spec.deadline_working_days,
+    )
 
 
 def overdue_periods(spec: TargetSpec, reported: Iterable[str], d: date) -> list[str]:
-    """Rule 6: periods whose end + grace days < ``d`` with no submitted or approved entry."""
+    """Rule 6: periods whose deadline < ``d`` with no submitted or approved entry."""
     reported = set(reported)
     return [
         key for key, _, deadline in _spec_deadlines(spec) if deadline < d and key not in reported
@@ -808,9 +920,16 @@ def is_problem(status: Status) -> bool:
     return status in (Status.LAGGING, Status.MISSED)
 
 
-def reminder_due(period: Period, grace_days: int, d: date, reminder_days: int) -> bool:
-    """Whether ``d`` lies within ``reminder_days`` before the period's deadline (inclusive)."""
-    deadline = report_deadline(period, grace_days)
+def reminder_due(
+    period: Period,
+    grace_days: int,
+    d: date,
+    reminder_days: int,
+    working_days: int | None = None,
+) -> bool:
+    """Whether ``d`` lies within ``reminder_days`` (calendar days) before the period's deadline
+    (inclusive)."""
+    deadline = report_deadline(period, grace_days, working_days)
     return add_days(deadline, -reminder_days) <= d <= deadline
 
 
@@ -822,13 +941,15 @@ def reminder_periods(
     grace_days: int,
     d: date,
     reminder_days: int,
+    calendar: Calendar = Calendar.CALENDAR,
+    working_days: int | None = None,
 ) -> tuple[tuple[Period, date], ...]:
     """The reporting periods whose reminder is due on ``d`` (``reminder_due``), each with its
     deadline: the same for every target of a kind, so asked once per kind and day."""
     return tuple(
-        (p, report_deadline(p, grace_days))
-        for p in reporting_periods(frequency, baseline_date, due_date)
-        if reminder_due(p, grace_days, d, reminder_days)
+        (p, report_deadline(p, grace_days, working_days))
+        for p in reporting_periods(frequency, baseline_date, due_date, calendar)
+        if reminder_due(p, grace_days, d, reminder_days, working_days)
     )
 
 
@@ -841,6 +962,7 @@ def alert_condition_holds(
     period: Period | None,
     grace_days: int,
     d: date,
+    working_days: int | None = None,
 ) -> bool:
     """Whether the condition an open alert reports still holds at ``judgement`` (at ``d``).
 
@@ -860,7 +982,7 @@ def alert_condition_holds(
         # Settled once its period is reported, or overdue (the overdue alert takes over).
         if subject in reported:
             return False
-        return period is not None and report_deadline(period, grace_days) >= d
+        return period is not None and report_deadline(period, grace_days, working_days) >= d
     return True  # a recovery is news, not a condition: it stays as it is
 
 

@@ -386,7 +386,7 @@ def import_template_rows(*, user, today: date) -> list[tuple[str, str]]:
     targets = list(
         access.targets_enterable_by(user)
         .order_by("code")
-        .only("pk", "code", "frequency", "baseline_date", "due_date")
+        .only("pk", "code", "frequency", "baseline_date", "due_date", "reporting_calendar")
     )
     reported = set(
         ProgressEntry.objects.filter(

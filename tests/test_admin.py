@@ -130,3 +130,44 @@ def test_the_admin_refuses_dates_the_rules_are_not_meant_for(rf, people, in_engl
     assert not form.is_valid()
     # 1951-01 … 2030-12: 80 years of months = 960 periods.
     assert "960 reporting periods" in form.errors["frequency"][0]
+
+
+def test_the_admin_shows_the_calendar_and_saves_a_working_day_deadline(client, rf, people):
+    client.force_login(people["admin"])
+    target = Target.objects.get(code="BX-OCC")
+    page = client.get(reverse("admin:targets_target_change", args=[target.pk]))
+    assert b'name="deadline_working_days"' in page.content
+    assert "Kỳ theo lịch".encode() in page.content  # the plan's calendar, read only
+    assert b'name="reporting_calendar"' not in page.content
+    plan = client.get(reverse("admin:targets_plan_change", args=[target.plan_id]))
+    assert "Kỳ theo lịch".encode() in plan.content
+    form = _admin_target_form(rf, people, target, deadline_working_days="2")
+    assert form.is_valid(), form.errors
+    form.save()
+    assert Target.objects.get(code="BX-OCC").deadline_working_days == 2
+    target = Target.objects.get(code="BX-OCC")
+    form = _admin_target_form(rf, people, target, deadline_working_days="101")
+    assert not form.is_valid()
+    assert "deadline_working_days" in form.errors
+
+
+def test_a_target_takes_its_plans_calendar_unless_its_entries_speak_for_another(people,
+                                                                                in_english):
+    from django.core.exceptions import ValidationError
+
+    from targets.models import Plan
+    from tests.alerting import report
+
+    target = Target.objects.get(code="BX-OCC")
+    Plan.objects.filter(pk=target.plan_id).update(reporting_calendar="decree_09")
+    target = Target.objects.get(code="BX-OCC")
+    target.clean()
+    assert target.reporting_calendar == "decree_09"
+    target = Target.objects.get(code="BX-OCC")
+    report("BX-OCC", "2025-Q3", 22, author=people["dept_staff"])
+    with pytest.raises(ValidationError) as refused:
+        target.clean()
+    assert refused.value.message_dict["plan"] == [
+        "This target has entries for the periods of another reporting calendar: it cannot "
+        "move to a plan on Decree 09/2019 cut-off periods (15th – 14th)."
+    ]

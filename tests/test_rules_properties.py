@@ -4,7 +4,8 @@ valid input.
 Valid input: due date after the baseline date, any dates from 0001-01-01 to 9999-12-31
 (the ends included), any direction, aggregation, trajectory and frequency, milestones strictly
 between the baseline and due dates, values with up to 16 integer digits and 4 decimals,
-tolerance 0–0.5, grace days 0–32767, up to 8 approved entries with any period end, any
+tolerance 0–0.5, grace days 0–32767, either reporting calendar, a deadline of none or 0–10
+working days, up to 8 approved entries with any period end, any
 evaluation date. To keep the file fast, a plan spans at most ≈ 1970 reporting periods of its
 frequency (tests/test_rules.py has example tests with a due date of 9999-12-31 and 31896
 quarters).
@@ -24,6 +25,7 @@ from targets.rules import (
     RULE4_REASONS,
     SEVERITY,
     Aggregation,
+    Calendar,
     Direction,
     Frequency,
     Observation,
@@ -43,6 +45,7 @@ from targets.rules import (
     reporting_periods,
     reporting_state,
     share_of_way,
+    spec_periods,
     trajectory_points,
 )
 
@@ -141,6 +144,9 @@ def specs(
         tolerance=draw(
             st.decimals(min_value=0, max_value=Decimal("0.5"), places=4, allow_nan=False)
         ),
+        calendar=draw(st.sampled_from(list(Calendar))),
+        # Few working days: each deadline steps through its days (the plan allows 100).
+        deadline_working_days=draw(st.none() | st.integers(min_value=0, max_value=10)),
     )
 
 
@@ -159,7 +165,7 @@ def cases(draw):
     observations = draw(
         st.lists(st.builds(Observation, near(spec), values), min_size=0, max_size=8)
     )
-    keys = [p.key for p in reporting_periods(spec.frequency, spec.baseline_date, spec.due_date)]
+    keys = [p.key for p in spec_periods(spec)]
     reported = draw(st.lists(st.sampled_from(keys), max_size=6))
     d = draw(near(spec))
     return spec, observations, reported, d

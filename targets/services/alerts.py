@@ -129,7 +129,7 @@ def _deadline(target: Target, period_key: str) -> str:
     period = rules.find_period(target.spec(milestones=[]), period_key)
     if period is None:
         return ""
-    return rules.report_deadline(period, target.grace_days).isoformat()
+    return target.report_deadline(period).isoformat()
 
 
 def escalations(
@@ -174,7 +174,8 @@ def escalations(
 def reminders(
     results: Sequence[Evaluated], *, on: date, reminder_days: int, reported: dict[int, set[str]]
 ) -> list[Candidate]:
-    """Periods whose deadline (end + grace days) is at most ``reminder_days`` away, unreported."""
+    """Periods whose deadline (end + grace days, or working days) is at most ``reminder_days``
+    away, unreported."""
     found = []
     for result in results:
         target = result.target
@@ -182,7 +183,7 @@ def reminders(
             continue
         due = rules.reminder_periods(
             rules.Frequency(target.frequency), target.baseline_date, target.due_date,
-            target.grace_days, on, reminder_days,
+            target.grace_days, on, reminder_days, target.calendar, target.deadline_working_days,
         )
         for period, deadline in due:
             if period.key not in reported.get(target.pk, ()):
@@ -397,6 +398,7 @@ def _still_holds(
     return rules.alert_condition_holds(
         rules.AlertKind(kind), subject, result.judgement,
         reported=reported[target.pk], period=period, grace_days=target.grace_days, d=on,
+        working_days=target.deadline_working_days,
     )
 
 

@@ -198,7 +198,8 @@ def evaluation_targets() -> QuerySet[Target]:
 TARGET_FIELDS = (
     "code", "name", "plan_id", "area_id", "owner_id", "measure", "value_type", "direction",
     "aggregation", "trajectory", "baseline_value", "baseline_date", "target_value", "due_date",
-    "frequency", "grace_days", "tolerance", "min_value", "max_value", "latest_assessment_id",
+    "frequency", "grace_days", "deadline_working_days", "reporting_calendar", "tolerance",
+    "min_value", "max_value", "latest_assessment_id",
     "responsible_unit__id", "responsible_unit__parent_id", "responsible_unit__code",
 )
 

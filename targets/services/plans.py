@@ -19,12 +19,20 @@ from typing import Any
 from django.contrib.auth import get_user_model
 from django.contrib.auth.models import AbstractBaseUser
 from django.db import DataError, IntegrityError, transaction
-from django.db.models import Model
+from django.db.models import Model, Q
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 
 from targets.errors import ImportFailed, Problem
-from targets.models import Area, Milestone, Plan, ProgressEntry, Target, Unit
+from targets.models import (
+    Area,
+    Milestone,
+    Plan,
+    ProgressEntry,
+    ReportingCalendar,
+    Target,
+    Unit,
+)
 from targets.plan_schema import (
     AreaNode,
     Known,
@@ -67,6 +75,8 @@ class PlanRow:
     end: dt.date
     areas: list[tuple[str, str]]
     targets: list[TargetRow]
+    reporting_calendar: str
+    deadline_working_days: int | None
 
 
 @dataclass
@@ -228,10 +238,11 @@ def _check_plans(c: Checker, root: Located, known: Known) -> list[PlanRow]:
             if row is not None:
                 targets.append(row)
         _check_kept_milestones(c, form, label, set(seen_targets))
+        _check_calendar_change(c, form, label, targets)
         if complete:
             rows.append(PlanRow(
                 plan["code"], plan["name"], plan["unit"], plan["start"], plan["end"], areas,
-                targets,
+                targets, plan["reporting_calendar"], plan["deadline_working_days"],
             ))
     _check_reported_values(c, checked)
     return rows
@@ -254,7 +265,7 @@ def _check_areas(c: Checker, plan: Located, label: str) -> list[tuple[str, str]]
 def _check_target(
     c: Checker, node: Located, label: str, *, known: Known, plan: dict[str, Any]
 ) -> tuple[TargetNode, TargetRow | None]:
-    form = TargetNode(node, known=known)
+    form = TargetNode(node, known=known, plan=plan)
     complete = c.node(form, label)
     milestones: dict[dt.date, Decimal] = {}
     for index, m_node in c.nodes(node, "milestones", label):
@@ -273,7 +284,40 @@ def _check_target(
         return form, None
     values = dict(form.cleaned_data)
     area, unit, owner = values.pop("area"), values.pop("responsible_unit"), values.pop("owner")
+    # The plan's choices reach its targets: the calendar always, the deadline in working days
+    # unless the target states its own (``deadline_working_days: null``: its grace days).
+    values["reporting_calendar"] = plan.get("reporting_calendar", ReportingCalendar.CALENDAR)
+    if "deadline_working_days" not in node:
+        values["deadline_working_days"] = plan.get("deadline_working_days")
     return form, TargetRow(values, area, unit, owner, sorted(milestones.items()))
+
+
+def _check_calendar_change(
+    c: Checker, form: PlanNode, label: str, targets: list[TargetRow]
+) -> None:
+    """A plan's reporting calendar may change only while none of its targets (in the database
+    or in the file) has an entry: an entry speaks for a period of the calendar it was made in.
+    """
+    plan = form.cleaned_data
+    if not {"code", "reporting_calendar"} <= plan.keys():
+        return
+    codes = [t.values["code"] for t in targets]
+    count = (
+        ProgressEntry.objects.filter(Q(target__plan__code=plan["code"]) | Q(target__code__in=codes))
+        .exclude(target__reporting_calendar=plan["reporting_calendar"])
+        .count()
+    )
+    if count:
+        c.add(
+            form.line("reporting_calendar"), label, "reporting_calendar",
+            ngettext(
+                "%(count)s entry was reported for the periods of another calendar: the "
+                "plan's reporting calendar cannot change",
+                "%(count)s entries were reported for the periods of another calendar: the "
+                "plan's reporting calendar cannot change",
+                count,
+            ) % {"count": count},
+        )
 
 
 def _check_kept_milestones(c: Checker, form: PlanNode, label: str, file_codes: set[str]) -> None:
@@ -414,10 +458,21 @@ def _plan_write(checked: PlanFile, filename: str, by: Attribution) -> PlanImport
         plan, outcome = _upsert(
             Plan,
             {"code": row.code},
-            {"name": row.name, "unit": units[row.unit_code], "start": row.start, "end": row.end},
+            {
+                "name": row.name, "unit": units[row.unit_code], "start": row.start,
+                "end": row.end, "reporting_calendar": row.reporting_calendar,
+                "deadline_working_days": row.deadline_working_days,
+            },
             by,
         )
         result.count(outcome)
+        # Targets of the plan the file leaves as they are follow its calendar too (the
+        # checker made sure none of them has entries if it changed).
+        for other in Target.objects.filter(plan=plan).exclude(
+            reporting_calendar=row.reporting_calendar
+        ).exclude(code__in=[t.values["code"] for t in row.targets]):
+            other.reporting_calendar = row.reporting_calendar
+            by.save(other, update_fields=["reporting_calendar"])
         areas = {a.code: a for a in Area.objects.filter(plan=plan)}
         for code, name in row.areas:
             area, outcome = _upsert(Area, {"plan": plan, "code": code}, {"name": name}, by)
