@@ -12,7 +12,17 @@ from django.contrib.auth.models import AbstractBaseUser, AnonymousUser
 from django.db.models import Q, QuerySet
 from django.utils.translation import gettext as _
 
-from targets.models import EntryStatus, Membership, ProgressEntry, Role, Target, Unit
+from targets.models import (
+    EntryStatus,
+    ExplanationAnswer,
+    ExplanationRequest,
+    ExplanationState,
+    Membership,
+    ProgressEntry,
+    Role,
+    Target,
+    Unit,
+)
 
 User = AbstractBaseUser | AnonymousUser
 
@@ -155,3 +165,43 @@ def may_review_entry(user: User, entry: ProgressEntry) -> bool:
 
 may_approve_entry = may_review_entry
 may_return_entry = may_review_entry
+
+
+# --- explanation requests (issue 13): who asks, who answers, who decides ---------------------
+# Services enforce these; the target page asks them to show its forms. A manager whose scope
+# covers the target asks and decides; the responsible unit's own members (staff or managers of
+# that very unit) answer; nobody accepts or asks again after an answer they wrote (four eyes).
+
+
+def can_ask_explanation(user: User, target: Target) -> bool:
+    return can_review(user, target)
+
+
+def is_unit_member(user: User, target: Target) -> bool:
+    """A member (staff or manager) of the target's responsible unit itself."""
+    if not user.is_authenticated:
+        return False
+    return target.responsible_unit.path in _paths(user)
+
+
+def answer_refusal(user: User, request: ExplanationRequest) -> str:
+    """Why ``user`` may not answer the explanation request ("" when they may)."""
+    if not is_unit_member(user, request.target):
+        return _("Only the staff and managers of %(unit)s answer this request.") % {
+            "unit": request.target.responsible_unit.name}
+    if request.state != ExplanationState.OPEN:
+        return _("This request is not waiting for an answer.")
+    return ""
+
+
+def decision_refusal(
+    user: User, request: ExplanationRequest, answer: ExplanationAnswer | None
+) -> str:
+    """Why ``user`` may not accept the answer or ask again ("" when they may)."""
+    if not can_review(user, request.target):
+        return _("You may not decide on this explanation.")
+    if request.state != ExplanationState.ANSWERED or answer is None:
+        return _("This request has no answer waiting for a decision.")
+    if user.pk == answer.author_id:
+        return _("You wrote this answer: another manager accepts it or asks again.")
+    return ""

@@ -45,3 +45,8 @@ class ImportFailed(Exception):
     def __init__(self, problems: list[Problem]) -> None:
         super().__init__(f"{len(problems)} problem(s); nothing was written")
         self.problems = problems
+
+
+class StaleRequest(StaleEntry):
+    """The explanation request changed since the caller read it (answered, decided, asked
+    again by someone else): nothing was written."""

@@ -186,10 +186,13 @@ def evidence_files_prune(*, storage: Storage, before: datetime, dry_run: bool = 
     their names. They are files replaced before replaced files were removed, and files a save
     stored before its transaction rolled back. A newer file may belong to a save still under
     way: ``before`` leaves it alone."""
-    from targets.models import ProgressEntry
+    from targets.models import ExplanationAnswer, ProgressEntry
 
     referenced = set(
         ProgressEntry.objects.exclude(evidence_file="").values_list("evidence_file", flat=True)
+    ) | set(  # an explanation's answer keeps its evidence in the same folder
+        ExplanationAnswer.objects.exclude(evidence_file="").values_list(
+            "evidence_file", flat=True)
     )
     unused = [
         name for name in _stored(storage, "evidence")

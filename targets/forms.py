@@ -250,3 +250,163 @@ class ImportUploadForm(forms.Form):
         self.helper.form_tag = False
         self.helper.layout = Layout(Field("file"), Field("status"))
 
+
+
+# --- explanation requests (issue 13) -----------------------------------------------------------
+
+QUESTION_MAX = 4000
+ANSWER_MAX = 10000
+
+
+class DateInput(forms.DateInput):
+    """The browser's date picker; it sends and reads ISO dates whatever the language."""
+
+    input_type = "date"
+
+    def __init__(self, attrs=None) -> None:
+        super().__init__(attrs=attrs, format="%Y-%m-%d")
+
+
+def _after_today(value):
+    if value is not None and value <= timezone.localdate():
+        raise forms.ValidationError(
+            _("The answer must be due after today (%(today)s).")
+            % {"today": date_format(timezone.localdate(), "SHORT_DATE_FORMAT")}
+        )
+    if value is not None and value > rules.LATEST_DATE:
+        raise forms.ValidationError(
+            _("A date up to %(last)s, please.")
+            % {"last": date_format(rules.LATEST_DATE, "SHORT_DATE_FORMAT")}
+        )
+    return value
+
+
+def _helper(*fields: str) -> FormHelper:
+    helper = FormHelper()
+    helper.form_tag = False
+    helper.layout = Layout(*(Field(name) for name in fields))
+    return helper
+
+
+class ExplanationAskForm(forms.Form):
+    """A manager asks the responsible unit to explain the target's status by a date."""
+
+    question = forms.CharField(
+        label=_("What should the unit explain?"), max_length=QUESTION_MAX,
+        widget=forms.Textarea(attrs={"rows": 3}),
+        error_messages={"required": _("Write what the unit should explain.")},
+    )
+    due_date = forms.DateField(
+        label=_("Answer due by"), widget=DateInput(),
+        validators=[_after_today],
+    )
+
+    def __init__(self, *args, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        self.helper = _helper("question", "due_date")
+
+
+class ExplanationAnswerForm(forms.Form):
+    """The unit's answer: text, evidence, and optionally a recovery plan."""
+
+    text = forms.CharField(
+        label=_("Explanation"), max_length=ANSWER_MAX,
+        widget=forms.Textarea(attrs={"rows": 4}),
+        error_messages={"required": _("Write the explanation.")},
+    )
+    evidence_file = forms.FileField(
+        label=_("Evidence file"),
+        required=False,
+        validators=[
+            FileExtensionValidator(
+                EVIDENCE_EXTENSIONS,
+                message=_(
+                    "“%(extension)s” files are not accepted. Use one of: %(allowed_extensions)s."
+                ),
+            ),
+            _max_size(EVIDENCE_MAX_BYTES),
+            _evidence_content,
+        ],
+        help_text=_("PDF, JPG, PNG, XLSX or DOCX, at most 10 MB."),
+    )
+    measures = forms.CharField(
+        label=_("Recovery measures"), required=False, max_length=ANSWER_MAX,
+        widget=forms.Textarea(attrs={"rows": 3}),
+        help_text=_("Optional: what the unit will do to catch up."),
+    )
+    proposed_date = forms.DateField(
+        label=_("Proposed milestone: date"), required=False, widget=DateInput(),
+    )
+    proposed_value = forms.CharField(
+        label=_("Proposed milestone: value"), required=False,
+        widget=NumberInput(attrs={"inputmode": "decimal", "autocomplete": "off"}),
+    )
+    version = forms.IntegerField(required=False, min_value=1, widget=forms.HiddenInput)
+
+    def __init__(self, *args, target: Target, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        self.target = target
+        self.fields["proposed_value"].help_text = plain_help_text(
+            _("Optional, with its date: the value expected by then, in %(measure)s.")
+            % {"measure": target.measure}
+        )
+        self.helper = _helper(
+            "text", "evidence_file", "measures", "proposed_date", "proposed_value", "version"
+        )
+
+    def clean_proposed_date(self):
+        value = self.cleaned_data["proposed_date"]
+        if value is not None and not (timezone.localdate() <= value <= rules.LATEST_DATE):
+            raise forms.ValidationError(
+                _("A proposed milestone lies between today (%(today)s) and %(last)s.")
+                % {"today": date_format(timezone.localdate(), "SHORT_DATE_FORMAT"),
+                   "last": date_format(rules.LATEST_DATE, "SHORT_DATE_FORMAT")}
+            )
+        return value
+
+    def clean_proposed_value(self) -> Decimal | None:
+        raw = self.cleaned_data["proposed_value"]
+        if not raw.strip():
+            return None
+        try:
+            return numbers.entry_value(
+                raw, target=self.target, language=get_language(), source=numbers.FORM
+            )
+        except WorkflowError as exc:
+            raise forms.ValidationError(exc.message) from None
+
+    def clean(self) -> dict:
+        data = super().clean()
+        has_date = data.get("proposed_date") is not None
+        has_value = data.get("proposed_value") is not None
+        if has_date and not has_value and "proposed_value" not in self.errors:
+            self.add_error("proposed_value",
+                           _("Give the value expected by the proposed date too."))
+        if has_value and not has_date and "proposed_date" not in self.errors:
+            self.add_error("proposed_date", _("Give the date of the proposed milestone too."))
+        return data
+
+
+class ExplanationAcceptForm(forms.Form):
+    note = forms.CharField(
+        label=_("Comment (optional)"), required=False, max_length=QUESTION_MAX,
+        widget=forms.Textarea(attrs={"rows": 2}),
+    )
+    version = forms.IntegerField(required=False, min_value=1, widget=forms.HiddenInput)
+
+    def __init__(self, *args, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        self.helper = _helper("note", "version")
+
+
+class ExplanationAskAgainForm(ExplanationAskForm):
+    question = forms.CharField(
+        label=_("What is still to be explained?"), max_length=QUESTION_MAX,
+        widget=forms.Textarea(attrs={"rows": 2}),
+        error_messages={"required": _("Write what is still to be explained.")},
+    )
+    version = forms.IntegerField(required=False, min_value=1, widget=forms.HiddenInput)
+
+    def __init__(self, *args, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        self.helper = _helper("question", "due_date", "version")

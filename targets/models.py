@@ -774,6 +774,23 @@ class AlertKind(models.TextChoices):
     RECOVERED = rules.AlertKind.RECOVERED, _("Recovered")
     ESCALATED = rules.AlertKind.ESCALATED, _("Escalated")
     REMINDER = rules.AlertKind.REMINDER, _("Report reminder")
+    EXPLANATION_ASKED = rules.AlertKind.EXPLANATION_ASKED, _("Explanation requested")
+    EXPLANATION_ANSWERED = rules.AlertKind.EXPLANATION_ANSWERED, _("Explanation answered")
+    EXPLANATION_ACCEPTED = rules.AlertKind.EXPLANATION_ACCEPTED, _("Explanation accepted")
+    EXPLANATION_ASKED_AGAIN = (
+        rules.AlertKind.EXPLANATION_ASKED_AGAIN, _("Explanation asked again")
+    )
+    EXPLANATION_ESCALATED = rules.AlertKind.EXPLANATION_ESCALATED, _("Explanation overdue")
+
+
+# The kinds an explanation request's workflow records (the others: an evaluation).
+EXPLANATION_KINDS = (
+    AlertKind.EXPLANATION_ASKED,
+    AlertKind.EXPLANATION_ANSWERED,
+    AlertKind.EXPLANATION_ACCEPTED,
+    AlertKind.EXPLANATION_ASKED_AGAIN,
+    AlertKind.EXPLANATION_ESCALATED,
+)
 
 
 class Alert(models.Model):
@@ -1005,3 +1022,124 @@ class ImportJob(models.Model):
     @property
     def finished(self) -> bool:
         return self.state in (ImportState.DONE, ImportState.FAILED)
+
+
+# --- explanation requests (issue 13: yêu cầu giải trình) -----------------------------------
+
+
+class ExplanationState(models.TextChoices):
+    OPEN = "open", _("Awaiting an answer")
+    ANSWERED = "answered", _("Answered")
+    ACCEPTED = "accepted", _("Accepted")
+    ASKED_AGAIN = "asked_again", _("Asked again")
+
+
+# A target has at most one request in these states: awaiting its answer or the answer's review.
+EXPLANATION_ACTIVE = (ExplanationState.OPEN, ExplanationState.ANSWERED)
+
+
+class ExplanationRequest(models.Model):
+    """A manager asks the target's responsible unit to explain its status by a due date.
+
+    open ──answer──▶ answered ──accept──▶ accepted
+                         └──ask again──▶ asked_again, and a new request (``previous`` = this
+    one) opens with the new question and due date: each request holds one question, one due
+    date, at most one answer and one escalation, so its history reads as one round.
+    An open request not answered by its due date is escalated once (``escalated_at``) to the
+    managers of the parent unit; it stays open and can still be answered.
+    """
+
+    target = models.ForeignKey(
+        Target, verbose_name=_("target"), on_delete=models.CASCADE,
+        related_name="explanation_requests",
+    )
+    previous = models.OneToOneField(
+        "self", verbose_name=_("asked again after"), null=True, blank=True,
+        on_delete=models.PROTECT, related_name="follow_up",
+    )
+    requested_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, verbose_name=_("requested by"), on_delete=models.PROTECT,
+        related_name="+",
+    )
+    question = models.TextField(_("question"))
+    due_date = models.DateField(_("answer due by"))
+    # The status that called for the explanation, as the target stood when it was asked.
+    target_status = models.CharField(_("target status"), max_length=10, choices=Status.choices)
+    state = models.CharField(
+        _("state"), max_length=12, choices=ExplanationState.choices,
+        default=ExplanationState.OPEN,
+    )
+    escalated_at = models.DateTimeField(_("escalated"), null=True, blank=True)
+    decided_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, verbose_name=_("decided by"), null=True, blank=True,
+        on_delete=models.PROTECT, related_name="+",
+    )
+    decided_at = models.DateTimeField(_("decided"), null=True, blank=True)
+    decision_note = models.TextField(_("decision note"), blank=True)
+    # Optimistic lock, as ProgressEntry's: every write of the workflow adds one.
+    version = models.PositiveIntegerField(_("version"), default=1)
+    created_at = models.DateTimeField(_("asked"), auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+    history = HistoricalRecords()
+
+    class Meta:
+        ordering = ["target", "-created_at", "-pk"]
+        verbose_name = _("explanation request")
+        verbose_name_plural = _("explanation requests")
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(state__in=ExplanationState.values), name="explanation_state_valid"
+            ),
+            models.UniqueConstraint(
+                fields=["target"], condition=Q(state__in=EXPLANATION_ACTIVE),
+                name="explanation_one_active_per_target",
+            ),
+        ]
+        indexes = [models.Index(fields=["state", "due_date"])]
+
+    def __str__(self) -> str:
+        return f"{self.target.code} {self.created_at:%Y-%m-%d} ({self.get_state_display()})"
+
+
+class ExplanationAnswer(models.Model):
+    """The unit's answer to one request: text, evidence, and optionally a recovery plan
+    (measures and a proposed revised milestone: a date and the value expected by then)."""
+
+    request = models.OneToOneField(
+        ExplanationRequest, verbose_name=_("explanation request"), on_delete=models.CASCADE,
+        related_name="answer",
+    )
+    author = models.ForeignKey(
+        settings.AUTH_USER_MODEL, verbose_name=_("author"), on_delete=models.PROTECT,
+        related_name="+",
+    )
+    text = models.TextField(_("explanation"))
+    evidence_file = models.FileField(
+        _("evidence file"), upload_to=evidence_upload_to, blank=True, max_length=300
+    )
+    evidence_name = models.CharField(_("evidence file name"), max_length=255, blank=True)
+    measures = models.TextField(_("recovery measures"), blank=True)
+    proposed_date = models.DateField(_("proposed milestone date"), null=True, blank=True)
+    proposed_value = models.DecimalField(
+        _("proposed milestone value"), **VALUE_DIGITS, null=True, blank=True
+    )
+    created_at = models.DateTimeField(_("answered"), auto_now_add=True)
+    history = HistoricalRecords()
+
+    class Meta:
+        verbose_name = _("explanation answer")
+        verbose_name_plural = _("explanation answers")
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(proposed_date__isnull=True, proposed_value__isnull=True)
+                | Q(proposed_date__isnull=False, proposed_value__isnull=False),
+                name="explanation_milestone_date_and_value",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.request} — {self.author}"
+
+    @property
+    def has_recovery_plan(self) -> bool:
+        return bool(self.measures) or self.proposed_date is not None

@@ -16,7 +16,7 @@ from django.utils import formats, translation
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 
-from targets.models import Alert, AlertKind, AlertRecipient, Digest, Status
+from targets.models import EXPLANATION_KINDS, Alert, AlertKind, AlertRecipient, Digest, Status
 from targets.verdicts import Verdict, reason_sentence, status_label
 
 
@@ -51,6 +51,11 @@ def alert_event(alert: Alert) -> str:
         "deadline": _day(p.get("deadline")),
         "since": _day(p.get("since")),
         "days": p.get("days", ""),
+        "by": p.get("by", ""),
+        "due": _day(p.get("due")),
+        "question": p.get("question", ""),
+        "requested_by": p.get("requested_by", ""),
+        "asked_on": _day(p.get("asked_on")),
     }
     kind = alert.kind
     if kind == AlertKind.WORSENED:
@@ -77,6 +82,19 @@ def alert_event(alert: Alert) -> str:
         text = _(
             "The report for %(period)s is due by %(deadline)s and nothing has been "
             "submitted yet."
+        )
+    elif kind == AlertKind.EXPLANATION_ASKED:
+        text = _("%(by)s asks for an explanation by %(due)s: “%(question)s”")
+    elif kind == AlertKind.EXPLANATION_ANSWERED:
+        text = _("%(by)s answered the explanation request.")
+    elif kind == AlertKind.EXPLANATION_ACCEPTED:
+        text = _("%(by)s accepted the explanation.")
+    elif kind == AlertKind.EXPLANATION_ASKED_AGAIN:
+        text = _("%(by)s asks again for an explanation by %(due)s: “%(question)s”")
+    elif kind == AlertKind.EXPLANATION_ESCALATED:
+        text = _(
+            "The explanation %(requested_by)s asked for on %(asked_on)s was not answered by "
+            "%(due)s: escalated to the managers of the parent unit."
         )
     else:
         text = "%(status)s"
@@ -193,6 +211,9 @@ def digest_message(
             "items": rows,
             "targets": by_target(rows),
             "evaluated_on": digest.evaluated_on,
+            # A digest of an evaluation says so; one of a workflow's events (an explanation
+            # asked, answered, decided) is not the evaluation's news.
+            "evaluation": any(item.alert.kind not in EXPLANATION_KINDS for item in items),
             "inbox_link": f"{site_url.rstrip('/')}/alerts/",
         }
         subject = ngettext(

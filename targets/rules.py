@@ -103,6 +103,13 @@ class AlertKind(StrEnum):
     RECOVERED = "recovered"
     ESCALATED = "escalated"
     REMINDER = "reminder"
+    # Explanation requests (issue 13): recorded by the request's workflow, not by an
+    # evaluation; news that the workflow itself resolves (alert_condition_holds: always true).
+    EXPLANATION_ASKED = "explain_asked"
+    EXPLANATION_ANSWERED = "explain_answered"
+    EXPLANATION_ACCEPTED = "explain_accepted"
+    EXPLANATION_ASKED_AGAIN = "explain_asked_again"
+    EXPLANATION_ESCALATED = "explain_escalated"
 
 
 class Reporting(StrEnum):

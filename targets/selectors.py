@@ -33,10 +33,13 @@ from targets.formatting import format_number
 from targets.models import (
     Alert,
     EntryStatus,
+    ExplanationRequest,
+    ExplanationState,
     Milestone,
     ProgressEntry,
     Status,
     Target,
+    Unit,
     ValueType,
 )
 
@@ -475,3 +478,88 @@ def review_context(*, entry: ProgressEntry) -> ReviewContext:
         evidence_image=f".{_evidence_extension(entry)}" in IMAGE_EXTENSIONS,
         evidence_pdf=_evidence_extension(entry) == "pdf",
     )
+
+
+# --- explanation requests (the target page; the official report reuses them) -----------------
+
+
+@dataclass(frozen=True)
+class ExplanationEvent:
+    """One step in a request's history: when, what, who (empty: the daily escalation)."""
+
+    when: datetime
+    what: str
+    who: str
+
+
+def _explanation_step(state: str, before: tuple[str, bool] | None, escalated: bool) -> str:
+    if before is None:
+        return gettext("Asked")
+    if escalated and not before[1]:
+        return gettext("Escalated to the managers of the parent unit")
+    return {
+        ExplanationState.ANSWERED: gettext("Answered"),
+        ExplanationState.ACCEPTED: gettext("Accepted"),
+        ExplanationState.ASKED_AGAIN: gettext("Asked again"),
+    }.get(state, gettext("Changed"))
+
+
+def explanation_requests(
+    *,
+    target: Target | None = None,
+    unit: Unit | None = None,
+    subtree: bool = True,
+    states: Iterable[str] | None = None,
+) -> list[ExplanationRequest]:
+    """The explanation requests of one target, or of the targets of ``unit`` (with everything
+    below it unless ``subtree`` is false), newest first, each with its answer (``.answer_or_none``)
+    and the steps of its history (``.events``: asked, escalated, answered, accepted, asked
+    again — when and by whom). ``states`` keeps only requests in those states.
+
+    Two queries whatever the number of requests. The caller scopes: pass a target or unit
+    the reader may see (``access``).
+    """
+    requests = ExplanationRequest.objects.select_related(
+        "target", "requested_by", "decided_by", "previous", "answer__author"
+    )
+    if target is not None:
+        requests = requests.filter(target=target)
+    if unit is not None:
+        requests = requests.filter(
+            target__responsible_unit__path__startswith=unit.path
+        ) if subtree else requests.filter(target__responsible_unit=unit)
+    if states is not None:
+        requests = requests.filter(state__in=list(states))
+    found = list(requests.order_by("-created_at", "-pk"))
+    steps: dict[int, list[ExplanationEvent]] = defaultdict(list)
+    seen: dict[int, tuple[str, bool]] = {}
+    for record in (
+        ExplanationRequest.history.filter(id__in=[r.pk for r in found])
+        .select_related("history_user")
+        .order_by("history_date", "history_id")
+    ):
+        now = (record.state, record.escalated_at is not None)
+        before = seen.get(record.id)
+        seen[record.id] = now
+        if before == now:
+            continue
+        user = record.history_user
+        steps[record.id].append(
+            ExplanationEvent(
+                when=record.history_date,
+                what=_explanation_step(record.state, before, now[1]),
+                who=(user.get_full_name() or user.get_username()) if user else "",
+            )
+        )
+    for request in found:
+        request.events = steps[request.pk]
+        request.answer_or_none = request.answer if _has_answer(request) else None
+    return found
+
+
+def _has_answer(request: ExplanationRequest) -> bool:
+    try:
+        request.answer  # noqa: B018 (select_related read it: no query)
+    except ExplanationRequest.answer.RelatedObjectDoesNotExist:
+        return False
+    return True

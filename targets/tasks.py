@@ -8,7 +8,7 @@ from celery import chord, group, shared_task
 from django.conf import settings
 from django.utils import timezone
 
-from targets.services import accounts, daily, delivery, import_jobs
+from targets.services import accounts, daily, delivery, explanations, import_jobs
 from targets.services.alerts import AlertSettings
 
 
@@ -45,7 +45,11 @@ def evaluate_all(on: str | None = None) -> int:
     Idempotent: a second run for a recorded date does nothing and records no alert.
     """
     day = date.fromisoformat(on) if on else timezone.localdate()
-    return _catch_up(through=day, start=True)
+    created = _catch_up(through=day, start=True)
+    # The day's other step: explanation requests left unanswered past their due date go up
+    # to the parent unit's managers, once (services.explanations).
+    explanations.explanations_escalate(on=day)
+    return created
 
 
 @shared_task(acks_late=True)
@@ -54,7 +58,9 @@ def evaluate_missed() -> int:
     while the broker was down), or a split day whose batch was lost; nothing before the
     first scheduled run."""
     due = daily.evaluation_due_day(now=timezone.now(), hour=settings.EVALUATION_DAILY_HOUR)
-    return _catch_up(through=due, start=False)
+    created = _catch_up(through=due, start=False)
+    explanations.explanations_escalate(on=due)  # the missed day's escalations too
+    return created
 
 
 # A batch's result is what the chord waits for: kept (in the result backend), unlike others.

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from targets.views import alerts, entries, imports, review, status, targets
+from targets.views import alerts, entries, explanations, imports, review, status, targets
 
 app_name = "targets"
 
@@ -8,6 +8,26 @@ urlpatterns = [
     path("", status.StatusTableView.as_view(), name="status"),
     path("targets/<str:code>/", targets.target_page, name="target"),
     path("targets/<str:code>/report/", entries.report, name="report"),
+    path(
+        "targets/<str:code>/explanations/ask/", explanations.explanation_ask,
+        name="explanation-ask",
+    ),
+    path(
+        "explanations/<int:pk>/answer/", explanations.explanation_answer,
+        name="explanation-answer",
+    ),
+    path(
+        "explanations/<int:pk>/accept/", explanations.explanation_accept,
+        name="explanation-accept",
+    ),
+    path(
+        "explanations/<int:pk>/ask-again/", explanations.explanation_ask_again,
+        name="explanation-ask-again",
+    ),
+    path(
+        "explanations/answers/<int:pk>/evidence/", explanations.explanation_evidence,
+        name="explanation-evidence",
+    ),
     path("entries/", entries.enter_progress, name="enter"),
     path("entries/<int:pk>/evidence/", entries.evidence, name="evidence"),
     path("entries/<int:pk>/evidence/shown/", entries.evidence_shown, name="evidence_shown"),

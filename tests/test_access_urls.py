@@ -22,7 +22,7 @@ import io
 import re
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, timedelta
 from types import SimpleNamespace
 
 import openpyxl
@@ -37,20 +37,23 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from django.db import transaction
 from django.test import Client
 from django.urls import URLPattern, URLResolver, get_resolver, reverse
+from django.utils import timezone
 from django.utils.encoding import force_bytes
 from django.utils.http import urlsafe_base64_encode
 
 from targets.models import (
     AlertRecipient,
+    Assessment,
     DeliveryState,
     Digest,
+    ExplanationRequest,
     ImportJob,
     ProgressEntry,
     Role,
     Target,
     Unit,
 )
-from targets.services import accounts, import_jobs
+from targets.services import accounts, explanations, import_jobs
 from targets.services import entries as workflow
 from targets.services.plans import load_located, plan_import
 from tests.alerting import RULES, evaluate
@@ -92,6 +95,7 @@ plans:
 """
 
 PDF = b"%PDF-1.4\n1 0 obj<<>>endobj\ntrailer<<>>\n%%EOF\n"
+SOON = timezone.localdate() + timedelta(days=14)  # an explanation's due date
 NEW_PASSWORD = "Ruong-bac-thang-2026"
 
 
@@ -129,6 +133,14 @@ def world(people, small_plan, settings, tmp_path, monkeypatch):
         status="submitted", language="en",
     ).job
     Digest.objects.filter(user=manager).update(state=DeliveryState.FAILED)
+    # Explanation requests (issue 13) are asked of a target at risk, lagging or missed: the
+    # commune's targets are taken as lagging. BX-IP has one open request, asked by the
+    # province's manager; BX-OCC has none.
+    Assessment.objects.filter(target__code__in=["BX-IP", "BX-OCC"]).update(status="lagging")
+    explanation = explanations.explanation_ask(
+        user=people["province"], target_id=Target.objects.get(code="BX-IP").pk,
+        question="Why no industrial park yet?", due_date=SOON,
+    )
     reset_user = people["staff2"]  # whose password-reset link is followed
     return SimpleNamespace(
         users=users,
@@ -138,6 +150,7 @@ def world(people, small_plan, settings, tmp_path, monkeypatch):
         done_job=done_job,
         pending_job=pending_job,
         alert=AlertRecipient.objects.filter(user=manager).order_by("pk").first(),
+        explanation=explanation,
         digest=Digest.objects.filter(user=manager).order_by("pk").first(),
         queued_resets=queued_resets,
         reset_uid=urlsafe_base64_encode(force_bytes(reset_user.pk)),
@@ -204,6 +217,23 @@ def import_jobs_state(w, client):
 def managers_alerts(w, client):
     return sorted(AlertRecipient.objects.filter(user=w.users["unit manager"]).values_list(
         "pk", "read_at", "acknowledged_at"))
+
+
+def explanations_state(w, client):
+    return sorted(ExplanationRequest.objects.values_list("pk", "target__code", "state",
+                                                         "version"))
+
+
+def explanation_answered(client: Client, w) -> None:
+    """The commune's staff member answered BX-IP's request (with evidence) before the case."""
+    w.answer = explanations.explanation_answer(
+        user=w.users["staff"], request_id=w.explanation.pk, text="The land is not cleared.",
+        evidence_file=SimpleUploadedFile("plan.pdf", PDF, content_type="application/pdf"),
+    )
+
+
+def on_target(target: str) -> Callable[[SimpleNamespace], str]:
+    return lambda w: reverse("targets:target", args=[target]) + "#explanations"
 
 
 def digest_state(w, client):
@@ -312,6 +342,44 @@ CASES = [
     Case("targets:return", (LOGIN, E403, E403, OK, REVIEWED, E404, REVIEWED),
          pk("own"), method="post", effect=entry_state("own"), label="the manager's own entry",
          data=lambda w, user: {"comment": "Attach the decision", "version": w.own.version}),
+    # Explanation requests: managers with scope ask (a lagging BX-OCC) and decide (BX-IP's
+    # request, answered by the commune's staff member: its author may not decide, and is not a
+    # manager anyway); the commune's own members answer; outside the scope, 404.
+    Case("targets:explanation-ask", (LOGIN, E405, E405, E405, E405, E405, E405),
+         code("BX-OCC")),
+    Case("targets:explanation-ask",
+         (LOGIN, E403, E404, *[go(on_target("BX-OCC"), writes=True)] * 2, E404,
+          go(on_target("BX-OCC"), writes=True)),
+         code("BX-OCC"), method="post", effect=explanations_state,
+         data=lambda w, user: {"ask-question": "Why 22 %?", "ask-due_date": SOON.isoformat()}),
+    Case("targets:explanation-answer", (LOGIN, E405, E405, E405, E405, E405, E405),
+         pk("explanation")),
+    Case("targets:explanation-answer",
+         (LOGIN, go(on_target("BX-IP"), writes=True), E404, go(on_target("BX-IP"), writes=True),
+          E403, E404, E403),
+         pk("explanation"), method="post", effect=explanations_state,
+         data=lambda w, user: {"answer-text": "The land is not cleared.",
+                               "answer-version": w.explanation.version}),
+    Case("targets:explanation-accept", (LOGIN, E405, E405, E405, E405, E405, E405),
+         pk("explanation")),
+    Case("targets:explanation-accept",
+         (LOGIN, E403, E404, *[go(on_target("BX-IP"), writes=True)] * 2, E404,
+          go(on_target("BX-IP"), writes=True)),
+         pk("explanation"), method="post", effect=explanations_state,
+         before=explanation_answered,
+         data=lambda w, user: {"accept-version": w.explanation.version + 1}),
+    Case("targets:explanation-ask-again", (LOGIN, E405, E405, E405, E405, E405, E405),
+         pk("explanation")),
+    Case("targets:explanation-ask-again",
+         (LOGIN, E403, E404, *[go(on_target("BX-IP"), writes=True)] * 2, E404,
+          go(on_target("BX-IP"), writes=True)),
+         pk("explanation"), method="post", effect=explanations_state,
+         before=explanation_answered,
+         data=lambda w, user: {"again-question": "When will it be cleared?",
+                               "again-due_date": SOON.isoformat(),
+                               "again-version": w.explanation.version + 1}),
+    Case("targets:explanation-evidence", (LOGIN, OK, E404, OK, OK, E404, OK), pk("answer"),
+         before=explanation_answered),
     # Imports: everyone signed in may open the screen; a preview keeps only rows in scope
     # (outside it the target reads as unknown and nothing waits); only the uploader confirms.
     Case("targets:import", (LOGIN, OK, OK, OK, OK, OK, OK)),

@@ -33,6 +33,7 @@ from targets.models import (
     Status,
     Target,
 )
+from targets.services import delivery
 
 if TYPE_CHECKING:
     from targets.services.evaluation import Evaluated
@@ -410,4 +411,71 @@ def alerts_settle_period(*, target_id: int, period: str) -> int:
         kind__in=(AlertKind.OVERDUE, AlertKind.REMINDER),
         subject=period,
         resolved_at__isnull=True,
+    ).update(resolved_at=timezone.now())
+
+
+# --- events of a workflow (explanation requests): recorded at once, not by an evaluation ----
+
+
+@dataclass(frozen=True)
+class Event:
+    """An alert a workflow records at the moment it happens, with who should hear about it."""
+
+    target: Target
+    kind: AlertKind
+    subject: str
+    status: str  # the target's status as the event speaks of it
+    user_ids: frozenset[int]
+    params: dict = field(default_factory=dict)
+
+    @property
+    def key(self) -> str:
+        return Alert.make_key(self.target.pk, self.kind, self.subject)
+
+
+def events_record(*, events: Sequence[Event], on: date) -> list[int]:
+    """Record each event once under its unique key, put it in its recipients' inboxes (active
+    users only) and make one digest per recipient with an email address, queued for delivery
+    once the caller's transaction commits; the ids of the alerts this call inserted.
+
+    One run for the call: a recipient of several of its events (the daily escalations) gets
+    one email. An event recorded before (a step run twice) is not recorded, nor sent, again.
+    """
+    by_key = {event.key: event for event in events}
+    if not by_key:
+        return []
+    run = new_run_id()
+    Alert.objects.bulk_create(
+        [
+            Alert(
+                target=e.target, kind=e.kind, subject=e.subject, key=e.key, status=e.status,
+                severity=rules.SEVERITY[rules.Status(e.status)] if e.status else 0,
+                params=e.params, evaluated_on=on, run=run,
+            )
+            for e in by_key.values()
+        ],
+        ignore_conflicts=True,
+    )
+    created = list(Alert.objects.filter(key__in=list(by_key), run=run).only("pk", "key"))
+    wanted = {pk for alert in created for pk in by_key[alert.key].user_ids}
+    active = set(
+        get_user_model().objects.filter(pk__in=wanted, is_active=True).values_list("pk", flat=True)
+    )
+    AlertRecipient.objects.bulk_create(
+        [
+            AlertRecipient(alert=alert, user_id=pk)
+            for alert in created
+            for pk in sorted(by_key[alert.key].user_ids & active)
+        ],
+        ignore_conflicts=True,
+    )
+    delivery.digests_enqueue_on_commit(digests_make(run=run, on=on))
+    return [alert.pk for alert in created]
+
+
+def events_resolve(*, target_id: int, kinds: Sequence[str], subject: str) -> int:
+    """Close the open alerts of these kinds about ``subject`` (a workflow's news that has been
+    acted upon: a request answered, an answer decided)."""
+    return Alert.objects.filter(
+        target_id=target_id, kind__in=list(kinds), subject=subject, resolved_at__isnull=True
     ).update(resolved_at=timezone.now())

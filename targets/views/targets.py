@@ -14,8 +14,15 @@ from django.utils.formats import date_format
 from django.utils.translation import gettext as _
 
 from targets import access, notifications, rules, selectors, verdicts
-from targets.models import Assessment, Target, ValueType
+from targets.forms import (
+    ExplanationAcceptForm,
+    ExplanationAnswerForm,
+    ExplanationAskAgainForm,
+    ExplanationAskForm,
+)
+from targets.models import EXPLANATION_ACTIVE, Assessment, ExplanationState, Target, ValueType
 from targets.numbers import has_control_characters
+from targets.services.explanations import ASKABLE
 
 
 def _shown_projection(target: Target, assessment: Assessment | None) -> Decimal | None:
@@ -47,14 +54,26 @@ def _chart_labels(assessment: Assessment | None) -> dict[str, str]:
     return labels
 
 
-@login_required
-def target_page(request: HttpRequest, code: str) -> HttpResponse:
+def visible_target(request: HttpRequest, code: str) -> Target:
+    """The target with what its page shows; 404 outside the user's scope (or no such code)."""
     if has_control_characters(code):  # no code has them, and the database refuses a NUL
         raise Http404
     try:
-        target = selectors.target_for_page(user=request.user, code=code)
+        return selectors.target_for_page(user=request.user, code=code)
     except Target.DoesNotExist:
         raise Http404 from None
+
+
+@login_required
+def target_page(request: HttpRequest, code: str) -> HttpResponse:
+    return render_target_page(request, visible_target(request, code))
+
+
+def render_target_page(
+    request: HttpRequest, target: Target, explanation_forms: dict | None = None, status: int = 200
+) -> HttpResponse:
+    """The page; ``explanation_forms``: the explanation forms a refused post shows again with
+    its errors (the others are fresh)."""
     today = timezone.localdate()
     assessment = target.latest_assessment
     chart = selectors.chart_data(target=target, today=today)
@@ -85,5 +104,41 @@ def target_page(request: HttpRequest, code: str) -> HttpResponse:
                 if request.user.is_superuser and request.user.is_staff
                 else ""
             ),
+            "explanations": explanation_section(request, target, explanation_forms or {}),
         },
+        status=status,
     )
+
+
+def explanation_section(request: HttpRequest, target: Target, bound: dict) -> dict:
+    """The "Explanation requests" section: every request with its answer and history, and the
+    forms the user may use now (``bound``: those a refused post shows again)."""
+    user = request.user
+    requests = selectors.explanation_requests(target=target)
+    active = next((r for r in requests if r.state in EXPLANATION_ACTIVE), None)
+    section = {"requests": requests, "active": active, "ask_note": ""}
+    if access.can_ask_explanation(user, target) and active is None:
+        status = target.latest_assessment.status if target.latest_assessment else ""
+        if status in ASKABLE:
+            section["ask_form"] = bound.get("ask") or ExplanationAskForm(prefix="ask")
+        else:
+            section["ask_note"] = _(
+                "An explanation can be asked once the target is at risk, lagging or missed."
+            )
+    open_now = active is not None and active.state == ExplanationState.OPEN
+    if open_now and access.is_unit_member(user, target):
+        section["answer_form"] = bound.get("answer") or ExplanationAnswerForm(
+            prefix="answer", target=target, initial={"version": active.version}
+        )
+    if active is not None and active.state == ExplanationState.ANSWERED:
+        refusal = access.decision_refusal(user, active, active.answer_or_none)
+        if not refusal:
+            section["accept_form"] = bound.get("accept") or ExplanationAcceptForm(
+                prefix="accept", initial={"version": active.version}
+            )
+            section["again_form"] = bound.get("again") or ExplanationAskAgainForm(
+                prefix="again", initial={"version": active.version}
+            )
+        elif access.can_review(user, target):
+            section["decision_note"] = refusal  # four eyes: said, not hidden
+    return section
