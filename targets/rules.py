@@ -15,6 +15,7 @@ whose points share a date keeps the later one.
 from __future__ import annotations
 
 import math
+import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import date, timedelta
@@ -565,6 +566,48 @@ def period_containing(
         start=date(d.year, first_month, 1),
         end=_month_end(d.year, last_month),
     )
+
+
+NINE_MONTHS_SUFFIX = "9M"
+_PERIOD_KEY = re.compile(r"^(\d{4})(?:-(\d{2})|-Q([1-4])|-H([12])|-(9M))?$")
+
+
+def nine_months(year: int, calendar: Calendar = Calendar.CALENDAR) -> Period:
+    """The nine-month period some provinces report on (key ``2026-9M``): January to
+    September, or under Decree 09 the data from 15/12 of the year before to 14/09."""
+    if calendar == Calendar.DECREE_09:
+        start = date(year - 1, 12, DECREE_09_CUT_OFF_DAY + 1)
+        end = date(year, 9, DECREE_09_CUT_OFF_DAY)
+    else:
+        start, end = date(year, 1, 1), date(year, 9, 30)
+    return Period(key=f"{year}-{NINE_MONTHS_SUFFIX}", start=start, end=end, calendar=calendar)
+
+
+def period_by_key(key: str, calendar: Calendar = Calendar.CALENDAR) -> Period | None:
+    """The period written ``key`` — ``2026-03``, ``2026-Q1``, ``2026-H1``, ``2026-9M`` or
+    ``2026`` — in ``calendar``; None for anything else."""
+    match = _PERIOD_KEY.match(key.strip())
+    if match is None:
+        return None
+    year = int(match[1])
+    if not 2 <= year <= 9998:
+        return None
+    if match[5]:
+        return nine_months(year, calendar)
+    if match[2]:
+        month = int(match[2])
+        if not 1 <= month <= 12:
+            return None
+        frequency, first_month = Frequency.MONTHLY, month
+    elif match[3]:
+        frequency, first_month = Frequency.QUARTERLY, 3 * int(match[3]) - 2
+    elif match[4]:
+        frequency, first_month = Frequency.HALF_YEARLY, 6 * int(match[4]) - 5
+    else:
+        frequency, first_month = Frequency.YEARLY, 1
+    # The period containing the first month's last day: under Decree 09 that month's
+    # reporting month is the month itself (its data end on its 14th).
+    return period_containing(frequency, date(year, first_month, DECREE_09_CUT_OFF_DAY), calendar)
 
 
 @lru_cache(maxsize=4096)

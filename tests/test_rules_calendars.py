@@ -45,6 +45,7 @@ from targets.rules import (
     is_working_day,
     milestones_missed,
     overdue_periods,
+    period_by_key,
     period_containing,
     period_count,
     reminder_periods,
@@ -510,3 +511,40 @@ def test_overdue_alerts_and_reminders_follow_the_working_day_deadline(decree_pla
     reminder.refresh_from_db()
     assert reminder.resolved_at is not None  # the overdue alert takes over
     assert ProgressEntry.objects.count() == 0
+
+
+# --- periods named by key, and the nine-month period ----------------------------------
+
+
+@pytest.mark.parametrize(
+    ("key", "calendar", "start", "end"),
+    [
+        ("2026-01", Calendar.CALENDAR, date(2026, 1, 1), date(2026, 1, 31)),
+        ("2026-01", Calendar.DECREE_09, date(2025, 12, 15), date(2026, 1, 14)),
+        ("2026-Q1", Calendar.CALENDAR, date(2026, 1, 1), date(2026, 3, 31)),
+        ("2026-Q1", Calendar.DECREE_09, date(2025, 12, 15), date(2026, 3, 14)),
+        ("2026-Q4", Calendar.DECREE_09, date(2026, 9, 15), date(2026, 12, 14)),
+        ("2026-H2", Calendar.CALENDAR, date(2026, 7, 1), date(2026, 12, 31)),
+        ("2026-H2", Calendar.DECREE_09, date(2026, 6, 15), date(2026, 12, 14)),
+        ("2026-9M", Calendar.CALENDAR, date(2026, 1, 1), date(2026, 9, 30)),
+        ("2026-9M", Calendar.DECREE_09, date(2025, 12, 15), date(2026, 9, 14)),
+        ("2026", Calendar.CALENDAR, date(2026, 1, 1), date(2026, 12, 31)),
+        ("2026", Calendar.DECREE_09, date(2025, 12, 15), date(2026, 12, 14)),
+    ],
+)
+def test_period_by_key(key, calendar, start, end):
+    period = period_by_key(key, calendar)
+    assert (period.key, period.start, period.end, period.calendar) == (key, start, end, calendar)
+
+
+@pytest.mark.parametrize("key", ["", "2026-13", "2026-00", "2026-Q5", "2026-H3", "26-Q1", "2026-8M",
+                                 "2026Q1", "0001-9M", "2026-q1x"])
+def test_period_by_key_refuses_other_keys(key):
+    assert period_by_key(key, Calendar.DECREE_09) is None
+
+
+@given(d=st.dates(min_value=date(1902, 1, 1), max_value=date(2098, 12, 31)),
+       frequency=st.sampled_from(list(Frequency)), calendar=st.sampled_from(list(Calendar)))
+def test_period_by_key_reads_back_every_reporting_period(d, frequency, calendar):
+    period = period_containing(frequency, d, calendar)
+    assert period_by_key(period.key, calendar) == period
