@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import sqlite3
 import subprocess
 import sys
 from datetime import date
@@ -37,6 +38,28 @@ def test_the_migrations_do_not_depend_on_the_language_setting(language):
     )
     assert result.returncode == 0, result.stdout + result.stderr
     assert "No changes detected" in result.stdout
+
+
+def test_the_demos_sqlite_database_migrates_from_nothing_with_its_triggers(tmp_path):
+    """``make demo`` migrates a fresh SQLite file: every migration that rebuilds a table the
+    cross-table triggers read must step them aside, and they must be back at the end."""
+    database = tmp_path / "demo.sqlite3"
+    result = subprocess.run(
+        [sys.executable, "manage.py", "migrate", "--noinput", "-v0"],
+        cwd=ROOT,
+        env={**os.environ, "DEBUG": "1", "DATABASE_URL": f"sqlite:///{database}"},
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+    assert result.returncode == 0, result.stdout + result.stderr
+    with sqlite3.connect(database) as db:
+        triggers = {name for (name,) in db.execute(
+            "SELECT name FROM sqlite_master WHERE type = 'trigger'")}
+    assert triggers == {
+        "targets_milestone_check_insert", "targets_milestone_check_update",
+        "targets_entry_check_insert", "targets_entry_check_update",
+    }
 
 
 @pytest.mark.parametrize("language", ["en", "vi"])

@@ -2,7 +2,13 @@
 
 import django.core.validators
 from django.conf import settings
+from importlib import import_module
+
 from django.db import migrations, models
+
+# SQLite rebuilds the plans and targets tables to add these columns and constraints: the
+# cross-table triggers of 0002 step aside for the rebuild (see 0004).
+v2 = import_module("targets.migrations.0004_assessment_v2")
 
 
 class Migration(migrations.Migration):
@@ -13,6 +19,7 @@ class Migration(migrations.Migration):
     ]
 
     operations = [
+        migrations.RunPython(v2.sqlite_drop_triggers, v2.sqlite_create_triggers),
         migrations.AddField(
             model_name='historicalplan',
             name='deadline_working_days',
@@ -69,4 +76,5 @@ class Migration(migrations.Migration):
             model_name='target',
             constraint=models.CheckConstraint(condition=models.Q(('deadline_working_days__lte', 100)), name='target_deadline_working_days_range'),
         ),
+        migrations.RunPython(v2.sqlite_create_triggers, v2.sqlite_drop_triggers),
     ]
