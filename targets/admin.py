@@ -83,7 +83,7 @@ class TrackerUserAdmin(UserAdmin):
             field.label = NAME_LABELS[db_field.name]
         return field
 
-    @admin.display(description=_("name"), ordering="last_name")
+    @admin.display(description=_("full name"), ordering="last_name")
     def name(self, user) -> str:
         return f"{user.last_name} {user.first_name}".strip()
 
