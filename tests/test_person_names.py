@@ -48,9 +48,7 @@ def test_nobody_has_no_name():
     assert person_name(None) == ""
 
 
-def test_the_menu_the_target_page_and_the_review_screens_name_people_family_first(
-    client, people
-):
+def test_the_menu_the_target_page_and_the_review_screens_name_people_family_first(client, people):
     manager = named(people["manager"], "Đỗ", "Văn Hải")
     named(people["staff"], "Lò", "Thị Hoa")
     Target.objects.filter(code="BX-IP").update(owner=people["staff"])
@@ -116,8 +114,9 @@ def test_the_demo_people_are_stored_family_name_apart(db):
     names."""
     fixtures = Path(__file__).resolve().parent.parent / "fixtures"
     for name in ("bat-xat-2025-2030.yaml", "ma-lu-thang-2026-2030.yaml"):
-        call_command("import_plan", str(fixtures / name), "--user", plan_operator().username,
-                     stdout=None)
+        call_command(
+            "import_plan", str(fixtures / name), "--user", plan_operator().username, stdout=None
+        )
     demo_load(fixtures / "demo.yaml", operator=plan_operator())
     people = {u.username: u for u in get_user_model().objects.all()}
     assert (people["mlt.manager"].last_name, people["mlt.manager"].first_name) == ("Đỗ", "Văn Hải")

@@ -76,11 +76,13 @@ plans:
 
 @pytest.fixture
 def vietnamese_plan(db) -> dict[str, object]:
-    plan_import(
-        data=load_located(VIETNAMESE_PLAN), filename="mlt.yaml", user=plan_operator()
+    plan_import(data=load_located(VIETNAMESE_PLAN), filename="mlt.yaml", user=plan_operator())
+    manager = make_user(
+        "mlt.manager",
+        [(Unit.objects.get(code="LCH"), Role.MANAGER)],
+        first_name="Văn Hải",
+        last_name="Đỗ",
     )
-    manager = make_user("mlt.manager", [(Unit.objects.get(code="LCH"), Role.MANAGER)],
-                        first_name="Văn Hải", last_name="Đỗ")
     admin = make_user("admin", is_superuser=True, is_staff=True)
     return {"manager": manager, "admin": admin}
 
@@ -110,8 +112,7 @@ def found(client, text: str) -> list[str]:
         ("lộ trình", []),
     ],
 )
-def test_the_status_table_search_ignores_case_and_accents(client, vietnamese_plan, typed,
-                                                          expected):
+def test_the_status_table_search_ignores_case_and_accents(client, vietnamese_plan, typed, expected):
     client.force_login(vietnamese_plan["manager"])
     assert found(client, typed) == expected
 
@@ -147,8 +148,9 @@ def test_the_database_compares_through_unaccent_without_more_queries(
         ("area", "phat trien", "kinh-te", "nothing else"),
     ],
 )
-def test_admin_searches_ignore_case_and_accents(client, vietnamese_plan, model, typed, shown,
-                                                hidden):
+def test_admin_searches_ignore_case_and_accents(
+    client, vietnamese_plan, model, typed, shown, hidden
+):
     client.force_login(vietnamese_plan["admin"])
     response = client.get(reverse(f"admin:targets_{model}_changelist"), {"q": typed})
     assert response.status_code == 200
