@@ -27,6 +27,7 @@ from targets.models import (
     Target,
     Unit,
 )
+from targets.search import NAMED_FIELDS, PERSON_FIELDS, TARGET_FIELDS, ignoring_accents
 from targets.services import delivery
 from targets.services import entries as workflow
 from targets.services.alerts import AlertSettings
@@ -60,15 +61,37 @@ User = get_user_model()
 admin.site.unregister(User)
 
 
+# Vietnamese names are written family name first: "Đỗ Văn Hải" is last_name "Đỗ" and
+# first_name "Văn Hải".
+NAME_LABELS = {"last_name": _("Family name"), "first_name": _("Middle and given names")}
+
+
 @admin.register(User)
 class TrackerUserAdmin(UserAdmin):
     inlines = [ProfileInline, MembershipInline]
+    list_display = ["username", "name", "email", "is_staff"]
+    search_fields = ignoring_accents(*PERSON_FIELDS)
+    fieldsets = [
+        (None, {"fields": ["username", "password"]}),
+        (_("Personal info"), {"fields": ["last_name", "first_name", "email"]}),
+        *UserAdmin.fieldsets[2:],  # permissions, important dates
+    ]
+
+    def formfield_for_dbfield(self, db_field, request, **kwargs):
+        field = super().formfield_for_dbfield(db_field, request, **kwargs)
+        if db_field.name in NAME_LABELS:
+            field.label = NAME_LABELS[db_field.name]
+        return field
+
+    @admin.display(description=_("full name"), ordering="last_name")
+    def name(self, user) -> str:
+        return f"{user.last_name} {user.first_name}".strip()
 
 
 @admin.register(Unit)
 class UnitAdmin(HistoryAdmin):
     list_display = ["code", "name", "parent"]
-    search_fields = ["code", "name"]
+    search_fields = ignoring_accents(*NAMED_FIELDS)
     list_filter = [("parent", admin.RelatedOnlyFieldListFilter)]
     autocomplete_fields = ["parent"]
     inlines = [MembershipInline]
@@ -78,7 +101,9 @@ class UnitAdmin(HistoryAdmin):
 class MembershipAdmin(HistoryAdmin):
     list_display = ["user", "unit", "role"]
     list_filter = ["role", "unit"]
-    search_fields = ["user__username", "user__first_name", "user__last_name", "unit__name"]
+    search_fields = ignoring_accents(
+        "user__username", "user__first_name", "user__last_name", "unit__code", "unit__name"
+    )
     autocomplete_fields = ["user", "unit"]
 
 
@@ -90,7 +115,7 @@ class AreaInline(admin.TabularInline):
 @admin.register(Plan)
 class PlanAdmin(HistoryAdmin):
     list_display = ["code", "name", "unit", "start", "end", "reporting_calendar"]
-    search_fields = ["code", "name"]
+    search_fields = ignoring_accents(*NAMED_FIELDS)
     list_filter = ["unit", "reporting_calendar"]
     # Set by the plan file, which copies them onto the targets and checks their entries.
     readonly_fields = ["reporting_calendar", "deadline_working_days"]
@@ -102,7 +127,7 @@ class PlanAdmin(HistoryAdmin):
 class AreaAdmin(HistoryAdmin):
     list_display = ["code", "name", "plan"]
     list_filter = ["plan"]
-    search_fields = ["code", "name"]
+    search_fields = ignoring_accents(*NAMED_FIELDS)
 
 
 class MilestoneInline(admin.TabularInline):
@@ -122,7 +147,7 @@ class TargetAdmin(HistoryAdmin):
         "plan", "area", "responsible_unit", "value_type", "trajectory", "frequency",
         "latest_assessment__status", "illustrative",
     ]
-    search_fields = ["code", "name", "description", "source_text"]
+    search_fields = ignoring_accents(*TARGET_FIELDS, "source_text")
     list_select_related = ["plan", "area", "responsible_unit", "latest_assessment"]
     autocomplete_fields = ["responsible_unit", "owner"]
     inlines = [MilestoneInline]
@@ -161,7 +186,7 @@ class ProgressEntryAdmin(SimpleHistoryAdmin):
         "target", "period", "value", "status", "author", "last_editor", "reviewer", "updated_at",
     ]
     list_filter = ["status", "target__plan", "target__responsible_unit"]
-    search_fields = ["target__code", "target__name", "note", "review_comment"]
+    search_fields = ignoring_accents("target__code", "target__name", "note", "review_comment")
     list_select_related = ["target", "author", "last_editor", "reviewer"]
     readonly_fields = [
         "target", "period", "value", "note", "evidence", "evidence_url", "status",
@@ -214,7 +239,7 @@ class AssessmentAdmin(admin.ModelAdmin):
         "forecast_label",
     ]
     list_filter = ["status", "reporting", "evaluated_on", "target__plan"]
-    search_fields = ["target__code", "target__name"]
+    search_fields = ignoring_accents("target__code", "target__name")
     list_select_related = ["target"]
     date_hierarchy = "evaluated_on"
 
@@ -242,7 +267,7 @@ class AlertAdmin(admin.ModelAdmin):
                     "resolved_at"]
     list_filter = ["kind", "status", ("resolved_at", admin.EmptyFieldListFilter), "evaluated_on",
                    "target__plan"]
-    search_fields = ["key", "target__code", "target__name"]
+    search_fields = ignoring_accents("key", "target__code", "target__name")
     list_select_related = ["target"]
     date_hierarchy = "created_at"
     readonly_fields = ["target", "kind", "subject", "key", "status", "previous_status",
@@ -275,7 +300,7 @@ class DigestAdmin(admin.ModelAdmin):
     list_display = ["user", "evaluated_on", "state", "attempts", "next_attempt_at",
                     "short_error", "claimed_at", "sent_at"]
     list_filter = ["state", "evaluated_on"]
-    search_fields = ["user__username", "user__email", "last_error"]
+    search_fields = ignoring_accents("user__username", "user__email", "last_error")
     list_select_related = ["user"]
     readonly_fields = ["user", "run", "evaluated_on", "state", "attempts", "next_attempt_at",
                        "last_error", "created_at", "claimed_at", "sent_at"]

@@ -8,7 +8,7 @@ from functools import cached_property
 
 import django_filters
 from django import forms
-from django.db.models import Exists, OuterRef, Q, QuerySet
+from django.db.models import Exists, OuterRef, QuerySet
 from django.forms.models import ModelChoiceIterator
 from django.forms.utils import flatatt
 from django.utils.html import format_html, format_html_join
@@ -17,6 +17,7 @@ from django.utils.translation import gettext_lazy as _
 
 from targets import access
 from targets.models import Area, Plan, Reporting, Status, Target, Unit
+from targets.search import TARGET_FIELDS, words_in
 
 
 def _visible(request) -> QuerySet[Target]:
@@ -210,9 +211,5 @@ class TargetStatusFilter(django_filters.FilterSet):
         return self._form
 
     def search(self, qs: QuerySet, name: str, value: str) -> QuerySet:
-        for word in value.split():
-            qs = qs.filter(
-                Q(code__icontains=word) | Q(name__icontains=word)
-                | Q(description__icontains=word)
-            )
-        return qs
+        # Without case or accents: "lap day" finds "lấp đầy" (targets/search.py).
+        return qs.filter(words_in(TARGET_FIELDS, value))

@@ -1,4 +1,5 @@
-"""Numbers as people read them: without padding zeros, in the active language's notation."""
+"""Numbers and names as people read them: numbers without padding zeros, in the active
+language's notation; people's names family name first."""
 
 from __future__ import annotations
 
@@ -45,3 +46,12 @@ def format_percent(ratio) -> str:
     if ratio is None:
         return "—"
     return format_number(Decimal(str(ratio)) * 100, 0) + " %"
+
+
+def person_name(user) -> str:
+    """A person's name as Vietnamese writes it, family name first: "Đỗ Văn Hải" (last_name
+    "Đỗ", first_name "Văn Hải"), whatever the language; the username when no name is
+    recorded; "" for nobody. Django's ``get_full_name`` writes it the other way round."""
+    if user is None:
+        return ""
+    return f"{user.last_name} {user.first_name}".strip() or user.get_username()

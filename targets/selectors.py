@@ -29,7 +29,7 @@ from django.utils.translation import gettext
 
 from targets import access, rules
 from targets.evidence import extension
-from targets.formatting import format_number
+from targets.formatting import format_number, person_name
 from targets.models import (
     Alert,
     EntryStatus,
@@ -334,12 +334,8 @@ def _related_names(changes: Iterable[tuple[Field, Any, Any]]) -> dict[tuple[type
     names = {}
     for model, pks in wanted.items():
         for pk, obj in model._default_manager.in_bulk(pks).items():
-            names[(model, pk)] = _person(obj) if model is get_user_model() else str(obj)
+            names[(model, pk)] = person_name(obj) if model is get_user_model() else str(obj)
     return names
-
-
-def _person(user) -> str:
-    return user.get_full_name() or user.get_username()
 
 
 def _shown(field: Field, value: Any, names: dict[tuple[type, Any], str]) -> str:
@@ -371,7 +367,7 @@ def _event(record, delta, names: dict[tuple[type, Any], str]) -> ChangeEvent:
     user = record.history_user
     return ChangeEvent(
         when=record.history_date,
-        who=_person(user) if user is not None else gettext("not recorded"),
+        who=person_name(user) if user is not None else gettext("not recorded"),
         subject=subject,
         summary=summary,
         fields=[
@@ -463,7 +459,7 @@ def review_context(*, entry: ProgressEntry) -> ReviewContext:
         if returned and (before is None or before.status != EntryStatus.RETURNED
                          or before.review_comment != record.review_comment):
             who = record.history_user
-            name = (who.get_full_name() or who.get_username()) if who else ""
+            name = person_name(who)
             comments.append((record.history_date, name, record.review_comment))
         before = record
     assessment = target.latest_assessment
@@ -548,7 +544,7 @@ def explanation_requests(
             ExplanationEvent(
                 when=record.history_date,
                 what=_explanation_step(record.state, before, now[1]),
-                who=(user.get_full_name() or user.get_username()) if user else "",
+                who=person_name(user),
             )
         )
     for request in found:

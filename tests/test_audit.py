@@ -339,7 +339,7 @@ def test_a_manager_sees_who_changed_which_field_from_what_to_what(english, peopl
         record = Target.history.filter(code="BX-IP").latest("history_date")
         when = date_format(timezone.localtime(record.history_date), "SHORT_DATETIME_FORMAT")
         milestone_day = date_format(date(2027, 12, 31), "SHORT_DATE_FORMAT")
-    assert when in section and "Lan Nguyen" in section
+    assert when in section and "Nguyen Lan" in section  # family name first
     assert f"Milestone of {milestone_day}" in section
     # Newest first: the milestone was changed after the target, the import came before both.
     assert section.index("Expected value") < section.index("Target value")

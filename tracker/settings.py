@@ -136,6 +136,7 @@ INSTALLED_APPS = [
     "django.contrib.messages",
     "django.contrib.staticfiles",
     "django.contrib.humanize",
+    "django.contrib.postgres",  # the unaccent lookup of the search (targets/search.py)
     "django_tables2",
     "django_filters",
     "simple_history",

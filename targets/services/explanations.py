@@ -28,6 +28,7 @@ from django.utils.translation import gettext as _
 
 from targets import access, evidence, rules
 from targets.errors import NotAllowed, StaleRequest, WorkflowError
+from targets.formatting import person_name
 from targets.models import (
     EXPLANATION_ACTIVE,
     AlertKind,
@@ -57,10 +58,6 @@ AWAITING_ANSWER = (
 def _require(allowed: bool, message: str) -> None:
     if not allowed:
         raise NotAllowed(message)
-
-
-def _name(user) -> str:
-    return user.get_full_name() or user.get_username()
 
 
 def _text(value: Any, field: str, message: str) -> str:
@@ -125,7 +122,7 @@ def _event(
         params={
             "request": request.pk,
             "due": request.due_date.isoformat(),
-            "by": _name(by) if by is not None else "",
+            "by": person_name(by),
             **params,
         },
     )
@@ -445,7 +442,7 @@ def explanations_escalate(*, on: date) -> int:
             events.append(
                 _event(request, AlertKind.EXPLANATION_ESCALATED, by=None,
                        users=_parent_managers(request.target),
-                       requested_by=_name(request.requested_by),
+                       requested_by=person_name(request.requested_by),
                        asked_on=timezone.localdate(request.created_at).isoformat())
             )
         events_record(events=events, on=on)

@@ -10,7 +10,7 @@ from django.utils.formats import date_format
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
-from targets.formatting import format_number, format_percent
+from targets.formatting import format_number, format_percent, person_name
 
 if TYPE_CHECKING:
     from targets.models import Assessment
@@ -37,6 +37,9 @@ STATUS_COLOURS = {
 @register.filter
 def num(value, places: int | None = None) -> str:
     return format_number(value, places)
+
+
+register.filter("person_name", person_name)
 
 
 @register.filter
