@@ -67,8 +67,8 @@ class TrackerUserAdmin(UserAdmin):
 
 @admin.register(Unit)
 class UnitAdmin(HistoryAdmin):
-    list_display = ["code", "name", "parent"]
-    search_fields = ["code", "name"]
+    list_display = ["code", "name", "name_en", "parent"]
+    search_fields = ["code", "name", "name_en"]
     list_filter = [("parent", admin.RelatedOnlyFieldListFilter)]
     autocomplete_fields = ["parent"]
     inlines = [MembershipInline]
@@ -89,8 +89,8 @@ class AreaInline(admin.TabularInline):
 
 @admin.register(Plan)
 class PlanAdmin(HistoryAdmin):
-    list_display = ["code", "name", "unit", "start", "end", "reporting_calendar"]
-    search_fields = ["code", "name"]
+    list_display = ["code", "name", "name_en", "unit", "start", "end", "reporting_calendar"]
+    search_fields = ["code", "name", "name_en"]
     list_filter = ["unit", "reporting_calendar"]
     # Set by the plan file, which copies them onto the targets and checks their entries.
     readonly_fields = ["reporting_calendar", "deadline_working_days"]
@@ -100,9 +100,9 @@ class PlanAdmin(HistoryAdmin):
 
 @admin.register(Area)
 class AreaAdmin(HistoryAdmin):
-    list_display = ["code", "name", "plan"]
+    list_display = ["code", "name", "name_en", "plan"]
     list_filter = ["plan"]
-    search_fields = ["code", "name"]
+    search_fields = ["code", "name", "name_en"]
 
 
 class MilestoneInline(admin.TabularInline):
@@ -122,17 +122,22 @@ class TargetAdmin(HistoryAdmin):
         "plan", "area", "responsible_unit", "value_type", "trajectory", "frequency",
         "latest_assessment__status", "illustrative",
     ]
-    search_fields = ["code", "name", "description", "source_text"]
+    search_fields = ["code", "name", "name_en", "description", "description_en", "source_text"]
     list_select_related = ["plan", "area", "responsible_unit", "latest_assessment"]
     autocomplete_fields = ["responsible_unit", "owner"]
     inlines = [MilestoneInline]
     readonly_fields = ["reporting_calendar"]  # the plan's (see Target.clean)
     fieldsets = [
-        (None, {"fields": ["code", "name", "description", "illustrative"]}),
+        (
+            None,
+            {"fields": ["code", "name", "name_en", "description", "description_en",
+                        "illustrative"]},
+        ),
         (_("Where it belongs"), {"fields": ["plan", "area", "responsible_unit", "owner"]}),
         (
             _("What is measured"),
-            {"fields": ["measure", "value_type", "direction", "aggregation", "trajectory"]},
+            {"fields": [("measure", "measure_en"), "value_type", "direction", "aggregation",
+                        "trajectory"]},
         ),
         (
             _("Baseline and target"),
