@@ -43,7 +43,7 @@ SMALL_PLAN = """
 units:
   - {code: LC, name: "Tỉnh Lào Cai", name_en: "Lao Cai province"}
   - {code: LC-BATXAT, name: "Xã Bát Xát", name_en: "Bat Xat commune", parent: LC}
-  - {code: LC-BATXAT-IND, name: "Phòng Công nghiệp", name_en: "Industry department", parent: LC-BATXAT}
+  - {code: LC-BATXAT-IND, name: Phòng Công nghiệp, name_en: Industry department, parent: LC-BATXAT}
   - {code: LCH, name: "Tỉnh Lai Châu", name_en: "Lai Chau province"}
 plans:
   - code: BX-2025-2030
