@@ -188,7 +188,7 @@ def answer_refusal(user: User, request: ExplanationRequest) -> str:
     """Why ``user`` may not answer the explanation request ("" when they may)."""
     if not is_unit_member(user, request.target):
         return _("Only the staff and managers of %(unit)s answer this request.") % {
-            "unit": request.target.responsible_unit.name}
+            "unit": request.target.responsible_unit.localized("name")}
     if request.state != ExplanationState.OPEN:
         return _("This request is not waiting for an answer.")
     return ""

@@ -90,7 +90,7 @@ class TrackerUserAdmin(UserAdmin):
 
 @admin.register(Unit)
 class UnitAdmin(HistoryAdmin):
-    list_display = ["code", "name", "parent"]
+    list_display = ["code", "name", "name_en", "parent"]
     search_fields = ignoring_accents(*NAMED_FIELDS)
     list_filter = [("parent", admin.RelatedOnlyFieldListFilter)]
     autocomplete_fields = ["parent"]
@@ -114,7 +114,7 @@ class AreaInline(admin.TabularInline):
 
 @admin.register(Plan)
 class PlanAdmin(HistoryAdmin):
-    list_display = ["code", "name", "unit", "start", "end", "reporting_calendar"]
+    list_display = ["code", "name", "name_en", "unit", "start", "end", "reporting_calendar"]
     search_fields = ignoring_accents(*NAMED_FIELDS)
     list_filter = ["unit", "reporting_calendar"]
     # Set by the plan file, which copies them onto the targets and checks their entries.
@@ -125,7 +125,7 @@ class PlanAdmin(HistoryAdmin):
 
 @admin.register(Area)
 class AreaAdmin(HistoryAdmin):
-    list_display = ["code", "name", "plan"]
+    list_display = ["code", "name", "name_en", "plan"]
     list_filter = ["plan"]
     search_fields = ignoring_accents(*NAMED_FIELDS)
 
@@ -153,11 +153,16 @@ class TargetAdmin(HistoryAdmin):
     inlines = [MilestoneInline]
     readonly_fields = ["reporting_calendar"]  # the plan's (see Target.clean)
     fieldsets = [
-        (None, {"fields": ["code", "name", "description", "illustrative"]}),
+        (
+            None,
+            {"fields": ["code", "name", "name_en", "description", "description_en",
+                        "illustrative"]},
+        ),
         (_("Where it belongs"), {"fields": ["plan", "area", "responsible_unit", "owner"]}),
         (
             _("What is measured"),
-            {"fields": ["measure", "value_type", "direction", "aggregation", "trajectory"]},
+            {"fields": [("measure", "measure_en"), "value_type", "direction", "aggregation",
+                        "trajectory"]},
         ),
         (
             _("Baseline and target"),

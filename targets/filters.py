@@ -16,7 +16,16 @@ from django.utils.safestring import mark_safe
 from django.utils.translation import gettext_lazy as _
 
 from targets import access
-from targets.models import Area, Plan, Reporting, Status, Target, Unit
+from targets.models import (
+    TRANSLATED_FIELDS,
+    Area,
+    Plan,
+    Reporting,
+    Status,
+    Target,
+    Unit,
+    localized_expression,
+)
 from targets.search import TARGET_FIELDS, words_in
 
 
@@ -58,8 +67,9 @@ def scope_choices(request) -> ScopeChoices:
     and due year they have (a few hundred rows for a province's 6,000 targets)."""
     rows = (
         _visible(request).order_by()
-        .values_list("plan_id", "plan__code", "plan__name", "area_id", "area__plan__code",
-                     "area__code", "area__name", "due_date__year")
+        .values_list("plan_id", "plan__code", localized_expression("plan__name"), "area_id",
+                     "area__plan__code", "area__code", localized_expression("area__name"),
+                     "due_date__year")
         .distinct()
     )
     plans, areas, years = {}, {}, set()
@@ -84,7 +94,7 @@ class QuickSelect(forms.Select):
     template include (or an option dict) per option took most of the status page's time.
     The HTML is that of Django's ``select.html`` (these filters have no option groups); an
     option's label is its ``label_fields`` joined by " · " (the objects' __str__ or the
-    filter's label_from_instance, as the SQL reads them).
+    filter's label_from_instance, as the SQL reads them; a name in the reader's language).
     """
 
     def __init__(self, attrs=None, label_fields: tuple[str, ...] = ("name",)) -> None:
@@ -103,7 +113,11 @@ class QuickSelect(forms.Select):
         if self.listed is not None:
             yield from self.listed()
             return
-        for pk, *parts in choices.queryset.values_list("pk", *self.label_fields):
+        fields = [
+            localized_expression(field) if field.split("__")[-1] in TRANSLATED_FIELDS else field
+            for field in self.label_fields
+        ]
+        for pk, *parts in choices.queryset.values_list("pk", *fields):
             yield pk, " · ".join(str(part) for part in parts)
 
     def render(self, name, value, attrs=None, renderer=None) -> str:
@@ -195,7 +209,7 @@ class TargetStatusFilter(django_filters.FilterSet):
         super().__init__(*args, **kwargs)
         self.filters["due_year"].extra["choices"] = _DueYears(self)
         self.filters["area"].field.label_from_instance = (
-            lambda area: f"{area.plan.code} · {area.name}"
+            lambda area: f"{area.plan.code} · {area.localized('name')}"
         )
 
     @cached_property

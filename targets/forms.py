@@ -348,7 +348,7 @@ class ExplanationAnswerForm(forms.Form):
         self.target = target
         self.fields["proposed_value"].help_text = plain_help_text(
             _("Optional, with its date: the value expected by then, in %(measure)s.")
-            % {"measure": target.measure}
+            % {"measure": target.localized("measure")}
         )
         self.helper = _helper(
             "text", "evidence_file", "measures", "proposed_date", "proposed_value", "version"

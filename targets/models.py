@@ -12,8 +12,9 @@ from django.core.exceptions import ValidationError
 from django.core.validators import MaxValueValidator, MinValueValidator, RegexValidator
 from django.db import models
 from django.db.models import F, Q, Value
-from django.db.models.functions import Concat, Substr
+from django.db.models.functions import Coalesce, Concat, NullIf, Substr
 from django.utils import timezone
+from django.utils.translation import get_language
 from django.utils.translation import gettext_lazy as _
 from simple_history.models import HistoricalRecords
 
@@ -87,6 +88,41 @@ WORKING_DAYS = {
 }
 
 
+# --- content in two languages ---
+# Plans, targets, units and areas are written in Vietnamese (``name``, ``description``,
+# ``measure``), with an English translation where one is given (``name_en``, ...). Each screen,
+# export, email and document shows the reader's language, and the other one where the
+# translation is empty.
+
+TRANSLATED_FIELDS = ("name", "description", "measure")
+
+
+def reads_english(language: str | None = None) -> bool:
+    """Whether ``language`` (the active one if not given) reads the English translation."""
+    return (language or get_language() or settings.LANGUAGE_CODE).startswith("en")
+
+
+class Translated:
+    """A model whose ``FIELD`` (Vietnamese) may have an English ``FIELD_en``."""
+
+    def localized(self, field: str, language: str | None = None) -> str:
+        """``field`` in ``language`` (the active language if not given), falling back to the
+        other language when that one is empty."""
+        vietnamese = getattr(self, field) or ""
+        english = getattr(self, f"{field}_en", "") or ""
+        if reads_english(language):
+            return english or vietnamese
+        return vietnamese or english
+
+
+def localized_expression(field: str, language: str | None = None) -> Coalesce:
+    """``Translated.localized`` in SQL, for ordering and labels: ``field`` is a lookup path
+    (``area__name``)."""
+    first, second = (f"{field}_en", field) if reads_english(language) else (field, f"{field}_en")
+    return Coalesce(NullIf(F(first), Value("")), F(second))
+
+
+
 class Status(models.TextChoices):
     ACHIEVED = rules.Status.ACHIEVED, _("Achieved")
     ON_TRACK = rules.Status.ON_TRACK, _("On track")
@@ -112,7 +148,7 @@ class Reporting(models.TextChoices):
     OVERDUE = rules.Reporting.OVERDUE, _("Overdue")
 
 
-class Unit(models.Model):
+class Unit(Translated, models.Model):
     """A node of the organisational tree: province → commune / economic zone → department.
 
     ``path`` is the materialised chain of codes from the root (``LC/LC-BATXAT/``),
@@ -121,6 +157,7 @@ class Unit(models.Model):
 
     code = models.CharField(_("code"), max_length=40, unique=True, validators=[code_validator])
     name = models.CharField(_("name"), max_length=200)
+    name_en = models.CharField(_("name in English"), max_length=200, blank=True)
     parent = models.ForeignKey(
         "self",
         verbose_name=_("parent unit"),
@@ -138,7 +175,7 @@ class Unit(models.Model):
         verbose_name_plural = _("units")
 
     def __str__(self) -> str:
-        return self.name
+        return self.localized("name")
 
     def save(self, *args, **kwargs) -> None:
         old_path = self.path
@@ -210,9 +247,10 @@ class Profile(models.Model):
         return f"{self.user} ({self.language})"
 
 
-class Plan(models.Model):
+class Plan(Translated, models.Model):
     code = models.CharField(_("code"), max_length=40, unique=True, validators=[code_validator])
     name = models.CharField(_("name"), max_length=200)
+    name_en = models.CharField(_("name in English"), max_length=200, blank=True)
     unit = models.ForeignKey(
         Unit, verbose_name=_("unit"), on_delete=models.PROTECT, related_name="plans"
     )
@@ -245,7 +283,7 @@ class Plan(models.Model):
         ]
 
     def __str__(self) -> str:
-        return self.name
+        return self.localized("name")
 
     def clean(self) -> None:
         bounds = {**_date_in_bounds("start", self.start), **_date_in_bounds("end", self.end)}
@@ -262,10 +300,11 @@ class Plan(models.Model):
                 )
 
 
-class Area(models.Model):
+class Area(Translated, models.Model):
     plan = models.ForeignKey(Plan, on_delete=models.CASCADE, related_name="areas")
     code = models.CharField(_("code"), max_length=40, validators=[code_validator])
     name = models.CharField(_("name"), max_length=200)
+    name_en = models.CharField(_("name in English"), max_length=200, blank=True)
     history = HistoricalRecords()
 
     class Meta:
@@ -277,7 +316,7 @@ class Area(models.Model):
         ]
 
     def __str__(self) -> str:
-        return self.name
+        return self.localized("name")
 
 
 def _plain(value: Decimal) -> str:
@@ -301,10 +340,12 @@ def _percent_in_range(field: str) -> Q:
     return ~Q(value_type=ValueType.PERCENT) | Q(**{f"{field}__gte": 0, f"{field}__lte": 100})
 
 
-class Target(models.Model):
+class Target(Translated, models.Model):
     code = models.CharField(_("code"), max_length=40, unique=True, validators=[code_validator])
     name = models.CharField(_("name"), max_length=300)
+    name_en = models.CharField(_("name in English"), max_length=300, blank=True)
     description = models.TextField(_("description"), blank=True)
+    description_en = models.TextField(_("description in English"), blank=True)
     source_text = models.TextField(_("source sentence"), blank=True)
     source_url = models.URLField(_("source link"), max_length=500, blank=True)
     illustrative = models.BooleanField(
@@ -330,6 +371,7 @@ class Target(models.Model):
         related_name="owned_targets",
     )
     measure = models.CharField(_("unit of measure"), max_length=100)
+    measure_en = models.CharField(_("unit of measure in English"), max_length=100, blank=True)
     value_type = models.CharField(
         _("value type"), max_length=10, choices=ValueType.choices, default=ValueType.DECIMAL
     )
@@ -433,7 +475,7 @@ class Target(models.Model):
         ]
 
     def __str__(self) -> str:
-        return f"{self.code} — {self.name}"
+        return f"{self.code} — {self.localized('name')}"
 
     def clean(self) -> None:
         errors = {}

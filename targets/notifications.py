@@ -197,7 +197,7 @@ def digest_message(
         rows = [
             DigestItem(
                 code=item.alert.target.code,
-                name=item.alert.target.name,
+                name=item.alert.target.localized("name"),
                 kind=str(AlertKind(item.alert.kind).label),
                 message=alert_event(item.alert),
                 reason=alert_reason(item.alert),

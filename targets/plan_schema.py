@@ -399,6 +399,7 @@ class NodeForm(forms.Form):
 class UnitNode(NodeForm):
     code = Code(Unit, "code")
     name = Text(Unit, "name")
+    name_en = Text(Unit, "name_en")
     parent = Ref(Unit, "parent", among="units", unknown=_("unknown unit “%(code)s”"))
 
 
@@ -416,6 +417,7 @@ def _working_days(model: type[models.Model]) -> Whole:
 class PlanNode(NodeForm):
     code = Code(Plan, "code")
     name = Text(Plan, "name")
+    name_en = Text(Plan, "name_en")
     unit = Ref(Plan, "unit", among="units", unknown=_("unknown unit “%(code)s”"))
     start = Day(Plan, "start")
     end = Day(Plan, "end")
@@ -434,12 +436,15 @@ class PlanNode(NodeForm):
 class AreaNode(NodeForm):
     code = Code(Area, "code")
     name = Text(Area, "name")
+    name_en = Text(Area, "name_en")
 
 
 class TargetNode(NodeForm):
     code = Code(Target, "code")
     name = Text(Target, "name")
+    name_en = Text(Target, "name_en")
     description = Text(Target, "description")
+    description_en = Text(Target, "description_en")
     area = Ref(
         Target, "area", among="areas",
         unknown=_("unknown area “%(code)s” (not in the plan's areas)"),
@@ -449,6 +454,7 @@ class TargetNode(NodeForm):
     )
     owner = Ref(Target, "owner", among="owners", unknown=_("unknown user “%(name)s”"))
     measure = Text(Target, "measure")
+    measure_en = Text(Target, "measure_en")
     value_type = Choice(Target, "value_type")
     direction = Choice(Target, "direction")
     aggregation = Choice(Target, "aggregation")

@@ -18,8 +18,8 @@ from django.db.models import Q
 
 # The text fields each search looks in; a field added to a model (a translation, say) is
 # added here and every search over that model looks in it.
-TARGET_FIELDS: tuple[str, ...] = ("code", "name", "description")
-NAMED_FIELDS: tuple[str, ...] = ("code", "name")  # units, plans, areas
+TARGET_FIELDS: tuple[str, ...] = ("code", "name", "name_en", "description", "description_en")
+NAMED_FIELDS: tuple[str, ...] = ("code", "name", "name_en")  # units, plans, areas
 PERSON_FIELDS: tuple[str, ...] = ("username", "first_name", "last_name", "email")
 
 # Letters with a stroke are not a letter plus a combining mark: decomposing keeps them.

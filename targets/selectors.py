@@ -41,11 +41,13 @@ from targets.models import (
     Target,
     Unit,
     ValueType,
+    localized_expression,
 )
 
 STATUS_ROW_FIELDS = (
-    "code", "name", "measure", "value_type", "target_value", "due_date", "tolerance",
-    "plan__code", "area__code", "area__name", "responsible_unit__name",
+    "code", "name", "name_en", "measure", "measure_en", "value_type", "target_value", "due_date",
+    "tolerance", "plan__code", "area__code", "area__name", "area__name_en",
+    "responsible_unit__name", "responsible_unit__name_en",
     *(f"latest_assessment__{name}" for name in (
         "actual", "as_of", "expected", "expected_now", "ratio", "share", "status", "reason",
         "error", "reporting", "projected", "forecast_reached_on", "forecast_never",
@@ -85,6 +87,10 @@ def targets_status_rows(*, user) -> QuerySet[Target]:
             last_entry_period=Subquery(last_entry.values("period")[:1]),
             last_entry_status=Subquery(last_entry.values("status")[:1]),
             last_entry_value=Subquery(last_entry.values("value")[:1]),
+            # Sorting by a name follows the language it is shown in.
+            shown_name=localized_expression("name"),
+            shown_area=localized_expression("area__name"),
+            shown_unit=localized_expression("responsible_unit__name"),
         )
         .order_by("plan__code", "area__code", "code")
     )
@@ -167,7 +173,7 @@ def chart_data(*, target: Target, today: date) -> dict:
         # The commitment itself, a point of its own at the due date.
         "target": {"x": spec.due_date.isoformat(), "y": float(spec.target_value)},
         "today": today.isoformat(),
-        "measure": target.measure,
+        "measure": target.localized("measure"),
         # A count has whole ticks (no 0.2 park); the axis starts at the smallest value the
         # target may take (0 for counts, money and percentages, unless the plan says less),
         # not below it; a percentage's stops at 100.

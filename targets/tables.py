@@ -63,10 +63,15 @@ def _short_date(value) -> str:
 
 class StatusTable(tables.Table):
     code = tables.Column(verbose_name=_("Code"))
-    name = tables.Column(verbose_name=_("Target"))
+    # Names in the reader's language (Translated.localized), sorted as they are shown
+    # (targets_status_rows' shown_* annotations).
+    name = tables.Column(verbose_name=_("Target"), order_by=("shown_name", "code"))
     plan = tables.Column(verbose_name=_("Plan"), accessor="plan__code")
-    area = tables.Column(verbose_name=_("Area"), accessor="area__name")
-    unit = tables.Column(verbose_name=_("Responsible unit"), accessor="responsible_unit__name")
+    area = tables.Column(verbose_name=_("Area"), accessor="area", order_by=("shown_area", "code"))
+    unit = tables.Column(
+        verbose_name=_("Responsible unit"), accessor="responsible_unit",
+        order_by=("shown_unit", "code"),
+    )
     # A target that could not be judged has no status (""): it is rendered, not skipped.
     # Sorted by severity (targets_status_rows' status_rank), not by the statuses' keys.
     status = tables.Column(
@@ -192,6 +197,15 @@ class StatusTable(tables.Table):
             self._target_url(record.code), record.code,
         )
 
+    def render_name(self, record: Target) -> str:
+        return record.localized("name")
+
+    def render_area(self, record: Target) -> str:
+        return record.area.localized("name")
+
+    def render_unit(self, record: Target) -> str:
+        return record.responsible_unit.localized("name")
+
     def render_status(self, value: str, record: Target) -> str:
         # Built from the row's own target and assessment: no query per row. The reason is
         # the badge's tooltip on a laptop and a line under it in a phone's card.
@@ -235,7 +249,7 @@ class StatusTable(tables.Table):
         assessment = record.latest_assessment
         of_target = format_html(
             '<span class="text-body-secondary">/ {} {}</span>',
-            format_number(record.target_value), record.measure,
+            format_number(record.target_value), record.localized("measure"),
         )
         if assessment is None or assessment.as_of is None:
             # No approved report: the rules count the baseline, but a figure here would read
@@ -411,18 +425,18 @@ EXPORTED: dict[str, Callable[[Target], Any]] = {
     "status": _status,
     "reason": _reason,
     "progress": _assessed("share", lambda value: round(Decimal(str(value)), 4)),
-    "name": lambda target: _text(target.name),
+    "name": lambda target: _text(target.localized("name")),
     "actual": _assessed("actual", _number),
     "as_of": _assessed("as_of"),
     "expected": _expected,
     "expected_now": _assessed("expected_now", _number),
     "target_value": lambda target: _number(target.target_value),
-    "measure": lambda target: _text(target.measure),
+    "measure": lambda target: _text(target.localized("measure")),
     "due_date": lambda target: target.due_date,
     "reporting": _reporting,
     "forecast": _forecast,
     "last_entry": _last_entry,
     "plan": lambda target: _text(target.plan.code),
-    "area": lambda target: None if target.area is None else _text(target.area.name),
-    "unit": lambda target: _text(target.responsible_unit.name),
+    "area": lambda target: None if target.area is None else _text(target.area.localized("name")),
+    "unit": lambda target: _text(target.responsible_unit.localized("name")),
 }

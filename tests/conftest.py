@@ -38,26 +38,30 @@ def _own_cache(settings):
     cache.clear()
 
 
+# Vietnamese content first, with the English translation (BX-OCC's measure, "%", has none).
 SMALL_PLAN = """
 units:
-  - {code: LC, name: "Lao Cai province"}
-  - {code: LC-BATXAT, name: "Bat Xat commune", parent: LC}
-  - {code: LC-BATXAT-IND, name: "Industry department", parent: LC-BATXAT}
-  - {code: LCH, name: "Lai Chau province"}
+  - {code: LC, name: "Tỉnh Lào Cai", name_en: "Lao Cai province"}
+  - {code: LC-BATXAT, name: "Xã Bát Xát", name_en: "Bat Xat commune", parent: LC}
+  - {code: LC-BATXAT-IND, name: Phòng Công nghiệp, name_en: Industry department, parent: LC-BATXAT}
+  - {code: LCH, name: "Tỉnh Lai Châu", name_en: "Lai Chau province"}
 plans:
   - code: BX-2025-2030
-    name: "Bat Xat commune 2025–2030 term"
+    name: "Xã Bát Xát nhiệm kỳ 2025–2030"
+    name_en: "Bat Xat commune 2025–2030 term"
     unit: LC-BATXAT
     start: 2025-07-01
     end: 2030-12-31
     areas:
-      - {code: industry, name: "Industry and logistics"}
+      - {code: industry, name: "Công nghiệp và logistics", name_en: "Industry and logistics"}
     targets:
       - code: BX-IP
-        name: "Industrial parks formed"
+        name: "Khu công nghiệp được hình thành"
+        name_en: "Industrial parks formed"
         area: industry
         responsible_unit: LC-BATXAT
-        measure: "industrial parks"
+        measure: "khu công nghiệp"
+        measure_en: "industrial parks"
         value_type: integer
         direction: at_least
         aggregation: latest
@@ -71,7 +75,8 @@ plans:
         milestones:
           - {date: 2027-12-31, value: 1}
       - code: BX-OCC
-        name: "Occupancy of industrial zones"
+        name: "Tỷ lệ lấp đầy các khu công nghiệp"
+        name_en: "Occupancy of industrial zones"
         area: industry
         responsible_unit: LC-BATXAT-IND
         measure: "%"

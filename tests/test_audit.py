@@ -213,7 +213,7 @@ def test_moving_a_unit_in_the_admin_is_recorded_with_the_admin_and_both_parents(
 
     response = client.post(
         reverse("admin:targets_unit_change", args=[unit.pk]),
-        {"code": unit.code, "name": unit.name, "parent": new_parent.pk,
+        {"code": unit.code, "name": unit.name, "name_en": unit.name_en, "parent": new_parent.pk,
          **inline_management("memberships")},
     )
 

@@ -62,10 +62,13 @@ def negative(assessed):
 
 
 def _hostile(text: str) -> None:
-    """NEG-MIG named, measured and placed in a unit and an area called ``text``."""
-    Target.objects.filter(code="NEG-MIG").update(name=text, measure=text)
-    Unit.objects.filter(code="LC-BATXAT-IND").update(name=text)
-    Area.objects.filter(targets__code="NEG-MIG").update(name=text)
+    """NEG-MIG named, measured and placed in a unit and an area called ``text``, in both
+    languages."""
+    Target.objects.filter(code="NEG-MIG").update(
+        name=text, name_en=text, measure=text, measure_en=text
+    )
+    Unit.objects.filter(code="LC-BATXAT-IND").update(name=text, name_en=text)
+    Area.objects.filter(targets__code="NEG-MIG").update(name=text, name_en=text)
 
 
 def _csv_row(client, code: str) -> dict:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import textwrap
+import unicodedata
 from datetime import date
 from decimal import Decimal
 from pathlib import Path
@@ -152,14 +153,14 @@ def test_file_with_several_errors_reports_all_with_their_lines_and_writes_nothin
 
 def test_a_problem_found_late_leaves_the_database_as_it_was():
     import_text(SMALL_PLAN)
-    bad = SMALL_PLAN.replace('name: "Industrial parks formed"', 'name: "Parks (renamed)"').replace(
+    bad = SMALL_PLAN.replace('name_en: "Industrial parks formed"', 'name_en: "Parks"').replace(
         "value_type: percent", "value_type: percentage"
     )
 
     with pytest.raises(ImportFailed):
         import_text(bad)
 
-    assert Target.objects.get(code="BX-IP").name == "Industrial parks formed"
+    assert Target.objects.get(code="BX-IP").name_en == "Industrial parks formed"
 
 
 def test_json_is_accepted_as_a_plan_file(tmp_path):
@@ -199,8 +200,8 @@ def test_unit_cycle_is_rejected():
 def test_moving_a_unit_moves_its_subtree_paths():
     import_text(SMALL_PLAN)
     moved = SMALL_PLAN.replace(
-        '- {code: LC-BATXAT, name: "Bat Xat commune", parent: LC}',
-        '- {code: LC-BATXAT, name: "Bat Xat commune", parent: LCH}',
+        '- {code: LC-BATXAT, name: "Xã Bát Xát", name_en: "Bat Xat commune", parent: LC}',
+        '- {code: LC-BATXAT, name: "Xã Bát Xát", name_en: "Bat Xat commune", parent: LCH}',
     )
     import_text(moved)
     assert Unit.objects.get(code="LC-BATXAT-IND").path == "LCH/LC-BATXAT/LC-BATXAT-IND/"
@@ -492,40 +493,45 @@ def test_nesting_20000_deep_is_refused_with_a_problem():
 
 def test_nul_and_control_characters_are_refused_where_they_are():
     # A raw NUL byte in the file: YAML itself cannot hold it.
-    assert problems_of(SMALL_PLAN.replace("Lao Cai province", "Lao\x00Cai").encode()) == [
+    assert problems_of(SMALL_PLAN.replace("Tỉnh Lào Cai", "Lào\x00Cai").encode()) == [
         "plan.yaml:3: contains a control character (U+0000): remove it"
     ]
     # Escaped in double quotes, YAML makes them: the field that holds one says so.
     problems = problems_of(small_plan_with(
-        ('"Lao Cai province"', '"Lao\\0Cai"'),
-        ('measure: "industrial parks"', 'measure: "parks\\e[31m"'),
-        ("name: \"Occupancy of industrial zones\"", 'name: "Occupancy\\ud800"'),
+        ('"Tỉnh Lào Cai"', '"Lào\\0Cai"'),
+        ('measure: "khu công nghiệp"', 'measure: "khu\\e[31m"'),
+        ('name_en: "Occupancy of industrial zones"', 'name_en: "Occupancy\\ud800"'),
         ("- code: BX-IP", '- code: "BX\\0IP"'),
     ))
     assert problems == [
         "plan.yaml:3 unit LC: name: contains a control character (U+0000): remove it",
-        "plan.yaml:16 target targets[0]: code: “BX\\u0000IP”: use letters, digits, '.', '_' and "
+        "plan.yaml:17 target targets[0]: code: “BX\\u0000IP”: use letters, digits, '.', '_' and "
         "'-' only",
-        "plan.yaml:20 target targets[0]: measure: contains a control character (U+001B): "
+        "plan.yaml:22 target targets[0]: measure: contains a control character (U+001B): "
         "remove it",
-        "plan.yaml:34 target BX-OCC: name: contains a control character (U+D800): remove it",
+        "plan.yaml:38 target BX-OCC: name_en: contains a control character (U+D800): remove "
+        "it",
     ]
 
 
 def test_names_and_codes_longer_than_their_columns_are_refused():
     problems = problems_of(small_plan_with(
-        ('"Lao Cai province"', "L" * 201),
+        ('"Tỉnh Lào Cai"', "L" * 201),
         ("- code: BX-IP", "- code: " + "B" * 41),
-        ('name: "Occupancy of industrial zones"', "name: " + "O" * 301),
+        ('name: "Tỷ lệ lấp đầy các khu công nghiệp"', "name: " + "O" * 301),
+        ('name_en: "Occupancy of industrial zones"', "name_en: " + "O" * 301),
+        ('measure_en: "industrial parks"', "measure_en: " + "p" * 101),
         ('measure: "%"', f'measure: "{"%" * 101}"'),
         ("url: \"https://baolaocai.vn/x\"", "url: https://baolaocai.vn/" + "x" * 480),
     ))
     assert problems == [
         "plan.yaml:3 unit LC: name: is 201 characters long: at most 200",
-        "plan.yaml:16 target targets[0]: code: is 41 characters long: at most 40",
-        "plan.yaml:30 target targets[0]: source.url: is 501 characters long: at most 500",
-        "plan.yaml:34 target BX-OCC: name: is 301 characters long: at most 300",
-        "plan.yaml:37 target BX-OCC: measure: is 101 characters long: at most 100",
+        "plan.yaml:17 target targets[0]: code: is 41 characters long: at most 40",
+        "plan.yaml:23 target targets[0]: measure_en: is 101 characters long: at most 100",
+        "plan.yaml:33 target targets[0]: source.url: is 501 characters long: at most 500",
+        "plan.yaml:37 target BX-OCC: name: is 301 characters long: at most 300",
+        "plan.yaml:38 target BX-OCC: name_en: is 301 characters long: at most 300",
+        "plan.yaml:41 target BX-OCC: measure: is 101 characters long: at most 100",
     ]
 
 
@@ -541,7 +547,7 @@ def test_names_and_codes_longer_than_their_columns_are_refused():
 )
 def test_grace_days_beyond_a_small_integer_are_refused(grace_days, message):
     problems = problems_of(small_plan_with(("grace_days: 15", f"grace_days: {grace_days}")))
-    assert problems == [f"plan.yaml:28 target BX-IP: grace_days: {message}"]
+    assert problems == [f"plan.yaml:31 target BX-IP: grace_days: {message}"]
 
 
 def test_grace_days_up_to_32767_are_accepted():
@@ -559,11 +565,11 @@ def test_numbers_beyond_the_columns_digits_are_refused():
     ))
     too_many = "has too many digits (at most 16 before and 4 after the point)."
     assert problems == [
-        f"plan.yaml:26 target BX-IP: target.value: 12345678901234567 {too_many}",
-        "plan.yaml:29 target BX-IP: tolerance: 0.12345 has too many digits (at most 1 before and "
+        f"plan.yaml:29 target BX-IP: target.value: 12345678901234567 {too_many}",
+        "plan.yaml:32 target BX-IP: tolerance: 0.12345 has too many digits (at most 1 before and "
         "4 after the point).",
-        f"plan.yaml:32 target BX-IP milestone 1: value: 1.0E+400 {too_many}",
-        f"plan.yaml:39 target BX-OCC: baseline.value: 20.00001 {too_many}",
+        f"plan.yaml:35 target BX-IP milestone 1: value: 1.0E+400 {too_many}",
+        f"plan.yaml:43 target BX-OCC: baseline.value: 20.00001 {too_many}",
     ]
 
 
@@ -582,7 +588,9 @@ def test_the_largest_values_and_padded_fractions_are_accepted_exactly():
 
 def test_a_latin_1_file_is_refused_with_the_line_of_its_first_odd_byte(tmp_path):
     path = tmp_path / "plan.yaml"
-    text = SMALL_PLAN.replace("Lao Cai province", "Lào Cai").replace("–", "-")
+    # The plan's Vietnamese without its diacritics (Latin-1 has but a few), and one "à".
+    plain = unicodedata.normalize("NFKD", SMALL_PLAN).encode("ascii", "ignore").decode()
+    text = plain.replace('"Tinh Lao Cai"', '"Lào Cai"')
     path.write_bytes(text.encode("latin-1"))
     with pytest.raises(ImportFailed) as failed:
         plan_import_file(path, user=plan_operator())
@@ -612,18 +620,18 @@ def test_planned_values_outside_min_and_max_are_refused():
         ("{date: 2027-12-31, value: 1}", "{date: 2027-12-31, value: 1.5}"),
     ))
     assert problems == [
-        "plan.yaml:28 target BX-IP: target.value: 2 lies outside 0 – 1 for this target.",
-        "plan.yaml:34 target BX-IP milestone 1: value: 1.5 is not a whole number.",
+        "plan.yaml:31 target BX-IP: target.value: 2 lies outside 0 – 1 for this target.",
+        "plan.yaml:37 target BX-IP milestone 1: value: 1.5 is not a whole number.",
     ]
     reversed_range = (IP_RANGE, IP_RANGE + "        min: 3\n        max: 1\n")
     problems = problems_of(small_plan_with(reversed_range))
-    assert problems == ["plan.yaml:26 target BX-IP: max: 1 is below the smallest value (min: 3)"]
+    assert problems == ["plan.yaml:29 target BX-IP: max: 1 is below the smallest value (min: 3)"]
 
 
 def test_counts_are_not_negative_unless_the_plan_says_min_null():
     negative = ("value: 0, date: 2025-06-30", "value: -3, date: 2025-06-30")
     assert problems_of(small_plan_with(negative)) == [
-        "plan.yaml:25 target BX-IP: baseline.value: -3 is below 0, the smallest value of this "
+        "plan.yaml:28 target BX-IP: baseline.value: -3 is below 0, the smallest value of this "
         "target."
     ]
     import_text(small_plan_with(negative, (IP_RANGE, IP_RANGE + "        min: null\n")))
@@ -641,7 +649,7 @@ def test_a_range_that_reported_values_would_leave_is_refused(people):
     with pytest.raises(ImportFailed) as failed:
         import_text(narrowed)
     assert [str(p) for p in failed.value.problems] == [
-        "plan.yaml:33 target BX-OCC: 1 reported value would no longer fit (2025-Q3): 95 lies "
+        "plan.yaml:36 target BX-OCC: 1 reported value would no longer fit (2025-Q3): 95 lies "
         "outside 0 – 90 for this target."
     ]
     assert Target.objects.get(code="BX-OCC").max_value is None
@@ -655,8 +663,8 @@ def test_unknown_keys_and_keys_given_twice_are_reported():
     ))
     assert problems == [
         "plan.yaml:4 unit LC-BATXAT: parnet: unknown field",
-        "plan.yaml:25 target BX-IP: baseline.on: unknown field",
-        "plan.yaml:29 target BX-IP: grace_days: appears twice in this mapping",
+        "plan.yaml:28 target BX-IP: baseline.on: unknown field",
+        "plan.yaml:32 target BX-IP: grace_days: appears twice in this mapping",
     ]
 
 

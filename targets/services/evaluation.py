@@ -196,7 +196,8 @@ def evaluation_targets() -> QuerySet[Target]:
 
 # What judging, storing and alerting read of a target (the rest — texts, sources — is not).
 TARGET_FIELDS = (
-    "code", "name", "plan_id", "area_id", "owner_id", "measure", "value_type", "direction",
+    "code", "name", "name_en", "plan_id", "area_id", "owner_id", "measure", "measure_en",
+    "value_type", "direction",
     "aggregation", "trajectory", "baseline_value", "baseline_date", "target_value", "due_date",
     "frequency", "grace_days", "deadline_working_days", "reporting_calendar", "tolerance",
     "min_value", "max_value", "latest_assessment_id",

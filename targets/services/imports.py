@@ -258,7 +258,7 @@ def _check_rows(
             # A target the user sees but does not report on (another unit's, a province's).
             problem("target", _(
                 "You may not report on %(code)s: its reports come from %(unit)s."
-            ) % {"code": row.target_code, "unit": target.responsible_unit.name})
+            ) % {"code": row.target_code, "unit": target.responsible_unit.localized("name")})
             target = None
         elif target is None or row.target_code not in in_scope:
             # One the user does not see reads the same as one that does not exist: no leak.

@@ -55,6 +55,7 @@ class UnitRow:
     code: str
     name: str
     parent: str | None
+    name_en: str = ""
 
 
 @dataclass
@@ -73,10 +74,11 @@ class PlanRow:
     unit_code: str
     start: dt.date
     end: dt.date
-    areas: list[tuple[str, str]]
+    areas: list[tuple[str, str, str]]  # code, name, name_en
     targets: list[TargetRow]
     reporting_calendar: str
     deadline_working_days: int | None
+    name_en: str = ""
 
 
 @dataclass
@@ -166,7 +168,10 @@ def _check_units(c: Checker, root: Located) -> tuple[list[UnitRow], set[str]]:
         if code in rows:
             c.add(form.line("code"), label, "code", _("appears twice in the file"))
             continue
-        rows[code] = UnitRow(code, form.cleaned_data["name"], form.cleaned_data["parent"])
+        rows[code] = UnitRow(
+            code, form.cleaned_data["name"], form.cleaned_data["parent"],
+            form.cleaned_data["name_en"],
+        )
         lines[code] = form.line("parent")
     _check_unit_tree(c, rows, db_parents, lines)
     return list(rows.values()), known.units
@@ -213,7 +218,7 @@ def _check_plans(c: Checker, root: Located, known: Known) -> list[PlanRow]:
         complete = c.node(form, label)
         plan = form.cleaned_data
         areas = _check_areas(c, node, label)
-        area_codes = {code for code, _name in areas}
+        area_codes = {code for code, *_names in areas}
         if "code" in plan:
             if plan["code"] in seen_plans:
                 c.add(form.line("code"), label, "code", _("appears twice in the file"))
@@ -243,13 +248,14 @@ def _check_plans(c: Checker, root: Located, known: Known) -> list[PlanRow]:
             rows.append(PlanRow(
                 plan["code"], plan["name"], plan["unit"], plan["start"], plan["end"], areas,
                 targets, plan["reporting_calendar"], plan["deadline_working_days"],
+                plan["name_en"],
             ))
     _check_reported_values(c, checked)
     return rows
 
 
-def _check_areas(c: Checker, plan: Located, label: str) -> list[tuple[str, str]]:
-    areas: dict[str, str] = {}
+def _check_areas(c: Checker, plan: Located, label: str) -> list[tuple[str, str, str]]:
+    areas: dict[str, tuple[str, str]] = {}
     for index, node in c.nodes(plan, "areas", label):
         form = AreaNode(node)
         a_label = f"{label} {_label('area', node, 'areas', index)}"
@@ -258,8 +264,8 @@ def _check_areas(c: Checker, plan: Located, label: str) -> list[tuple[str, str]]
         code = form.cleaned_data["code"]
         if code in areas:
             c.add(form.line("code"), a_label, "code", _("appears twice in the plan"))
-        areas[code] = form.cleaned_data["name"]
-    return list(areas.items())
+        areas[code] = (form.cleaned_data["name"], form.cleaned_data["name_en"])
+    return [(code, name, name_en) for code, (name, name_en) in areas.items()]
 
 
 def _check_target(
@@ -448,7 +454,8 @@ def _plan_write(checked: PlanFile, filename: str, by: Attribution) -> PlanImport
         for row in ready:
             parent = units.get(row.parent) if row.parent else None
             unit, outcome = _upsert(
-                Unit, {"code": row.code}, {"name": row.name, "parent": parent}, by
+                Unit, {"code": row.code},
+                {"name": row.name, "name_en": row.name_en, "parent": parent}, by,
             )
             units[row.code] = unit
             result.count(outcome)
@@ -459,7 +466,8 @@ def _plan_write(checked: PlanFile, filename: str, by: Attribution) -> PlanImport
             Plan,
             {"code": row.code},
             {
-                "name": row.name, "unit": units[row.unit_code], "start": row.start,
+                "name": row.name, "name_en": row.name_en, "unit": units[row.unit_code],
+                "start": row.start,
                 "end": row.end, "reporting_calendar": row.reporting_calendar,
                 "deadline_working_days": row.deadline_working_days,
             },
@@ -474,8 +482,10 @@ def _plan_write(checked: PlanFile, filename: str, by: Attribution) -> PlanImport
             other.reporting_calendar = row.reporting_calendar
             by.save(other, update_fields=["reporting_calendar"])
         areas = {a.code: a for a in Area.objects.filter(plan=plan)}
-        for code, name in row.areas:
-            area, outcome = _upsert(Area, {"plan": plan, "code": code}, {"name": name}, by)
+        for code, name, name_en in row.areas:
+            area, outcome = _upsert(
+                Area, {"plan": plan, "code": code}, {"name": name, "name_en": name_en}, by
+            )
             areas[code] = area
             result.count(outcome)
         for t in row.targets:

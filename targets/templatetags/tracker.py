@@ -13,7 +13,7 @@ from django.utils.translation import gettext_lazy as _
 from targets.formatting import format_number, format_percent, person_name
 
 if TYPE_CHECKING:
-    from targets.models import Assessment
+    from targets.models import Assessment, Translated
 
 register = template.Library()
 
@@ -107,3 +107,10 @@ IMPORT_COLUMNS = {
 def import_column(field: str) -> str:
     """A problem's field in an imported file, in the active language."""
     return str(IMPORT_COLUMNS.get(field, field))
+
+
+@register.filter
+def localized(content: Translated | None, field: str) -> str:
+    """A plan's, target's, unit's or area's ``field`` in the active language, or in the other
+    where it has none: ``{{ target|localized:"name" }}``."""
+    return "" if content is None else content.localized(field)

@@ -133,7 +133,7 @@ def _entry(target: Target, period: str) -> ProgressEntry | None:
 def _form_kwargs(target: Target, periods, entry: ProgressEntry | None) -> dict:
     return {
         "periods": periods,
-        "measure": target.measure,
+        "measure": target.localized("measure"),
         "value_type": target.value_type,
         "target": target,
         "locked_periods": _locked_periods(target),

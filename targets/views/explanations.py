@@ -83,7 +83,7 @@ def explanation_ask(request: HttpRequest, code: str) -> HttpResponse:
     except (WorkflowError, NotAllowed) as exc:
         return _refused(request, target, form, "ask", exc)
     messages.success(request, _("Explanation requested from %(unit)s.")
-                     % {"unit": target.responsible_unit.name})
+                     % {"unit": target.responsible_unit.localized("name")})
     return redirect(_section(target))
 
 
