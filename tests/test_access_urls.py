@@ -688,6 +688,7 @@ def test_the_admin_is_refused_to_everyone_but_superusers(world):
 NO_ADD_FORM = {
     "targets.progressentry",  # the entry workflow (screens, import)
     "targets.assessment", "targets.alert", "targets.digest", "targets.evaluationday",  # evaluation
+    "targets.reportingreminder",  # the completeness screen's reminders
     "axes.accessattempt", "axes.accessfailurelog", "axes.accesslog",  # sign-in throttling
 }
 

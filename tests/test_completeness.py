@@ -430,3 +430,12 @@ def test_staff_may_not_remind_and_a_cell_outside_the_subtree_is_ignored(world, c
     client.force_login(world["manager"])
     client.post(url, {"cell": f"{world['lch'].pk}:2025-Q3", "query": "start=2025-07-01"})
     assert not ReportingReminder.objects.exists()
+
+
+def test_the_screen_speaks_vietnamese(world, client):
+    client.force_login(world["manager"])
+    client.cookies["django_language"] = "vi"
+    response = client.get(reverse("targets:completeness") + "?start=2025-07-01&end=2025-09-30")
+    text = response.content.decode()
+    assert "Đơn vị chưa báo cáo" in text and "Tỷ lệ đúng hạn" in text
+    assert "Chưa báo cáo (quá hạn)" in text  # BX-IP's and BX-OCC's 2025-Q3: nothing submitted
