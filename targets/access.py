@@ -54,6 +54,23 @@ def units_visible_to(user: User) -> QuerySet[Unit]:
     return Unit.objects.filter(_under_any("path", _paths(user)))
 
 
+def units_managed_by(user: User) -> QuerySet[Unit]:
+    """The units of the user's manager memberships and everything below them (all for a
+    superuser): the rows of the completeness screen, the units one may remind."""
+    if getattr(user, "is_superuser", False):
+        return Unit.objects.all()
+    return Unit.objects.filter(_under_any("path", _paths(user, Role.MANAGER)))
+
+
+def can_remind(user: User, unit: Unit) -> bool:
+    """Remind a unit of its reports: a manager whose subtree holds it, or a superuser."""
+    if not user.is_authenticated:
+        return False
+    if user.is_superuser:
+        return True
+    return _covers(_paths(user, Role.MANAGER), unit.path)
+
+
 def targets_visible_to(user: User) -> QuerySet[Target]:
     """Every member sees the targets of their units' subtrees (staff read, managers review)."""
     if getattr(user, "is_superuser", False):

@@ -24,6 +24,7 @@ from targets.models import (
     Plan,
     Profile,
     ProgressEntry,
+    ReportingReminder,
     Target,
     Unit,
 )
@@ -339,3 +340,16 @@ class EvaluationDayAdmin(admin.ModelAdmin):
 
     def has_change_permission(self, request, obj=None) -> bool:
         return False
+
+
+@admin.register(ReportingReminder)
+class ReportingReminderAdmin(admin.ModelAdmin):
+    list_display = ["unit", "period", "sent_by", "sent_at", "recipients", "targets"]
+    list_filter = ["period", "sent_at"]
+    search_fields = ["unit__code", "unit__name", "sent_by__username"]
+    list_select_related = ["unit", "sent_by"]
+    date_hierarchy = "sent_at"
+    readonly_fields = list_display
+
+    def has_add_permission(self, request) -> bool:
+        return False  # sent from the completeness screen only

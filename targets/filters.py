@@ -15,10 +15,12 @@ from django.utils.html import format_html, format_html_join
 from django.utils.safestring import mark_safe
 from django.utils.translation import gettext_lazy as _
 
-from targets import access
+from targets import access, rules
+from targets.forms import DateInput
 from targets.models import (
     TRANSLATED_FIELDS,
     Area,
+    Frequency,
     Plan,
     Reporting,
     Status,
@@ -227,3 +229,72 @@ class TargetStatusFilter(django_filters.FilterSet):
     def search(self, qs: QuerySet, name: str, value: str) -> QuerySet:
         # Without case or accents: "lap day" finds "lấp đầy" (targets/search.py).
         return qs.filter(words_in(TARGET_FIELDS, value))
+
+
+# --- the completeness screen (issue 13: who has not reported) -----------------------------------
+
+
+def _managed_units(request) -> QuerySet[Unit]:
+    if request is None:
+        return Unit.objects.none()
+    return access.units_managed_by(request.user).order_by("path")
+
+
+def _managed_plans(request) -> QuerySet[Plan]:
+    user = request.user if request is not None else None
+    if user is None:
+        return Plan.objects.none()
+    return Plan.objects.filter(
+        Exists(access.targets_reviewable_by(user).filter(plan=OuterRef("pk")))
+    ).order_by("code")
+
+
+class CompletenessForm(forms.Form):
+    """The period range is checked as a whole: its end after its start, a grid of at most
+    MAX_PERIODS columns."""
+
+    def clean(self) -> dict:
+        from targets.services.completeness import MAX_PERIODS, period_keys
+
+        data = super().clean()
+        start, end, frequency = data.get("start"), data.get("end"), data.get("frequency")
+        if start and end and end < start:
+            self.add_error("end", _("The end of the range comes before its start."))
+        elif (start and end and frequency
+              and len(period_keys(rules.Frequency(frequency), start, end)) > MAX_PERIODS):
+            self.add_error(
+                "end", _("At most %(n)d periods at once: choose a shorter range.")
+                % {"n": MAX_PERIODS},
+            )
+        return data
+
+
+class CompletenessFilter(django_filters.FilterSet):
+    """The targets the completeness grid counts (a plan's, a frequency's, a subtree's) and the
+    period range of its columns. Unbound: the defaults (``initial``) of the screen."""
+
+    plan = django_filters.ModelChoiceFilter(
+        label=_("Plan"), queryset=_managed_plans, widget=QuickSelect, empty_label=ALL
+    )
+    frequency = django_filters.ChoiceFilter(
+        label=_("Frequency"), choices=Frequency.choices, empty_label=None, required=True,
+    )
+    start = django_filters.DateFilter(
+        label=_("Periods from"), method="overlapping", required=True, widget=DateInput(),
+    )
+    end = django_filters.DateFilter(
+        label=_("Periods to"), method="overlapping", required=True, widget=DateInput(),
+    )
+    unit = UnitSubtreeFilter(
+        label=_("Unit"), queryset=_managed_units, widget=QuickSelect, empty_label=ALL
+    )
+
+    class Meta:
+        model = Target
+        fields = ["plan", "frequency", "start", "end", "unit"]
+        form = CompletenessForm
+
+    def overlapping(self, qs: QuerySet, name: str, value) -> QuerySet:
+        # The grid keeps the targets with a period in the range (completeness); nothing to
+        # narrow here.
+        return qs

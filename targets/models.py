@@ -823,6 +823,7 @@ class AlertKind(models.TextChoices):
         rules.AlertKind.EXPLANATION_ASKED_AGAIN, _("Explanation asked again")
     )
     EXPLANATION_ESCALATED = rules.AlertKind.EXPLANATION_ESCALATED, _("Explanation overdue")
+    REPORT_REQUESTED = rules.AlertKind.REPORT_REQUESTED, _("Report requested")
 
 
 # The kinds an explanation request's workflow records (the others: an evaluation).
@@ -1185,3 +1186,35 @@ class ExplanationAnswer(models.Model):
     @property
     def has_recovery_plan(self) -> bool:
         return bool(self.measures) or self.proposed_date is not None
+
+
+# --- reminders from the completeness screen (issue 13: who has not reported) --------------
+
+
+class ReportingReminder(models.Model):
+    """A manager reminded a unit of its report for a period: one row per reminder sent.
+
+    The row is both the record (who, when, to how many people) and the rate limit: a unit is
+    reminded of a period at most once in ``services.completeness.REMINDER_INTERVAL``.
+    """
+
+    unit = models.ForeignKey(
+        Unit, verbose_name=_("unit"), on_delete=models.CASCADE, related_name="reminders"
+    )
+    period = models.CharField(_("reporting period"), max_length=10)
+    sent_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, verbose_name=_("sent by"), on_delete=models.PROTECT,
+        related_name="+",
+    )
+    sent_at = models.DateTimeField(_("sent"), default=timezone.now)
+    recipients = models.PositiveIntegerField(_("recipients"), default=0)
+    targets = models.PositiveIntegerField(_("targets not reported"), default=0)
+
+    class Meta:
+        ordering = ["-sent_at", "-pk"]
+        verbose_name = _("reporting reminder")
+        verbose_name_plural = _("reporting reminders")
+        indexes = [models.Index(fields=["unit", "period", "sent_at"])]
+
+    def __str__(self) -> str:
+        return f"{self.unit} {self.period} ({self.sent_at:%Y-%m-%d %H:%M})"

@@ -96,6 +96,11 @@ def alert_event(alert: Alert) -> str:
             "The explanation %(requested_by)s asked for on %(asked_on)s was not answered by "
             "%(due)s: escalated to the managers of the parent unit."
         )
+    elif kind == AlertKind.REPORT_REQUESTED:
+        text = _(
+            "%(by)s reminds you: the report for %(period)s (due by %(deadline)s) has not "
+            "been submitted."
+        )
     else:
         text = "%(status)s"
     return text % values

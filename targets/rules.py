@@ -111,6 +111,9 @@ class AlertKind(StrEnum):
     EXPLANATION_ACCEPTED = "explain_accepted"
     EXPLANATION_ASKED_AGAIN = "explain_asked_again"
     EXPLANATION_ESCALATED = "explain_escalated"
+    # A manager's reminder from the completeness screen (issue 13): news, settled once the
+    # period's report is submitted.
+    REPORT_REQUESTED = "report_requested"
 
 
 class Reporting(StrEnum):
@@ -732,6 +735,19 @@ def _deadlines(
         (p.key, p.end, report_deadline(p, grace_days, working_days))
         for p in reporting_periods(frequency, baseline_date, due_date, calendar)
     )
+
+
+def period_deadlines(
+    frequency: Frequency,
+    baseline_date: date,
+    due_date: date,
+    grace_days: int,
+    calendar: Calendar = Calendar.CALENDAR,
+    working_days: int | None = None,
+) -> tuple[tuple[str, date, date], ...]:
+    """(key, end, deadline) of each reporting period of a kind of target, computed once per
+    kind (the completeness screen asks it of every target it counts)."""
+    return _deadlines(frequency, baseline_date, due_date, grace_days, calendar, working_days)
 
 
 def _spec_deadlines(spec: TargetSpec) -> tuple[tuple[str, date, date], ...]:

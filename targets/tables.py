@@ -440,3 +440,60 @@ EXPORTED: dict[str, Callable[[Target], Any]] = {
     "area": lambda target: None if target.area is None else _text(target.area.localized("name")),
     "unit": lambda target: _text(target.responsible_unit.localized("name")),
 }
+
+
+# --- the completeness grid's exports (issue 13: who has not reported) ---------------------------
+
+
+class CompletenessTable(tables.Table):
+    """A completeness grid (``services.completeness``) as rows for the CSV and XLSX exports:
+    the unit, each period's state, the count of each state and the on-time rate (a fraction:
+    the XLSX shows 0.75 as 75 %). A period the unit has no target in is empty."""
+
+    unit_code = tables.Column(verbose_name=_("Unit code"))
+    unit = tables.Column(verbose_name=_("Unit"))
+
+    class Meta:
+        attrs = {"class": "table"}
+
+    def __init__(self, grid, **kwargs) -> None:
+        from targets.services.completeness import CellState
+
+        extra = [(f"period_{key}", tables.Column(verbose_name=key)) for key in grid.periods]
+        extra += [(f"count_{state}", tables.Column(verbose_name=label))
+                  for state, label in CellState.choices()]
+        extra += [("on_time_rate", tables.Column(verbose_name=ON_TIME_RATE))]
+        super().__init__(data=[self._record(row, grid.periods) for row in grid.rows],
+                         extra_columns=extra, orderable=False, **kwargs)
+
+    @staticmethod
+    def _record(row, periods: list[str]) -> dict:
+        record = {"unit_code": row.unit.code, "unit": row.unit.localized("name"),
+                  "on_time_rate": row.on_time_rate}
+        for key in periods:
+            cell = row.cells.get(key)
+            record[f"period_{key}"] = cell.label if cell is not None else None
+        for state, count in row.counts.items():
+            record[f"count_{state}"] = count
+        return record
+
+    def export_kinds(self, exclude_columns=None) -> list[str | None]:
+        return [
+            "percent" if column.name == "on_time_rate" else None
+            for column in self.columns.iterall()
+            if not (column.column.exclude_from_export or column.name in (exclude_columns or ()))
+        ]
+
+    def as_values(self, exclude_columns=None) -> Iterator[list]:
+        """Plain values: an empty cell stays empty (not django-tables2's "—"), numbers stay
+        numbers."""
+        columns = [
+            column for column in self.columns.iterall()
+            if not (column.column.exclude_from_export or column.name in (exclude_columns or ()))
+        ]
+        yield [force_str(column.header, strings_only=True) for column in columns]
+        for record in self.data.data:
+            yield [record[column.name] for column in columns]
+
+
+ON_TIME_RATE = _("On-time rate")

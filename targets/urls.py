@@ -1,6 +1,15 @@
 from django.urls import path
 
-from targets.views import alerts, entries, explanations, imports, review, status, targets
+from targets.views import (
+    alerts,
+    completeness,
+    entries,
+    explanations,
+    imports,
+    review,
+    status,
+    targets,
+)
 
 app_name = "targets"
 
@@ -31,6 +40,8 @@ urlpatterns = [
     path("entries/", entries.enter_progress, name="enter"),
     path("entries/<int:pk>/evidence/", entries.evidence, name="evidence"),
     path("entries/<int:pk>/evidence/shown/", entries.evidence_shown, name="evidence_shown"),
+    path("completeness/", completeness.completeness, name="completeness"),
+    path("completeness/remind/", completeness.remind, name="completeness-remind"),
     path("review/", review.review_queue, name="review"),
     path("review/<int:pk>/", review.review_entry, name="review-entry"),
     path("review/<int:pk>/approve/", review.approve_entry, name="approve"),

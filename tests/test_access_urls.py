@@ -49,6 +49,7 @@ from targets.models import (
     ExplanationRequest,
     ImportJob,
     ProgressEntry,
+    ReportingReminder,
     Role,
     Target,
     Unit,
@@ -191,6 +192,14 @@ def job_page(job: Callable[[SimpleNamespace], ImportJob]) -> Callable[[SimpleNam
 REVIEWED = go("targets:review", writes=True)
 OWN_ENTRY_REFUSED = go(lambda w: reverse("targets:review-entry", args=[w.own.pk]))
 TO_ALERTS = go("targets:alerts")
+REMIND_QUERY = "start=2025-10-01&end=2025-12-31"
+
+
+def completeness_page(w) -> str:
+    return reverse("targets:completeness") + "?" + REMIND_QUERY
+
+
+REMINDED = go(completeness_page, writes=True)
 DRAFT_SAVED = go(lambda w: reverse("targets:report", args=["BX-IP"]) + "?period=2026-Q4",
                  writes=True)
 
@@ -234,6 +243,10 @@ def explanation_answered(client: Client, w) -> None:
 
 def on_target(target: str) -> Callable[[SimpleNamespace], str]:
     return lambda w: reverse("targets:target", args=[target]) + "#explanations"
+
+
+def reminders_state(w, client):
+    return sorted(ReportingReminder.objects.values_list("unit__code", "period"))
 
 
 def digest_state(w, client):
@@ -342,6 +355,17 @@ CASES = [
     Case("targets:return", (LOGIN, E403, E403, OK, REVIEWED, E404, REVIEWED),
          pk("own"), method="post", effect=entry_state("own"), label="the manager's own entry",
          data=lambda w, user: {"comment": "Attach the decision", "version": w.own.version}),
+    # Who has not reported: for managers (403 for other roles), each sees their own subtree;
+    # a reminder of a unit outside it is ignored (the sibling's manager reminds nobody).
+    Case("targets:completeness", (LOGIN, E403, E403, OK, OK, OK, OK)),
+    Case("targets:completeness", (LOGIN, E403, E403, OK, OK, OK, OK), query="?_export=csv"),
+    Case("targets:completeness", (LOGIN, E403, E403, OK, OK, OK, OK), query="?_export=xlsx"),
+    Case("targets:completeness-remind", (LOGIN, E405, E405, E405, E405, E405, E405)),
+    Case("targets:completeness-remind",
+         (LOGIN, E403, E403, REMINDED, REMINDED, go(completeness_page), REMINDED),
+         method="post", effect=reminders_state, label="BX-IP's 2025-Q4",
+         data=lambda w, user: {"cell": f"{Unit.objects.get(code='LC-BATXAT').pk}:2025-Q4",
+                               "query": REMIND_QUERY}),
     # Explanation requests: managers with scope ask (a lagging BX-OCC) and decide (BX-IP's
     # request, answered by the commune's staff member: its author may not decide, and is not a
     # manager anyway); the commune's own members answer; outside the scope, 404.
@@ -664,6 +688,7 @@ def test_the_admin_is_refused_to_everyone_but_superusers(world):
 NO_ADD_FORM = {
     "targets.progressentry",  # the entry workflow (screens, import)
     "targets.assessment", "targets.alert", "targets.digest", "targets.evaluationday",  # evaluation
+    "targets.reportingreminder",  # the completeness screen's reminders
     "axes.accessattempt", "axes.accessfailurelog", "axes.accesslog",  # sign-in throttling
 }
 

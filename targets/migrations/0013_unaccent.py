@@ -12,7 +12,7 @@ from django.db import migrations
 class Migration(migrations.Migration):
 
     dependencies = [
-        ("targets", "0011_explanation_requests"),
+        ("targets", "0012_completeness"),
     ]
 
     operations = [

@@ -404,12 +404,14 @@ def _still_holds(
 
 
 def alerts_settle_period(*, target_id: int, period: str) -> int:
-    """A report for ``period`` has been submitted: its overdue alert and reminder are resolved
-    at once (the next evaluation reopens the overdue alert if the report is returned)."""
+    """A report for ``period`` has been submitted: its overdue alert and reminders (the
+    evaluation's, and the managers' from the completeness screen: subject ``period:id``) are
+    resolved at once (the next evaluation reopens the overdue alert if the report is
+    returned)."""
     return Alert.objects.filter(
+        Q(kind__in=(AlertKind.OVERDUE, AlertKind.REMINDER), subject=period)
+        | Q(kind=AlertKind.REPORT_REQUESTED, subject__startswith=f"{period}:"),
         target_id=target_id,
-        kind__in=(AlertKind.OVERDUE, AlertKind.REMINDER),
-        subject=period,
         resolved_at__isnull=True,
     ).update(resolved_at=timezone.now())
 

@@ -31,6 +31,11 @@ STATUS_COLOURS = {
     "submitted": "info",
     "approved": "success",
     "returned": "warning",
+    # the completeness screen's cells (services.completeness.CellState)
+    "on_time": "success",
+    "late": "warning",
+    "missing": "danger",
+    "not_yet_due": "secondary",
 }
 
 

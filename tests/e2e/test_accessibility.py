@@ -140,6 +140,7 @@ def signed_in(persona: str, site: dict) -> list[Screen]:
         screens += [
             Screen("review queue", "/review/"),
             Screen("review of an entry", f"/review/{site['entry_id']}/"),
+            Screen("who has not reported", "/completeness/?start=2025-07-01&end=2027-03-31"),
         ]
     else:
         screens += [Screen("403 (the review queue)", "/review/", status=403)]
