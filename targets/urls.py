@@ -1,6 +1,6 @@
 from django.urls import path
 
-from targets.views import alerts, entries, explanations, imports, review, status, targets
+from targets.views import alerts, entries, explanations, imports, reports, review, status, targets
 
 app_name = "targets"
 
@@ -40,6 +40,7 @@ urlpatterns = [
     path(
         "import/template.<str:fmt>", imports.import_template, name="import-template",
     ),
+    path("reports/", reports.periodic_report, name="periodic-report"),
     path("alerts/", alerts.alert_list, name="alerts"),
     path("alerts/read-all/", alerts.alert_mark_all_read, name="alerts-read-all"),
     path("alerts/<int:pk>/read/", alerts.alert_mark_read, name="alert-read"),
