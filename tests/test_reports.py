@@ -23,8 +23,9 @@ from django.utils import translation
 from fontTools.ttLib import TTFont
 from pypdf import PdfReader
 
-from targets.models import Role, Target, Unit
+from targets.models import ExplanationAnswer, Role, Target, Unit
 from targets.reports.content import period_phrase, report_build, report_periods
+from targets.reports.documents import _font_uris, _fonts_only
 from targets.services import explanations
 from targets.services.plans import load_located, plan_import
 from tests.alerting import evaluate, report
@@ -304,3 +305,26 @@ def test_the_report_is_built_in_a_fixed_number_of_queries(world, django_assert_m
                              issued_on=date(2026, 1, 5))
     assert len(built.sections[1].rows) == 43
     assert [s.key for s in built.sections] == ["summary", "targets", "explanations"]
+
+
+def test_markup_and_control_characters_in_the_content_are_only_text(client, world):
+    """A target named with markup shows it as text in the PDF; an answer holding a control
+    character (pasted from elsewhere) is shown without it, in the PDF and the DOCX; the PDF
+    loads nothing but its fonts."""
+    Target.objects.filter(code="M0000").update(name="<b>Đường</b> <i>xã</i>")
+    ExplanationAnswer.objects.update(text="Đất chưa\x0b giải phóng")
+    text = pdf_text(download(client, world["manager"]).content)
+    words = " ".join(text.split())
+    assert "<b>Đường</b> <i>xã</i>" in words
+    assert "Đất chưa giải phóng" in words
+    document = docx.Document(io.BytesIO(download(client, world["manager"],
+                                                 format="docx").content))
+    assert document.tables[3].rows[1].cells[7].text == "Đất chưa giải phóng"
+    fetcher = _fonts_only(_font_uris())
+    with pytest.raises(ValueError, match="only its fonts"):
+        fetcher.fetch("file:///etc/hostname")
+
+
+def test_a_user_of_no_unit_may_not_use_the_screen(client, world):
+    client.force_login(make_user("nobody"))
+    assert client.get(URL).status_code == 403

@@ -82,6 +82,9 @@ def report_pdf(report: Report) -> bytes:
 
     fonts = _font_uris()
     html = render_to_string("reports/periodic_report.html", {"report": report, "fonts": fonts})
+    # Without control characters: no font has a glyph for them, and the blank box drawn
+    # instead breaks the text a reader copies or searches in the whole font.
+    html = _xml(html)
     return HTML(string=html, url_fetcher=_fonts_only(fonts)).write_pdf()
 
 
