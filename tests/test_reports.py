@@ -10,6 +10,7 @@ commune, M0000, whose target value 1234.5 shows the notation's grouping. Evaluat
 
 from __future__ import annotations
 
+import html
 import io
 import re
 from datetime import date, timedelta
@@ -70,6 +71,13 @@ def download(client, user, **changes):
 def pdf_text(content: bytes) -> str:
     reader = PdfReader(io.BytesIO(content))
     return "\n".join(page.extract_text() for page in reader.pages)
+
+
+def status_reason(client, user, code: str) -> str:
+    """The reason sentence of one target as the status table shows it (its badge's title)."""
+    client.force_login(user)
+    page = client.get(reverse("targets:status"), {"q": code}).content.decode()
+    return html.unescape(re.search(r'<span class="badge [^"]*" title="([^"]*)"', page).group(1))
 
 
 def status_strings(client, user, code: str) -> dict[str, str]:
@@ -187,6 +195,8 @@ def test_the_docx_holds_the_same_header_and_figures(client, world):
     assert counts["Chậm tiến độ"] == "1" and counts["Tổng số"] == "3"
     rows = {row.cells[1].text: [c.text for c in row.cells] for row in targets.rows[1:]}
     assert rows["BX-OCC"][3:9] == ["%", "22,5", "30/09/2026", "33,64", "80", "Chậm tiến độ"]
+    assert rows["BX-OCC"][9] == status_reason(client, world["manager"], "BX-OCC")
+    assert rows["BX-OCC"][9].startswith("Chậm tiến độ: thực tế 22,5 so với kế hoạch 33,64")
     assert rows["BX-OCC"][10] == ANSWER
     assert rows["M0000"][7] == "1.234,5"
     assert [c.text for c in requests.rows[1].cells][1] == "BX-OCC – Occupancy of industrial zones"
