@@ -21,7 +21,7 @@ CHROMIUM := /usr/bin/chromium
 # axe-core, the accessibility checker the end-to-end tests inject (pinned in package-lock.json).
 AXE := node_modules/axe-core/axe.min.js
 
-.PHONY: demo test lint bench install install-dev services browser messages demo-data migrate worker serve clean
+.PHONY: demo test lint bench install install-dev services browser pdf-libs messages demo-data migrate worker serve clean
 .PHONY: loadtest backup restore
 
 $(VENV)/bin/activate:
@@ -41,11 +41,16 @@ $(LOCALE_MO): locale/vi/LC_MESSAGES/django.po $(VENV)/.installed
 	$(PY) manage.py compilemessages -v0 --ignore=$(VENV)
 
 messages: $(LOCALE_MO)
-install: $(VENV)/.installed $(LOCALE_MO)
-install-dev: $(VENV)/.installed-dev $(LOCALE_MO)
+install: $(VENV)/.installed $(LOCALE_MO) pdf-libs
+install-dev: $(VENV)/.installed-dev $(LOCALE_MO) pdf-libs
 
 browser:
 	./scripts/ensure-tools.sh $(CHROMIUM)=chromium
+
+# The PDF report: WeasyPrint lays text out with Debian's Pango (its fonts are the project's,
+# static/fonts/, never the system's).
+pdf-libs:
+	./scripts/ensure-tools.sh libpango-1.0.so.0=libpango-1.0-0 libpangoft2-1.0.so.0=libpangoft2-1.0-0
 
 # npm extracts files with the tarball's old dates: touch, or this would run every time.
 $(AXE): package.json package-lock.json
@@ -94,7 +99,7 @@ demo: demo-data
 lint: install-dev
 	$(VENV)/bin/ruff check .
 
-test: install-dev services browser $(AXE) lint
+test: install-dev services browser pdf-libs $(AXE) lint
 	# No model change may lack its migration (the check needs no real database).
 	DATABASE_URL=sqlite:///:memory: $(PY) manage.py makemigrations --check --dry-run
 	DATABASE_URL=$(TEST_DATABASE_URL) CELERY_BROKER_URL=$(TEST_BROKER_URL) \

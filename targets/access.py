@@ -222,3 +222,25 @@ def decision_refusal(
     if user.pk == answer.author_id:
         return _("You wrote this answer: another manager accepts it or asks again.")
     return ""
+
+
+# --- the periodic report (issue 13): who issues it for a unit -------------------------------
+# The report of a unit covers its subtree: its managers and the managers above them issue it;
+# its staff may download their own unit's (to prepare the head's signature), not a unit's below.
+
+
+def units_reportable_by(user: User) -> QuerySet[Unit]:
+    """The units whose periodic report the user may download."""
+    if getattr(user, "is_superuser", False):
+        return Unit.objects.all()
+    return Unit.objects.filter(
+        Q(path__in=_paths(user, Role.STAFF)) | _under_any("path", _paths(user, Role.MANAGER))
+    )
+
+
+def can_report(user: User, unit: Unit) -> bool:
+    if not user.is_authenticated:
+        return False
+    if user.is_superuser:
+        return True
+    return unit.path in _paths(user, Role.STAFF) or _covers(_paths(user, Role.MANAGER), unit.path)

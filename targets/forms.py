@@ -410,3 +410,74 @@ class ExplanationAskAgainForm(ExplanationAskForm):
     def __init__(self, *args, **kwargs) -> None:
         super().__init__(*args, **kwargs)
         self.helper = _helper("question", "due_date", "version")
+
+
+# --- the periodic report (issue 13) ------------------------------------------------------------
+
+REPORT_FORMATS = (
+    ("pdf", _("PDF, to sign and send")),
+    ("docx", _("DOCX, to edit")),
+    ("xlsx", _("XLSX, the figures as numbers")),
+)
+
+
+def _one_line(value: str) -> None:
+    if numbers.has_control_characters(value):
+        raise forms.ValidationError(_("Remove the control characters (tabs, line breaks)."))
+
+
+def _lines(value: str) -> None:
+    _one_line(value.replace("\r", "").replace("\n", ""))
+
+
+class ReportForm(forms.Form):
+    """The unit and period of a periodic report and what its document header says. The units
+    are those the user may report on; the periods those of the user's targets."""
+
+    unit = forms.ModelChoiceField(
+        label=_("Unit"), queryset=None, to_field_name="code",
+        error_messages={"required": _("Choose the unit the report is about.")},
+    )
+    period = forms.ChoiceField(
+        label=_("Period"),
+        error_messages={"required": _("Choose the period the report is about.")},
+    )
+    format = forms.ChoiceField(label=_("Format"), choices=REPORT_FORMATS, initial="pdf",
+                               widget=forms.RadioSelect)
+    number = forms.CharField(
+        label=_("Document number"), max_length=20, required=False, validators=[_one_line],
+        help_text=_("Leave it empty for the office to number the report when it is sent."),
+    )
+    place = forms.CharField(
+        label=_("Place"), max_length=100, validators=[_one_line],
+        help_text=_("Where the report is issued, as its date line says it (e.g. Bát Xát)."),
+        error_messages={"required": _("Write the place of the date line.")},
+    )
+    issued_on = forms.DateField(
+        label=_("Date"), widget=DateInput(),
+        error_messages={"required": _("Give the date of the report."),
+                        "invalid": _("Give a real date (day, month and year).")},
+    )
+    recipients = forms.CharField(
+        label=_("Recipients"), required=False, max_length=2000, validators=[_lines],
+        widget=forms.Textarea(attrs={"rows": 3}),
+        help_text=_("One a line. Empty: the parent unit and the unit's office."),
+    )
+
+    def __init__(self, *args, units, periods: list[tuple[str, str]], **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["unit"].queryset = units
+        self.fields["period"].choices = periods
+        self.helper = _helper(
+            "unit", "period", "format", "number", "place", "issued_on", "recipients"
+        )
+
+    def clean_issued_on(self):
+        value = self.cleaned_data["issued_on"]
+        if not rules.EARLIEST_DATE <= value <= rules.LATEST_DATE:
+            raise forms.ValidationError(
+                _("A date between %(first)s and %(last)s, please.") % {
+                    "first": date_format(rules.EARLIEST_DATE, "SHORT_DATE_FORMAT"),
+                    "last": date_format(rules.LATEST_DATE, "SHORT_DATE_FORMAT")})
+        return value
+

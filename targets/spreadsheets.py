@@ -341,3 +341,25 @@ def _export_cell(sheet, value: object, font: Font | None = None) -> WriteOnlyCel
 
 
 WRAP = Alignment(wrap_text=True)
+
+
+def xlsx_cells(sheet, values: list, kinds: list[str | None] | None = None,
+               font: Font | None = None, language: str | None = None) -> list:
+    """A row of a write-only sheet as the exports write it, for other workbooks (the
+    periodic report): text never a formula, numbers and dates typed, each date in the
+    language's order (``kinds``: "date", "percent" or None per value)."""
+    kinds = kinds or [None] * len(values)
+    cells = []
+    for value, kind in zip(values, kinds, strict=True):
+        number_format = _xlsx_format(kind, language)
+        if number_format is None or font is not None:
+            cells.append(_export_cell(sheet, value, font))
+        else:
+            cells.append(_formatted_cell(sheet, value, number_format))
+    return cells
+
+
+def xlsx_width(values: list) -> int:
+    """A column's width for its longest value, within the exports' bounds."""
+    longest = max((_shown_length(value) for value in values), default=0)
+    return min(max(longest + 2, XLSX_MIN_WIDTH), XLSX_MAX_WIDTH)

@@ -6,6 +6,7 @@ from targets.views import (
     entries,
     explanations,
     imports,
+    reports,
     review,
     status,
     targets,
@@ -51,6 +52,7 @@ urlpatterns = [
     path(
         "import/template.<str:fmt>", imports.import_template, name="import-template",
     ),
+    path("reports/", reports.periodic_report, name="periodic-report"),
     path("alerts/", alerts.alert_list, name="alerts"),
     path("alerts/read-all/", alerts.alert_mark_all_read, name="alerts-read-all"),
     path("alerts/<int:pk>/read/", alerts.alert_mark_read, name="alert-read"),

@@ -251,3 +251,26 @@ def test_the_database_refuses_an_approval_by_whoever_had_a_hand_in_it(people, co
             status=EntryStatus.APPROVED, reviewer=people["manager"]
         )
     assert fresh(entry).status == EntryStatus.SUBMITTED
+
+
+# --- the periodic report (issue 13): whose report each role may download ---------------------
+
+REPORTABLE = {
+    # role: the units whose report it may download (a unit's report covers its subtree)
+    "staff": {"LC-BATXAT"},  # their own unit's, not the department's below it
+    "colleague": {"LC-BATXAT"},
+    "unit manager": {"LC-BATXAT", "LC-BATXAT-IND"},
+    "parent's manager": {"LC", "LC-BATXAT", "LC-BATXAT-IND", "LC-MUONGHUM"},
+    "sibling's manager": {"LC-MUONGHUM"},
+    "superuser": {"LC", "LC-BATXAT", "LC-BATXAT-IND", "LC-MUONGHUM", "LCH"},
+}
+
+
+@pytest.mark.parametrize("role", list(REPORTABLE))
+def test_who_may_download_the_report_of_which_unit(roles, role):
+    user = roles[role]
+    assert set(access.units_reportable_by(user).values_list("code", flat=True)) == (
+        REPORTABLE[role]
+    )
+    for unit in Unit.objects.all():
+        assert access.can_report(user, unit) is (unit.code in REPORTABLE[role]), unit.code

@@ -425,6 +425,16 @@ CASES = [
          (LOGIN, go(job_page(lambda w: w.pending_job), writes=True), *[go("targets:import")] * 5),
          method="post", effect=entries_of_bx_ip, label="the staff member's preview",
          data=lambda w, user: {"token": w.pending_job.pk}),
+    # The periodic report: the screen for every member (each chooses among their own units);
+    # a unit's report for its managers, the managers above and its own staff, not for its staff
+    # a unit below their own (403); outside the scope, 404.
+    Case("targets:periodic-report", (LOGIN, OK, OK, OK, OK, OK, OK)),
+    Case("targets:periodic-report", (LOGIN, OK, E404, OK, OK, E404, OK),
+         query="?unit=LC-BATXAT&period=2026-Q3&format=xlsx&place=B%C3%A1t+X%C3%A1t"
+               "&issued_on=2026-01-05", label="the commune's report"),
+    Case("targets:periodic-report", (LOGIN, E403, E404, OK, OK, E404, OK),
+         query="?unit=LC-BATXAT-IND&period=2026-Q3&format=xlsx&place=B%C3%A1t+X%C3%A1t"
+               "&issued_on=2026-01-05", label="its department's report"),
     # Alerts: one's own only; another user's alert reads as no alert.
     Case("targets:alerts", (LOGIN, OK, OK, OK, OK, OK, OK)),
     Case("targets:alerts-read-all", (LOGIN, E405, E405, E405, E405, E405, E405)),

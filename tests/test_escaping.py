@@ -209,6 +209,7 @@ def test_manager_pages_show_every_payload_as_text(client, hostile):
     assert_escaped(page(client, "/alerts/"), "name", "manager", where="alerts inbox")
     assert_escaped(page(client, "/targets/BX-IP/"), "name", "measure", "description", "owner",
                    where="target page with its changes")
+    assert_escaped(page(client, "/reports/"), "unit", where="periodic report form")
 
 
 def test_import_pages_show_file_names_and_cells_as_text(client, hostile):
