@@ -9,6 +9,7 @@ any problem writes nothing.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import date
 from pathlib import Path
 from typing import Any
 
@@ -45,6 +46,18 @@ class ProjectRowForm(forms.ModelForm):
                   "park", "latitude", "longitude", "registered_capital", "registered_currency",
                   "disbursed_capital", "disbursed_currency", "land_area_ha", "jobs_planned",
                   "jobs_filled", "stage", "stage_date", "demo"]
+
+
+def _form_value(value: Any) -> str:
+    """A value of the file as a form field reads a typed one: text (a date as 2026-06-15, a
+    yes/no as true/false, nothing as empty)."""
+    if value is None:
+        return ""
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, date):
+        return value.isoformat()
+    return str(value)
 
 
 def _project_defaults(row: dict) -> dict:
@@ -141,28 +154,35 @@ def _load_section(section: str, rows: list, filename: str, user: AbstractBaseUse
                                     _("each item is a mapping of fields"), line=row_line))
             continue
         code = row.get("code")
+        # The code as the form reads it ("code: 2030" is the code "2030").
+        code = None if code is None or isinstance(code, list | dict) else _form_value(code)
         line = _line(row) or row_line
         place = _place(filename, line, section, code)
         before = len(problems)
-        for key in row:
-            if key not in fields:
+        for key, value in row.items():
+            if isinstance(value, list | dict):
+                key_line = _line(row, key)
+                problems.append(Problem(_place(filename, key_line, section, code), shown(key),
+                                        _("must be a single value"), line=key_line))
+            elif key not in fields:
                 key_line = _line(row, key)
                 problems.append(Problem(_place(filename, key_line, section, code), shown(key),
                                         _("unknown field"), line=key_line))
-        if isinstance(code, str) and code in seen:
+        if code is not None and code in seen:
             problems.append(Problem(place, "code", _(
                 "this code is already on line %(line)d") % {"line": seen[code]}, line=line))
-        elif isinstance(code, str):
+        elif code is not None:
             seen[code] = line
         if len(problems) > before:
             continue
         instance = (
             model.objects.select_for_update().filter(code=code).first()
-            if isinstance(code, str) else None
+            if code is not None else None
         )
         attnames = [model._meta.get_field(name).attname for name in form_class._meta.fields]
         before = [getattr(instance, name) for name in attnames] if instance else None
-        form = form_class(data=defaults(row), instance=instance)
+        values = {key: _form_value(value) for key, value in defaults(row).items()}
+        form = form_class(data=values, instance=instance)
         if not form.is_valid():
             for field, errors in form.errors.items():
                 key = None if field == "__all__" else field

@@ -32,7 +32,7 @@ MW MX MY MZ NA NC NE NF NG NI NL NO NP NR NU NZ OM PA PE PF PG PH PK PL PM PN PR
 QA RE RO RS RU RW SA SB SC SD SE SG SH SI SJ SK SL SM SN SO SR SS ST SV SX SY SZ TC TD TF TG
 TH TJ TK TL TM TN TO TR TT TV TW TZ UA UG UM US UY UZ VA VC VE VG VI VN VU WF WS YE YT ZA ZM
 ZW
-""".split())
+""".split())  # noqa: SIM905 (a table, easier to check as one)
 
 
 def validate_country(value: str) -> None:
@@ -183,7 +183,9 @@ class Project(Translated, models.Model):
     jobs_planned = models.PositiveIntegerField(_("jobs planned"), default=0)
     jobs_filled = models.PositiveIntegerField(_("jobs filled"), default=0)
     stage = models.CharField(_("stage"), max_length=20, choices=Stage.choices)
-    stage_date = models.DateField(_("stage date"), help_text=_("When the project reached its stage."))
+    stage_date = models.DateField(
+        _("stage date"), help_text=_("When the project reached its stage.")
+    )
     demo = models.BooleanField(
         _("demo data"), default=False, help_text=_("Invented for the demonstration.")
     )
