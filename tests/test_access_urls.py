@@ -41,6 +41,7 @@ from django.utils import timezone
 from django.utils.encoding import force_bytes
 from django.utils.http import urlsafe_base64_encode
 
+from register.models import Project
 from targets.models import (
     AlertRecipient,
     Assessment,
@@ -54,7 +55,6 @@ from targets.models import (
     Target,
     Unit,
 )
-from register.models import Project
 from targets.services import accounts, explanations, import_jobs
 from targets.services import entries as workflow
 from targets.services.plans import load_located, plan_import

@@ -434,3 +434,30 @@ def test_labels_in_vietnamese_and_in_english(client, members):
     assert "Investment registration certificate issued" in page
     assert "Construction and operation of the Ban Qua industrial park infrastructure" in page
     assert "1,450,000,000,000" in page
+
+
+def test_sorting_by_the_shown_name_and_unit(client, members, english):
+    client.force_login(members["admin"])
+    response = client.get(reverse("register:projects") + "?sort=-name&per_page=100")
+    names = [row.record.localized("name") for row in response.context["table"].paginated_rows]
+    assert names == sorted(names, reverse=True)
+    response = client.get(reverse("register:projects") + "?sort=unit&per_page=100")
+    units = [row.record.unit.code for row in response.context["table"].paginated_rows]
+    # "Bat Xat commune" before "Ma Lu Thang border gate economic zone".
+    assert units == ["LC-BATXAT"] * 7 + ["LCH-MLT"] * 49
+
+
+def test_an_export_never_holds_a_formula(client, members):
+    Project.objects.filter(code="BX-DA-KHO").update(name="=HYPERLINK(\"http://x\")", name_en="")
+    client.force_login(members["admin"])
+    response = client.get(reverse("register:projects") + "?_export=csv&q=BX-DA-KHO")
+    body = b"".join(response.streaming_content).decode("utf-8-sig")
+    assert "'=HYPERLINK" in body
+
+
+def test_the_admin_searches_projects_without_accents(client, members):
+    client.force_login(members["admin"])
+    response = client.get(reverse("admin:register_project_changelist") + "?q=kho+ngoai+quan")
+    assert [project.code for project in response.context["cl"].result_list] == ["BX-DA-KHO"]
+    response = client.get(reverse("admin:register_park_changelist") + "?q=ban+qua")
+    assert [park.code for park in response.context["cl"].result_list] == ["BX-KCN-BANQUA"]
