@@ -247,10 +247,19 @@ def _database() -> tuple:
             list(Project.objects.order_by("pk").values_list()), Project.history.count())
 
 
+PARK_FIELDS = sorted(set(BASE["parks"][0]) | {"name_en", "demo"})
+
+
 @FUZZ
-@given(changes=st.dictionaries(st.sampled_from(FIELDS), VALUES, min_size=1, max_size=3))
-def test_a_mutated_row_is_loaded_or_refused_with_its_line(demo_register, changes):
-    data = {"parks": BASE["parks"], "projects": [{**BASE["projects"][0], **changes}]}
+@given(
+    changes=st.dictionaries(st.sampled_from(FIELDS), VALUES, min_size=1, max_size=3),
+    park_changes=st.dictionaries(st.sampled_from(PARK_FIELDS), VALUES, max_size=2),
+)
+def test_a_mutated_row_is_loaded_or_refused_with_its_line(demo_register, changes, park_changes):
+    data = {
+        "parks": [{**BASE["parks"][0], **park_changes}],
+        "projects": [{**BASE["projects"][0], **changes}],
+    }
     text = yaml.safe_dump(data, allow_unicode=True)
     before = _database()
     with rolled_back():
