@@ -17,7 +17,10 @@ from register.models import Project, Sector, Stage
 from targets.formatting import format_number, tidy_decimal
 from targets.tables import EXPORT_CHUNK
 
-NUMBER = {"th": {"class": "text-end"}, "td": {"class": "num text-end"}}
+NUMBER = {"th": {"class": "text-end"}, "td": {"class": "num text-end text-nowrap"}}
+# On the screen each amount carries its currency; the exports keep the currencies in columns of
+# their own (amounts stay numbers).
+EXPORT_ONLY = ("registered_currency", "disbursed_currency")
 SECTOR_LABELS = dict(Sector.choices)
 STAGE_LABELS = dict(Stage.choices)
 
@@ -27,7 +30,7 @@ def _number(value) -> Decimal | None:
 
 
 class ProjectTable(tables.Table):
-    code = tables.Column(verbose_name=_("Code"))
+    code = tables.Column(verbose_name=_("Code"), attrs={"td": {"class": "text-nowrap"}})
     name = tables.Column(verbose_name=_("Project"), order_by=("shown_name", "code"))
     investor = tables.Column(verbose_name=_("Investor"))
     investor_country = tables.Column(verbose_name=_("Country"))
@@ -57,6 +60,11 @@ class ProjectTable(tables.Table):
         order_by = ("code",)
         empty_text = _("No project matches these filters.")
 
+    def __init__(self, *args, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        for name in EXPORT_ONLY:
+            self.columns.hide(name)
+
     # --- on the screen ---
 
     def render_name(self, record: Project) -> str:
@@ -71,11 +79,11 @@ class ProjectTable(tables.Table):
     def render_stage_date(self, value) -> str:
         return date_format(value, "SHORT_DATE_FORMAT")
 
-    def render_registered_capital(self, value) -> str:
-        return format_number(value)
+    def render_registered_capital(self, value, record: Project) -> str:
+        return f"{format_number(value)} {record.registered_currency}"
 
-    def render_disbursed_capital(self, value) -> str:
-        return format_number(value)
+    def render_disbursed_capital(self, value, record: Project) -> str:
+        return f"{format_number(value)} {record.disbursed_currency}"
 
     def render_land_area_ha(self, value) -> str:
         return format_number(value)
