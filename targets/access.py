@@ -244,3 +244,15 @@ def can_report(user: User, unit: Unit) -> bool:
     if user.is_superuser:
         return True
     return unit.path in _paths(user, Role.STAFF) or _covers(_paths(user, Role.MANAGER), unit.path)
+
+
+# --- the investment register (issue 14): projects are seen like targets, by unit -------------
+# Every member sees the projects of their units' subtrees (the status table's rule).
+
+
+def projects_visible_to(user: User) -> QuerySet:
+    from register.models import Project  # the register app sits on top of this one
+
+    if getattr(user, "is_superuser", False):
+        return Project.objects.all()
+    return Project.objects.filter(_under_any("unit__path", _paths(user)))

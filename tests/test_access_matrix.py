@@ -274,3 +274,32 @@ def test_who_may_download_the_report_of_which_unit(roles, role):
     )
     for unit in Unit.objects.all():
         assert access.can_report(user, unit) is (unit.code in REPORTABLE[role]), unit.code
+
+
+# --- the investment register (issue 14): whose projects each role sees -------------------------
+
+PROJECTS_SEEN = {
+    # role: the units whose projects it sees (as the status table: the memberships' subtrees)
+    "staff": {"LC-BATXAT", "LC-BATXAT-IND"},
+    "colleague": {"LC-BATXAT", "LC-BATXAT-IND"},
+    "unit manager": {"LC-BATXAT", "LC-BATXAT-IND"},
+    "parent's manager": {"LC", "LC-BATXAT", "LC-BATXAT-IND", "LC-MUONGHUM"},
+    "sibling's manager": {"LC-MUONGHUM"},
+    "superuser": {"LC", "LC-BATXAT", "LC-BATXAT-IND", "LC-MUONGHUM", "LCH"},
+}
+
+
+@pytest.mark.parametrize("role", list(PROJECTS_SEEN))
+def test_who_sees_the_projects_of_which_unit(roles, role):
+    from datetime import date
+
+    from register.models import Project
+
+    for unit in Unit.objects.all():
+        Project.objects.create(
+            code=f"P-{unit.code}", name=f"Dự án {unit.code}", investor="Công ty",
+            investor_country="VN", sector="trade", unit=unit, registered_capital=1,
+            stage="proposed", stage_date=date(2026, 1, 1),
+        )
+    seen = set(access.projects_visible_to(roles[role]).values_list("unit__code", flat=True))
+    assert seen == PROJECTS_SEEN[role]

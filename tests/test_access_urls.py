@@ -41,6 +41,7 @@ from django.utils import timezone
 from django.utils.encoding import force_bytes
 from django.utils.http import urlsafe_base64_encode
 
+from register.models import Project
 from targets.models import (
     AlertRecipient,
     Assessment,
@@ -69,7 +70,7 @@ PERSONAS = (
 )
 # Personas that must never read a word about the commune's targets on any page.
 OUTSIDERS = ("sibling staff", "sibling's manager")
-UNIT_SECRETS = (b"BX-IP", b"BX-OCC", b"Industrial parks formed")
+UNIT_SECRETS = (b"BX-IP", b"BX-OCC", b"Industrial parks formed", b"BX-REG-1")
 
 SIBLING_PLAN = """
 units:
@@ -143,6 +144,13 @@ def world(people, small_plan, settings, tmp_path, monkeypatch):
         question="Why no industrial park yet?", due_date=SOON,
     )
     reset_user = people["staff2"]  # whose password-reset link is followed
+    # The investment register: a project of the commune and one of its sibling.
+    for code, unit in (("BX-REG-1", small_plan["LC-BATXAT"]), ("MH-REG-1", sibling)):
+        Project.objects.create(
+            code=code, name=f"Dự án {code}", investor="Công ty", investor_country="VN",
+            sector="trade", unit=unit, registered_capital=10**9, stage="proposed",
+            stage_date=date(2026, 1, 1),
+        )
     return SimpleNamespace(
         users=users,
         entry=submitted_entry(staff, "BX-IP", "2026-Q3", "1"),
@@ -322,6 +330,10 @@ CASES = [
     Case("targets:status", (LOGIN, OK, OK, OK, OK, OK, OK), query="?_export=csv"),
     Case("targets:status", (LOGIN, OK, OK, OK, OK, OK, OK), query="?_export=xlsx"),
     # A target of the commune; a code that does not exist answers like one out of scope.
+    # The investment register and its exports: each member sees the projects of their units.
+    Case("register:projects", (LOGIN, OK, OK, OK, OK, OK, OK)),
+    Case("register:projects", (LOGIN, OK, OK, OK, OK, OK, OK), query="?_export=csv"),
+    Case("register:projects", (LOGIN, OK, OK, OK, OK, OK, OK), query="?_export=xlsx"),
     Case("targets:target", (LOGIN, OK, E404, OK, OK, E404, OK), code("BX-IP")),
     Case("targets:target", (LOGIN, E404, E404, E404, E404, E404, E404), code("NO-SUCH"),
          label="unknown code"),
@@ -653,6 +665,27 @@ def test_exports_hold_only_the_rows_in_scope(world):
             assert response.status_code == 200
             got[persona, export] = exported_codes(response, export)
     assert got == {(p, e): codes for p, codes in VISIBLE_CODES.items() for e in ("csv", "xlsx")}
+
+
+REGISTER_CODES = {
+    "staff": {"BX-REG-1"},
+    "sibling staff": {"MH-REG-1"},
+    "unit manager": {"BX-REG-1"},
+    "parent's manager": {"BX-REG-1", "MH-REG-1"},
+    "sibling's manager": {"MH-REG-1"},
+    "superuser": {"BX-REG-1", "MH-REG-1"},
+}
+
+
+def test_the_register_exports_hold_only_the_projects_in_scope(world):
+    got = {}
+    for persona in REGISTER_CODES:
+        client, _token = browser(world.users[persona])
+        for export in ("csv", "xlsx"):
+            response = client.get(reverse("register:projects") + f"?_export={export}")
+            assert response.status_code == 200
+            got[persona, export] = exported_codes(response, export)
+    assert got == {(p, e): codes for p, codes in REGISTER_CODES.items() for e in ("csv", "xlsx")}
 
 
 # --- the admin ---------------------------------------------------------------------------------

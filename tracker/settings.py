@@ -145,6 +145,7 @@ INSTALLED_APPS = [
     "axes",
     "csp",
     "targets",
+    "register",
 ]
 
 MIDDLEWARE = [

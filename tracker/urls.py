@@ -12,5 +12,6 @@ urlpatterns = [
     # Queues the mail for a worker and counts the requests (targets.services.accounts).
     path("accounts/password_reset/", PasswordResetView.as_view(), name="password_reset"),
     path("accounts/", include("django.contrib.auth.urls")),
+    path("register/", include("register.urls")),
     path("", include("targets.urls")),
 ]

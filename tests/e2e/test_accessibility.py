@@ -131,6 +131,9 @@ def signed_in(persona: str, site: dict) -> list[Screen]:
         Screen("import failed", f"/import/?job={jobs['failed']}"),
         Screen("alerts", "/alerts/"),
         Screen("alerts, all", "/alerts/?state=all"),
+        Screen("investment register", "/register/"),
+        Screen("investment register, filtered", "/register/?sector=logistics&q=kho"),
+        Screen("investment register, no project", "/register/?sector=hydropower"),
         Screen("periodic report", "/reports/"),
         Screen("periodic report, errors",
                "/reports/?unit=LC-BATXAT&period=2026-Q3&format=pdf&place=&issued_on=2026-02-31"),
@@ -202,6 +205,23 @@ def a11y_site(site):
         }
     statuses = set(Target.objects.values_list("latest_assessment__status", flat=True))
     assert statuses == {"on_track", "at_risk"}, statuses
+    # The investment register: a project with every column filled, one with the optional ones
+    # empty.
+    from register.models import Park, Project
+
+    commune = Unit.objects.get(code="LC-BATXAT")
+    park = Park.objects.create(code="BX-KCN-BANQUA", name="Khu công nghiệp Bản Qua",
+                               kind="industrial_park", unit=commune, industrial_land_ha=95)
+    Project.objects.create(
+        code="BX-DA-BANQUA", name="Hạ tầng Khu công nghiệp Bản Qua", investor="Công ty CP A",
+        investor_country="VN", sector="infrastructure", unit=commune, park=park,
+        registered_capital=1450 * 10**9, disbursed_capital=120 * 10**9, land_area_ha=95,
+        jobs_planned=3500, stage="certificate_issued", stage_date=date(2026, 6, 15), demo=True)
+    Project.objects.create(
+        code="BX-DA-KHO", name="Kho ngoại quan Bản Vược", investor="Công ty TNHH B",
+        investor_country="CN", sector="logistics", unit=department,
+        registered_capital=15 * 10**6, registered_currency="USD", stage="proposed",
+        stage_date=date(2026, 8, 1))
     return {**site, "jobs": jobs, "entry_id": again.pk, "department": department.pk}
 
 

@@ -1,0 +1,263 @@
+"""The investment register (issue 14, first slice): industrial parks, clusters and logistics
+centres with their land, and the investment projects of each unit with their stage, capital,
+land and jobs.
+
+Names are in Vietnamese with the English translation beside them (``Translated``). Money is
+never converted: each amount has its currency. The figures are entered in the admin or loaded
+from a register file (``manage.py load_register``); project reports and register-derived
+targets come later.
+"""
+
+from __future__ import annotations
+
+from decimal import Decimal
+
+from django.core.exceptions import ValidationError
+from django.core.validators import MaxValueValidator, MinValueValidator
+from django.db import models
+from django.db.models import F, Q
+from django.utils.translation import gettext_lazy as _
+from simple_history.models import HistoricalRecords
+
+from targets.models import Translated, Unit, code_validator
+
+# ISO 3166-1 alpha-2: the officially assigned codes.
+COUNTRY_CODES = frozenset("""
+AD AE AF AG AI AL AM AO AQ AR AS AT AU AW AX AZ BA BB BD BE BF BG BH BI BJ BL BM BN BO BQ BR
+BS BT BV BW BY BZ CA CC CD CF CG CH CI CK CL CM CN CO CR CU CV CW CX CY CZ DE DJ DK DM DO DZ
+EC EE EG EH ER ES ET FI FJ FK FM FO FR GA GB GD GE GF GG GH GI GL GM GN GP GQ GR GS GT GU GW
+GY HK HM HN HR HT HU ID IE IL IM IN IO IQ IR IS IT JE JM JO JP KE KG KH KI KM KN KP KR KW KY
+KZ LA LB LC LI LK LR LS LT LU LV LY MA MC MD ME MF MG MH MK ML MM MN MO MP MQ MR MS MT MU MV
+MW MX MY MZ NA NC NE NF NG NI NL NO NP NR NU NZ OM PA PE PF PG PH PK PL PM PN PR PS PT PW PY
+QA RE RO RS RU RW SA SB SC SD SE SG SH SI SJ SK SL SM SN SO SR SS ST SV SX SY SZ TC TD TF TG
+TH TJ TK TL TM TN TO TR TT TV TW TZ UA UG UM US UY UZ VA VC VE VG VI VN VU WF WS YE YT ZA ZM
+ZW
+""".split())  # noqa: SIM905 (a table, easier to check as one)
+
+
+def validate_country(value: str) -> None:
+    if value not in COUNTRY_CODES:
+        raise ValidationError(
+            _("“%(value)s” is not an ISO 3166 country code (two capital letters, e.g. VN)."),
+            params={"value": value}, code="country",
+        )
+
+
+AREA = {"max_digits": 12, "decimal_places": 2}  # hectares
+MONEY = {"max_digits": 20, "decimal_places": 2}  # VND billions fit: 6.8e12 has 13 digits
+
+
+class ParkKind(models.TextChoices):
+    INDUSTRIAL_PARK = "industrial_park", _("Industrial park")
+    INDUSTRIAL_CLUSTER = "industrial_cluster", _("Industrial cluster")
+    LOGISTICS_CENTRE = "logistics_centre", _("Logistics centre")
+
+
+class Sector(models.TextChoices):
+    TRADE = "trade", _("Trade")
+    SERVICES = "services", _("Services")
+    LOGISTICS = "logistics", _("Logistics")
+    AGRICULTURAL_PROCESSING = "agricultural_processing", _("Agricultural processing")
+    HYDROPOWER = "hydropower", _("Hydropower")
+    SUPPORTING_INDUSTRIES = "supporting_industries", _("Supporting industries")
+    INDUSTRY = "industry", _("Industry")
+    TOURISM = "tourism", _("Tourism")
+    INFRASTRUCTURE = "infrastructure", _("Infrastructure")
+    OTHER = "other", _("Other")
+
+
+class Stage(models.TextChoices):
+    """The licensing pipeline in order, then the two ways out of it."""
+
+    PROPOSED = "proposed", _("Proposed")
+    POLICY_APPROVED = "policy_approved", _("Investment policy approved")
+    CERTIFICATE_ISSUED = "certificate_issued", _("Investment registration certificate issued")
+    LAND_HANDED_OVER = "land_handed_over", _("Land handed over")
+    UNDER_CONSTRUCTION = "under_construction", _("Under construction")
+    OPERATING = "operating", _("Operating")
+    SUSPENDED = "suspended", _("Suspended")
+    REVOKED = "revoked", _("Revoked")
+
+
+class Currency(models.TextChoices):
+    VND = "VND", "VND"
+    USD = "USD", "USD"
+
+
+class Park(Translated, models.Model):
+    """An industrial park, industrial cluster or logistics centre and its industrial land."""
+
+    code = models.CharField(_("code"), max_length=40, unique=True, validators=[code_validator])
+    name = models.CharField(_("name"), max_length=200)
+    name_en = models.CharField(_("name in English"), max_length=200, blank=True)
+    kind = models.CharField(_("kind"), max_length=20, choices=ParkKind.choices)
+    unit = models.ForeignKey(
+        Unit, verbose_name=_("unit"), on_delete=models.PROTECT, related_name="parks"
+    )
+    industrial_land_ha = models.DecimalField(
+        _("industrial land (ha)"), validators=[MinValueValidator(0)], **AREA
+    )
+    leased_ha = models.DecimalField(
+        _("leased land (ha)"), null=True, blank=True, validators=[MinValueValidator(0)], **AREA
+    )
+    demo = models.BooleanField(
+        _("demo data"), default=False, help_text=_("Invented for the demonstration.")
+    )
+    history = HistoricalRecords()
+
+    class Meta:
+        ordering = ["code"]
+        verbose_name = _("park or cluster")
+        verbose_name_plural = _("parks and clusters")
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(kind__in=ParkKind.values), name="register_park_kind_known"
+            ),
+            models.CheckConstraint(
+                condition=Q(industrial_land_ha__gte=0), name="register_park_land_not_negative"
+            ),
+            models.CheckConstraint(
+                condition=Q(leased_ha__isnull=True)
+                | Q(leased_ha__gte=0, leased_ha__lte=F("industrial_land_ha")),
+                name="register_park_leased_within_land",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return self.localized("name")
+
+    def clean(self) -> None:
+        if (
+            self.leased_ha is not None and self.industrial_land_ha is not None
+            and self.leased_ha > self.industrial_land_ha
+        ):
+            raise ValidationError(
+                {"leased_ha": _("The leased land cannot exceed the industrial land.")}
+            )
+
+
+class Project(Translated, models.Model):
+    """An investment project of a unit: its investor, stage, capital, land and jobs."""
+
+    code = models.CharField(_("code"), max_length=40, unique=True, validators=[code_validator])
+    name = models.CharField(_("name"), max_length=300)
+    name_en = models.CharField(_("name in English"), max_length=300, blank=True)
+    investor = models.CharField(_("investor"), max_length=300)
+    investor_country = models.CharField(
+        _("investor's country"), max_length=2, validators=[validate_country],
+        help_text=_("ISO 3166 code: VN, CN, KR…"),
+    )
+    sector = models.CharField(_("sector"), max_length=30, choices=Sector.choices)
+    unit = models.ForeignKey(
+        Unit, verbose_name=_("unit"), on_delete=models.PROTECT, related_name="projects"
+    )
+    park = models.ForeignKey(
+        Park, verbose_name=_("park or cluster"), null=True, blank=True,
+        on_delete=models.PROTECT, related_name="projects",
+    )
+    latitude = models.DecimalField(
+        _("latitude"), max_digits=9, decimal_places=6, null=True, blank=True,
+        validators=[MinValueValidator(-90), MaxValueValidator(90)],
+    )
+    longitude = models.DecimalField(
+        _("longitude"), max_digits=9, decimal_places=6, null=True, blank=True,
+        validators=[MinValueValidator(-180), MaxValueValidator(180)],
+    )
+    registered_capital = models.DecimalField(
+        _("registered capital"), validators=[MinValueValidator(0)], **MONEY
+    )
+    registered_currency = models.CharField(
+        _("currency of the registered capital"), max_length=3, choices=Currency.choices,
+        default=Currency.VND,
+    )
+    disbursed_capital = models.DecimalField(
+        _("disbursed capital"), default=Decimal(0), validators=[MinValueValidator(0)], **MONEY
+    )
+    disbursed_currency = models.CharField(
+        _("currency of the disbursed capital"), max_length=3, choices=Currency.choices,
+        default=Currency.VND,
+    )
+    land_area_ha = models.DecimalField(
+        _("land area (ha)"), null=True, blank=True, validators=[MinValueValidator(0)], **AREA
+    )
+    jobs_planned = models.PositiveIntegerField(_("jobs planned"), default=0)
+    jobs_filled = models.PositiveIntegerField(_("jobs filled"), default=0)
+    stage = models.CharField(_("stage"), max_length=20, choices=Stage.choices)
+    stage_date = models.DateField(
+        _("stage date"), help_text=_("When the project reached its stage.")
+    )
+    demo = models.BooleanField(
+        _("demo data"), default=False, help_text=_("Invented for the demonstration.")
+    )
+    history = HistoricalRecords()
+
+    class Meta:
+        ordering = ["code"]
+        verbose_name = _("investment project")
+        verbose_name_plural = _("investment projects")
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(sector__in=Sector.values), name="register_project_sector_known"
+            ),
+            models.CheckConstraint(
+                condition=Q(stage__in=Stage.values), name="register_project_stage_known"
+            ),
+            models.CheckConstraint(
+                condition=Q(registered_currency__in=Currency.values)
+                & Q(disbursed_currency__in=Currency.values),
+                name="register_project_currency_known",
+            ),
+            models.CheckConstraint(
+                condition=Q(investor_country__regex=r"^[A-Z]{2}$"),
+                name="register_project_country_two_letters",
+            ),
+            models.CheckConstraint(
+                condition=Q(registered_capital__gte=0, disbursed_capital__gte=0),
+                name="register_project_capital_not_negative",
+            ),
+            # Never converted: a disbursement is in the registered capital's currency.
+            models.CheckConstraint(
+                condition=Q(disbursed_capital=0)
+                | Q(disbursed_currency=F("registered_currency")),
+                name="register_project_disbursed_in_registered_currency",
+            ),
+            models.CheckConstraint(
+                condition=Q(land_area_ha__isnull=True) | Q(land_area_ha__gte=0),
+                name="register_project_land_not_negative",
+            ),
+            models.CheckConstraint(
+                condition=Q(jobs_planned__gte=0, jobs_filled__gte=0),
+                name="register_project_jobs_not_negative",
+            ),
+            models.CheckConstraint(
+                condition=Q(latitude__isnull=True, longitude__isnull=True)
+                | Q(latitude__gte=-90, latitude__lte=90, longitude__gte=-180,
+                    longitude__lte=180),
+                name="register_project_coordinates_both_and_valid",
+            ),
+        ]
+        indexes = [models.Index(fields=["sector", "stage"])]
+
+    def __str__(self) -> str:
+        return f"{self.code} {self.localized('name')}"
+
+    def clean(self) -> None:
+        errors = {}
+        if (self.latitude is None) != (self.longitude is None):
+            field = "longitude" if self.longitude is None else "latitude"
+            errors[field] = _("Give both the latitude and the longitude, or neither.")
+        if (
+            self.disbursed_capital and self.disbursed_currency
+            and self.registered_currency and self.disbursed_currency != self.registered_currency
+        ):
+            errors["disbursed_currency"] = _(
+                "The disbursed capital is in the currency of the registered capital "
+                "(amounts are never converted)."
+            )
+        if (
+            self.park_id and self.unit_id
+            and not self.unit.path.startswith(self.park.unit.path)
+        ):
+            errors["park"] = _("The park is not in the project's unit or above it.")
+        if errors:
+            raise ValidationError(errors)
