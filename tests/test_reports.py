@@ -26,7 +26,7 @@ from pypdf import PdfReader
 
 from targets.models import ExplanationAnswer, Role, Target, Unit
 from targets.reports.content import period_phrase, report_build, report_periods
-from targets.reports.documents import _font_uris, _fonts_only
+from targets.reports.documents import _font_uris, _fonts_only, report_pdf
 from targets.services import explanations
 from targets.services.plans import load_located, plan_import
 from tests.alerting import evaluate, report
@@ -174,6 +174,43 @@ def test_the_report_in_english_keeps_the_emblem_lines_in_vietnamese(client, worl
     assert {"22.5", "33.64", "1,234.5", "Lagging"} <= set(tokens)
 
 
+def closing_pages(content: bytes) -> list[tuple[int, bool]]:
+    """The pages holding "Nơi nhận" and the head's title: (index, landscape) each."""
+    pages = []
+    for index, page in enumerate(PdfReader(io.BytesIO(content)).pages):
+        words = " ".join(page.extract_text().split())
+        landscape = page.mediabox.width > page.mediabox.height
+        pages += [(index, landscape) for word in ("Nơi nhận", "THỦ TRƯỞNG ĐƠN VỊ") if word in words]
+    return pages
+
+
+def test_the_closing_block_follows_the_wide_tables_on_a_landscape_page(client, world):
+    """Sections II and III are wide; IV follows them on landscape pages, and so do "Nơi nhận"
+    and the signers' titles, together: pages 1 portrait, 2 and 3 landscape."""
+    content = download(client, world["manager"]).content
+    sizes = [(p.mediabox.width > p.mediabox.height) for p in PdfReader(io.BytesIO(content)).pages]
+    assert sizes == [False, True, True]
+    assert closing_pages(content) == [(2, True), (2, True)]
+
+
+@pytest.mark.parametrize("lines", [0, 20, 21, 22, 23])
+def test_the_closing_block_is_never_split_from_nor_turned_from_its_last_section(world, lines):
+    """The last section wide, made longer by ``lines`` notes: with 20 to 22 of them the
+    signers' titles used to end the landscape page and "Nơi nhận" start a portrait one; with
+    23 the whole block went to a portrait page. Now it stays on the landscape page after IV's
+    table up to 22 lines, then moves whole to the next landscape page."""
+    with translation.override("vi"):
+        built = report_build(
+            user=world["manager"], unit=Unit.objects.select_related("parent").get(
+                code="LC-BATXAT"), period="2026-Q3", place="Bát Xát",
+            issued_on=date(2026, 1, 5), today=TODAY)
+        built.sections[-1].wide = True
+        built.sections[-1].notes += ["Dòng ghi chú thêm đẩy khối ký xuống cuối trang."] * lines
+        content = report_pdf(built)
+    page = 2 if lines <= 22 else 3
+    assert closing_pages(content) == [(page, True), (page, True)]
+
+
 # --- DOCX and XLSX --------------------------------------------------------------------------------
 
 
@@ -202,6 +239,14 @@ def test_the_docx_holds_the_same_header_and_figures(client, world):
     assert [c.text for c in requests.rows[1].cells][1] == (
         "BX-OCC – Tỷ lệ lấp đầy các khu công nghiệp")
     assert requests.rows[1].cells[7].text == ANSWER
+    # The closing block: one row Word may not split, "Nơi nhận" at the left of the signers.
+    closing = document.tables[-1].rows[0]
+    assert [[p.text for p in cell.paragraphs] for cell in closing.cells] == [
+        ["Nơi nhận:", "- Tỉnh Lào Cai;", "- Lưu: VT."],
+        ["NGƯỜI LẬP BÁO CÁO", "(Ký, ghi rõ họ tên)"],
+        ["THỦ TRƯỞNG ĐƠN VỊ", "(Ký tên, đóng dấu)"],
+    ]
+    assert closing._tr.trPr.xpath("./w:cantSplit")
 
 
 def test_the_xlsx_holds_the_figures_as_numbers(client, world):

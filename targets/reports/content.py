@@ -204,6 +204,17 @@ class Report:
         """Each section with its Roman number, in order (I, II, III, IV…)."""
         return [(roman(index), section) for index, section in enumerate(self.sections, 1)]
 
+    def laid_out(self) -> list[tuple[str, Section, bool]]:
+        """Each numbered section with whether it runs on landscape pages: every section from
+        the first wide one on, as in the DOCX. A section after a wide table then continues on
+        landscape pages, and so does the closing block that follows the last one."""
+        landscape = False
+        laid_out = []
+        for number, section in self.numbered():
+            landscape = landscape or section.wide
+            laid_out.append((number, section, landscape))
+        return laid_out
+
 
 def roman(number: int) -> str:
     numerals = ((10, "X"), (9, "IX"), (5, "V"), (4, "IV"), (1, "I"))

@@ -21,6 +21,7 @@ from docx import Document
 from docx.enum.section import WD_ORIENT, WD_SECTION
 from docx.enum.table import WD_TABLE_ALIGNMENT
 from docx.enum.text import WD_ALIGN_PARAGRAPH
+from docx.oxml import OxmlElement
 from docx.shared import Mm, Pt
 from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
 from openpyxl.styles import Font
@@ -143,21 +144,27 @@ def report_docx(report: Report) -> bytes:
             continue
         _docx_table(document, section)
 
-    signature = document.add_table(rows=1, cols=2)
+    # The closing block of Decree 30: "Nơi nhận" and its list at the left, on the band of the
+    # signers' titles, in one row that Word may not split across pages (after an empty line:
+    # two tables that touch become one in Word).
+    line(document, "")
+    closing = document.add_table(rows=1, cols=3)
+    row = closing.rows[0]
+    row._tr.get_or_add_trPr().append(OxmlElement("w:cantSplit"))
+    recipients, *signers = row.cells
+    line(recipients, _("Recipients:"), bold=True, italic=True, align=WD_ALIGN_PARAGRAPH.LEFT,
+         size=12, first=True)
+    for index, recipient in enumerate(report.recipients, 1):
+        end = "." if index == len(report.recipients) else ";"
+        line(recipients, f"- {recipient}{end}", align=WD_ALIGN_PARAGRAPH.LEFT, size=11)
     for cell, title, hint in zip(
-        signature.rows[0].cells,
+        signers,
         (_("PREPARED BY"), _("HEAD OF THE UNIT")),
         (_("(Signature, full name)"), _("(Signature, seal, full name)")),
         strict=True,
     ):
         line(cell, title, bold=True, first=True)
         line(cell, hint, italic=True)
-    line(document, "")
-    line(document, _("Recipients:"), bold=True, italic=True, align=WD_ALIGN_PARAGRAPH.LEFT,
-         size=12)
-    for index, recipient in enumerate(report.recipients, 1):
-        end = "." if index == len(report.recipients) else ";"
-        line(document, f"- {recipient}{end}", align=WD_ALIGN_PARAGRAPH.LEFT, size=11)
 
     buffer = io.BytesIO()
     document.save(buffer)
