@@ -201,9 +201,13 @@ def test_the_closing_block_is_never_split_from_nor_turned_from_its_last_section(
     table up to 22 lines, then moves whole to the next landscape page."""
     with translation.override("vi"):
         built = report_build(
-            user=world["manager"], unit=Unit.objects.select_related("parent").get(
-                code="LC-BATXAT"), period="2026-Q3", place="Bát Xát",
-            issued_on=date(2026, 1, 5), today=TODAY)
+            user=world["manager"],
+            unit=Unit.objects.select_related("parent").get(code="LC-BATXAT"),
+            period="2026-Q3",
+            place="Bát Xát",
+            issued_on=date(2026, 1, 5),
+            today=TODAY,
+        )
         built.sections[-1].wide = True
         built.sections[-1].notes += ["Dòng ghi chú thêm đẩy khối ký xuống cuối trang."] * lines
         content = report_pdf(built)

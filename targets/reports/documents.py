@@ -152,8 +152,15 @@ def report_docx(report: Report) -> bytes:
     row = closing.rows[0]
     row._tr.get_or_add_trPr().append(OxmlElement("w:cantSplit"))
     recipients, *signers = row.cells
-    line(recipients, _("Recipients:"), bold=True, italic=True, align=WD_ALIGN_PARAGRAPH.LEFT,
-         size=12, first=True)
+    line(
+        recipients,
+        _("Recipients:"),
+        bold=True,
+        italic=True,
+        align=WD_ALIGN_PARAGRAPH.LEFT,
+        size=12,
+        first=True,
+    )
     for index, recipient in enumerate(report.recipients, 1):
         end = "." if index == len(report.recipients) else ";"
         line(recipients, f"- {recipient}{end}", align=WD_ALIGN_PARAGRAPH.LEFT, size=11)
