@@ -8,10 +8,12 @@ from datetime import date
 from decimal import Decimal, InvalidOperation
 from email.utils import parseaddr
 from itertools import groupby
+from urllib.parse import urlencode
 
 from django.conf import settings
 from django.core.mail import EmailMultiAlternatives
 from django.template.loader import render_to_string
+from django.urls import reverse
 from django.utils import formats, translation
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
@@ -127,6 +129,17 @@ def target_link(site_url: str, code: str) -> str:
     return f"{site_url.rstrip('/')}/targets/{code}/"
 
 
+def action_link(site_url: str, alert: Alert) -> str:
+    """Where the reader acts on the alert, when that is not the target page: a unit reminded
+    to report goes to the entry screen, on the period it was reminded of ("" otherwise)."""
+    if alert.kind != AlertKind.REPORT_REQUESTED:
+        return ""
+    path = reverse("targets:report", args=[alert.target.code])
+    period = (alert.params or {}).get("period")
+    query = f"?{urlencode({'period': period})}" if period else ""
+    return f"{site_url.rstrip('/')}{path}{query}"
+
+
 def message_id(digest: Digest, from_email: str) -> str:
     """A Message-ID that is the same on every attempt, so a re-sent digest is recognisable."""
     domain = parseaddr(from_email)[1].rpartition("@")[2] or "localhost"
@@ -142,6 +155,7 @@ class DigestItem:
     reason: str  # why: rule 8's sentence ("" for an alert without a verdict)
     link: str
     resolved: bool
+    action: str = ""  # where to act on it, beside the target page ("" for most kinds)
 
 
 @dataclass(frozen=True)
@@ -208,6 +222,7 @@ def digest_message(
                 reason=alert_reason(item.alert),
                 link=target_link(site_url, item.alert.target.code),
                 resolved=item.alert.resolved_at is not None,
+                action=action_link(site_url, item.alert),
             )
             for item in items
         ]

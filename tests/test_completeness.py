@@ -32,6 +32,7 @@ from targets.models import (
     Target,
     Unit,
 )
+from targets.notifications import action_link
 from targets.services import completeness as service
 from targets.services import delivery
 from targets.services import entries as workflow
@@ -361,6 +362,49 @@ def test_a_reminder_is_recorded_and_reaches_the_units_members_once(world, mail):
     assert "admin reminds you: the report for 2026-Q1 (due by 17 Mar 2026) has not been " \
            "submitted." in body
     assert AlertRecipient.objects.filter(alert__kind=AlertKind.REPORT_REQUESTED).count() == 4
+
+
+def test_a_reminders_email_links_each_target_to_its_entry_screen_for_the_period(
+    world, mail, client
+):
+    """Beside the target page, each reminded target links to where the unit reports it: the
+    entry screen on the period it was reminded of, in the text and the HTML, in the reader's
+    language."""
+    Profile.objects.create(user=world["lch_staff"], language="en")
+    Profile.objects.create(user=world["outsider"], language="vi")  # LCH's manager
+    _reminder, sent = mail(lambda: service.reminder_send(
+        user=world["admin"], unit_id=world["lch"].pk, period=Q1, today=AFTER))
+    by_reader = {m.to[0]: m for m in sent}
+    site = "https://tracker.example.vn"
+    links = [
+        f"{site}/targets/{code}/report/?period=2026-Q1" for code in ("LCH-BUDGET", "LCH-TRADE")
+    ]
+    english, vietnamese = by_reader["lch.staff@example.org"], by_reader["lch.manager@example.org"]
+    for link in links:
+        assert f"    Enter the report: {link}\n" in english.body
+        assert f"    Nhập báo cáo: {link}\n" in vietnamese.body
+        assert f'<a class="action" href="{link}"' in english.alternatives[0][0]
+    html = english.alternatives[0][0]
+    assert html.count(">Enter the report</a>") == 2
+    assert vietnamese.alternatives[0][0].count(">Nhập báo cáo</a>") == 2
+    # The target page stays linked too.
+    assert f"  {site}/targets/LCH-TRADE/\n" in english.body
+    # The link opens the entry form on the period reminded of.
+    client.force_login(world["lch_staff"])
+    response = client.get(links[1].removeprefix(site))
+    assert response.status_code == 200
+    assert response.context["form"]["period"].value() == Q1
+
+
+def test_only_a_report_request_links_the_entry_screen(world):
+    """The evaluation's own reminder already names its deadline and links the target page:
+    only the manager's request to report gets the entry-screen link."""
+    alert = Alert(kind=AlertKind.REMINDER, target=Target.objects.get(code="LCH-TRADE"),
+                  params={"period": Q1})
+    assert action_link("https://tracker.example.vn", alert) == ""
+    alert.kind = AlertKind.REPORT_REQUESTED
+    assert action_link("https://tracker.example.vn/", alert) == (
+        "https://tracker.example.vn/targets/LCH-TRADE/report/?period=2026-Q1")
 
 
 def test_a_second_reminder_within_24_hours_says_when_and_writes_nothing(world):
