@@ -572,7 +572,23 @@ def period_containing(
 
 
 NINE_MONTHS_SUFFIX = "9M"
-_PERIOD_KEY = re.compile(r"^(\d{4})(?:-(\d{2})|-Q([1-4])|-H([12])|-(9M))?$")
+# A period's key: 2026-03 (month), 2026-Q1, 2026-H1, 2026-9M (nine months) or 2026 (year).
+PERIOD_KEY = re.compile(
+    r"(?P<year>\d{4})(?:-(?:(?P<m>0[1-9]|1[0-2])|Q(?P<q>[1-4])|H(?P<h>[12])|(?P<nine>9M)))?"
+)
+
+
+def key_frequency(key: str) -> Frequency | None:
+    """The frequency a period key is written in (``2026-Q1``: quarterly); None for the
+    nine-month period and for anything that is not a key."""
+    match = PERIOD_KEY.fullmatch(key)
+    if match is None or match["nine"]:
+        return None
+    if match["m"]:
+        return Frequency.MONTHLY
+    if match["q"]:
+        return Frequency.QUARTERLY
+    return Frequency.HALF_YEARLY if match["h"] else Frequency.YEARLY
 
 
 def nine_months(year: int, calendar: Calendar = Calendar.CALENDAR) -> Period:
@@ -589,27 +605,23 @@ def nine_months(year: int, calendar: Calendar = Calendar.CALENDAR) -> Period:
 def period_by_key(key: str, calendar: Calendar = Calendar.CALENDAR) -> Period | None:
     """The period written ``key`` — ``2026-03``, ``2026-Q1``, ``2026-H1``, ``2026-9M`` or
     ``2026`` — in ``calendar``; None for anything else."""
-    match = _PERIOD_KEY.match(key.strip())
+    match = PERIOD_KEY.fullmatch(key.strip())
     if match is None:
         return None
-    year = int(match[1])
+    year = int(match["year"])
     if not 2 <= year <= 9998:
         return None
-    if match[5]:
+    if match["nine"]:
         return nine_months(year, calendar)
-    if match[2]:
-        month = int(match[2])
-        if not 1 <= month <= 12:
-            return None
-        frequency, first_month = Frequency.MONTHLY, month
-    elif match[3]:
-        frequency, first_month = Frequency.QUARTERLY, 3 * int(match[3]) - 2
-    elif match[4]:
-        frequency, first_month = Frequency.HALF_YEARLY, 6 * int(match[4]) - 5
-    else:
-        frequency, first_month = Frequency.YEARLY, 1
-    # The period containing the first month's last day: under Decree 09 that month's
-    # reporting month is the month itself (its data end on its 14th).
+    frequency = key_frequency(match[0])
+    first_month = (
+        int(match["m"]) if match["m"]
+        else 3 * int(match["q"]) - 2 if match["q"]
+        else 6 * int(match["h"]) - 5 if match["h"]
+        else 1
+    )
+    # The period containing the first month's 14th: under Decree 09 that day's reporting
+    # month is the month itself (its data end on its 14th).
     return period_containing(frequency, date(year, first_month, DECREE_09_CUT_OFF_DAY), calendar)
 
 

@@ -342,11 +342,13 @@ def test_a_period_not_offered_is_refused_beside_its_field(client, world):
 
 def test_periods_are_named_as_a_title_says_them():
     with translation.override("vi"):
-        assert [period_phrase(k) for k in ("2026-Q1", "2026-H2", "2026", "2026-03")] == [
-            "quý I năm 2026", "6 tháng cuối năm 2026", "năm 2026", "tháng 03/2026"]
+        assert [period_phrase(k) for k in ("2026-Q1", "2026-H2", "2026", "2026-03", "2026-9M")] == [
+            "quý I năm 2026", "6 tháng cuối năm 2026", "năm 2026", "tháng 03/2026",
+            "9 tháng đầu năm 2026"]
     with translation.override("en"):
-        assert [period_phrase(k) for k in ("2026-Q4", "2026-H1", "2026")] == [
-            "the fourth quarter of 2026", "the first half of 2026", "the year 2026"]
+        assert [period_phrase(k) for k in ("2026-Q4", "2026-H1", "2026", "2026-9M")] == [
+            "the fourth quarter of 2026", "the first half of 2026", "the year 2026",
+            "the first nine months of 2026"]
 
 
 def test_the_periods_offered_start_at_the_baseline(people):

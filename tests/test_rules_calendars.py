@@ -43,6 +43,7 @@ from targets.rules import (
     expected_exact,
     find_period,
     is_working_day,
+    key_frequency,
     milestones_missed,
     overdue_periods,
     period_by_key,
@@ -548,3 +549,8 @@ def test_period_by_key_refuses_other_keys(key):
 def test_period_by_key_reads_back_every_reporting_period(d, frequency, calendar):
     period = period_containing(frequency, d, calendar)
     assert period_by_key(period.key, calendar) == period
+    assert key_frequency(period.key) == frequency
+
+
+def test_the_nine_month_period_has_no_frequency_of_entries():
+    assert key_frequency("2026-9M") is None and key_frequency("2026-13") is None

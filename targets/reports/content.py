@@ -11,7 +11,6 @@ section needs no change to the documents.
 
 from __future__ import annotations
 
-import re
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import date, timedelta
@@ -55,18 +54,20 @@ HALVES = {
     1: gettext_lazy("the first half of %(year)s"),
     2: gettext_lazy("the second half of %(year)s"),
 }
+NINE_MONTHS = gettext_lazy("the first nine months of %(year)s")
 YEAR = gettext_lazy("the year %(year)s")
-PERIOD_KEY = re.compile(r"(?P<year>\d{4})(?:-(?:Q(?P<q>[1-4])|H(?P<h>[12])|(?P<m>0[1-9]|1[0-2])))?")
 # The periods a user chooses from, per frequency: ten years of months at most.
 MAX_PERIODS_OFFERED = 120
 
 
 def period_phrase(key: str) -> str:
     """The period a key names, in the active language: 2026-Q1 → "quý I năm 2026"."""
-    match = PERIOD_KEY.fullmatch(key)
+    match = rules.PERIOD_KEY.fullmatch(key)
     if match is None:
         return key
     year = match["year"]
+    if match["nine"]:
+        return NINE_MONTHS % {"year": year}
     if match["q"]:
         return QUARTERS[int(match["q"])] % {"year": year}
     if match["h"]:

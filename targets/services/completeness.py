@@ -34,7 +34,6 @@ number of units, targets and periods: the screen, its exports and the periodic r
 
 from __future__ import annotations
 
-import re
 from collections import defaultdict
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
@@ -94,22 +93,6 @@ class CellState:
 
 
 # --- period keys -------------------------------------------------------------------------------
-
-_KEY_FREQUENCY = (
-    (re.compile(r"^\d{4}-\d{2}$"), rules.Frequency.MONTHLY),
-    (re.compile(r"^\d{4}-Q[1-4]$"), rules.Frequency.QUARTERLY),
-    (re.compile(r"^\d{4}-H[12]$"), rules.Frequency.HALF_YEARLY),
-    (re.compile(r"^\d{4}$"), rules.Frequency.YEARLY),
-)
-
-
-def key_frequency(key: str) -> rules.Frequency | None:
-    """The frequency a period key is written in (``2026-Q1``: quarterly); None if none."""
-    for pattern, frequency in _KEY_FREQUENCY:
-        if pattern.match(key):
-            return frequency
-    return None
-
 
 def period_keys(frequency: rules.Frequency, start: date, end: date) -> list[str]:
     """The keys of the periods of ``frequency`` from the one holding ``start`` to the one
@@ -208,7 +191,7 @@ def completeness(
     """
     units = list(units)
     periods = list(dict.fromkeys(periods))
-    frequencies = {key_frequency(key) for key in periods} - {None}
+    frequencies = {rules.key_frequency(key) for key in periods} - {None}
     if not units or not frequencies:
         return Grid(periods=periods, today=today, rows=[])
     counted = (targets if targets is not None else Target.objects.all()).filter(

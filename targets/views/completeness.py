@@ -120,7 +120,7 @@ def _cells(request: HttpRequest, grid) -> list[tuple[int, str]]:
         wanted = [(row.unit.pk, key) for row in grid.rows for key in row.remindable]
     else:
         unit, _sep, period = request.POST.get("cell", "").partition(":")
-        if not unit.isdigit() or service.key_frequency(period) is None:
+        if not unit.isdigit() or rules.key_frequency(period) is None:
             return []
         wanted = [(int(unit), period)]
     managed = set(
