@@ -19,6 +19,8 @@ def test_entry_is_submitted_returned_fixed_and_approved(site, open_browser):
     sign_in(staff, base, "bx.staff")
     staff.click("nav >> a[href='/entries/']")
     staff.click("#enterable-targets >> text=BX-IP")
+    # Wait for the page's load event: before it, report.js may not yet listen to the select.
+    staff.wait_for_url("**/targets/BX-IP/report/")
     staff.select_option("#id_period", "2026-Q3")
     staff.wait_for_url("**/targets/BX-IP/report/?period=2026-Q3")
     staff.fill("#id_value", "1")
