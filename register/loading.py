@@ -1,9 +1,12 @@
 """Loading a register file: parks and projects from YAML, each row checked by a Django form.
 
-The file (``fixtures/register-demo.yaml`` is one) holds two lists, ``parks`` and ``projects``;
-each item names its fields as the models do, units and parks by their code. A row creates the
-park or project of its code, or updates it. Every problem says its line and field; a file with
-any problem writes nothing.
+The file (``fixtures/register-demo.yaml`` is one) holds the lists ``parks``, ``projects`` and
+``measures``, and the date ``as_of`` its figures speak for (today when left out). Each item
+names its fields as the models do, units, parks and targets by their code. A row creates the
+park, project or target measure of its code (a measure's: its target's), or updates it. Each
+project's figures are also recorded as its approved report of the quarter that holds
+``as_of``: the register's history starts there. Every problem says its line and field; a file
+with any problem writes nothing.
 """
 
 from __future__ import annotations
@@ -16,14 +19,18 @@ from typing import Any
 from django import forms
 from django.contrib.auth.models import AbstractBaseUser
 from django.db import DataError, IntegrityError, transaction
+from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from register.models import Park, Project
+from register.models import Park, Project, TargetMeasure
+from register.services import opening_record, period_holding, project_sync
+from targets import rules
 from targets.errors import ImportFailed, Problem
-from targets.models import Unit
+from targets.models import Target, Unit
 from targets.plan_yaml import Located, LocatedList, plan_file_parse, shown
 
-SECTIONS = ("parks", "projects")
+SECTIONS = ("parks", "projects", "measures")
+KEYS = (*SECTIONS, "as_of")
 
 
 class ParkRowForm(forms.ModelForm):
@@ -71,9 +78,34 @@ def _project_defaults(row: dict) -> dict:
     return data
 
 
+class MeasureRowForm(forms.ModelForm):
+    target = forms.ModelChoiceField(queryset=Target.objects.all(), to_field_name="code")
+    unit = forms.ModelChoiceField(queryset=Unit.objects.all(), to_field_name="code")
+
+    class Meta:
+        model = TargetMeasure
+        fields = ["target", "kind", "counted", "unit", "stage", "sector", "park_kind", "currency"]
+
+    def clean(self) -> dict:
+        data = super().clean()
+        kind = data.get("kind")
+        if kind in ("registered_capital", "disbursed_capital") and not data.get("currency"):
+            self.add_error("currency", _("A capital sum needs its currency (VND or USD)."))
+        if kind == "occupancy" and data.get("counted") != "parks":
+            self.add_error("counted", _("Occupancy is measured over parks: counted: parks."))
+        return data
+
+
+def _measure_defaults(row: dict) -> dict:
+    data = dict(row)
+    data.setdefault("counted", "projects")
+    return data
+
+
 FORMS = {"parks": (ParkRowForm, Park, dict), "projects": (ProjectRowForm, Project,
-                                                          _project_defaults)}
-LABELS = {"parks": "park", "projects": "project"}
+                                                          _project_defaults),
+         "measures": (MeasureRowForm, TargetMeasure, _measure_defaults)}
+LABELS = {"parks": "park", "projects": "project", "measures": "measure of"}
 
 
 @dataclass
@@ -104,8 +136,18 @@ def register_load(*, data: Any, filename: str, user: AbstractBaseUser) -> LoadRe
     problems = [
         Problem(f"{filename}:{_line(data, key)}", shown(key), _("unknown section"),
                 line=_line(data, key))
-        for key in data if key not in SECTIONS
+        for key in data if key not in KEYS
     ]
+    as_of = data.get("as_of", timezone.localdate())
+    if isinstance(as_of, str):
+        try:
+            as_of = date.fromisoformat(as_of.strip())
+        except ValueError:
+            as_of = None
+    if not isinstance(as_of, date) or not 2 <= as_of.year <= 9998:
+        line = _line(data, "as_of")
+        problems.append(Problem(f"{filename}:{line}", "as_of", _(
+            "the date the figures speak for, as 2026-09-30"), line=line))
     for section in SECTIONS:
         if section in data and not isinstance(data[section], list):
             line = _line(data, section)
@@ -113,7 +155,7 @@ def register_load(*, data: Any, filename: str, user: AbstractBaseUser) -> LoadRe
     if problems:
         raise ImportFailed(problems)
     try:
-        return _write(data, filename, user)
+        return _write(data, filename, user, period_holding(as_of))
     except (IntegrityError, DataError) as exc:
         raise ImportFailed([Problem(filename, "", _(
             "the database refused the register: %(error)s") % {"error": shown(exc, 200)})]
@@ -127,14 +169,15 @@ class _Refused(Exception):
         self.problems = problems
 
 
-def _write(data: dict, filename: str, user: AbstractBaseUser) -> LoadResult:
+def _write(data: dict, filename: str, user: AbstractBaseUser, period: rules.Period
+           ) -> LoadResult:
     try:
         with transaction.atomic():
             result = LoadResult()
             problems: list[Problem] = []
             for section in SECTIONS:
                 _load_section(section, data.get(section) or [], filename, user, result,
-                              problems)
+                              problems, period)
             if problems:
                 raise _Refused(problems)
             return result
@@ -143,7 +186,7 @@ def _write(data: dict, filename: str, user: AbstractBaseUser) -> LoadResult:
 
 
 def _load_section(section: str, rows: list, filename: str, user: AbstractBaseUser,
-                  result: LoadResult, problems: list[Problem]) -> None:
+                  result: LoadResult, problems: list[Problem], period: rules.Period) -> None:
     form_class, model, defaults = FORMS[section]
     fields = set(form_class._meta.fields)
     item_lines = rows.item_lines if isinstance(rows, LocatedList) else [0] * len(rows)
@@ -153,7 +196,7 @@ def _load_section(section: str, rows: list, filename: str, user: AbstractBaseUse
             problems.append(Problem(_place(filename, row_line, section), "",
                                     _("each item is a mapping of fields"), line=row_line))
             continue
-        code = row.get("code")
+        code = row.get("target" if section == "measures" else "code")
         # The code as the form reads it ("code: 2030" is the code "2030").
         code = None if code is None or isinstance(code, list | dict) else _form_value(code)
         line = _line(row) or row_line
@@ -175,8 +218,9 @@ def _load_section(section: str, rows: list, filename: str, user: AbstractBaseUse
             seen[code] = line
         if len(problems) > before:
             continue
+        lookup = {"target__code": code} if section == "measures" else {"code": code}
         instance = (
-            model.objects.select_for_update().filter(code=code).first()
+            model.objects.select_for_update().filter(**lookup).first()
             if code is not None else None
         )
         attnames = [model._meta.get_field(name).attname for name in form_class._meta.fields]
@@ -192,16 +236,33 @@ def _load_section(section: str, rows: list, filename: str, user: AbstractBaseUse
                                             key or "", message, line=key_line))
             continue
         obj = form.save(commit=False)
+        if section == "projects" and obj.stage_date > period.end:
+            key_line = _line(row, "stage_date")
+            problems.append(Problem(_place(filename, key_line, section, code), "stage_date", _(
+                "the stage date is after the file's as_of quarter (%(period)s)")
+                % {"period": period.key}, line=key_line))
+            continue
         if before is not None and before == [getattr(obj, name) for name in attnames]:
+            if section == "projects":
+                _record(obj, period, user)
             result.unchanged += 1
             continue
         obj._history_user = user
         obj._change_reason = shown(f"register file {filename}", 100)
         obj.save()
+        if section == "projects":
+            _record(obj, period, user)
         if instance is None:
             result.created += 1
         else:
             result.updated += 1
+
+
+def _record(project: Project, period: rules.Period, user: AbstractBaseUser) -> None:
+    """The project's row as its approved report of ``period``; the project keeps the figures
+    of its latest approved report (a later one approved through the workflow wins)."""
+    opening_record(project=project, period=period, user=user)
+    project_sync(project, user)
 
 
 def register_load_file(path: str | Path, *, user: AbstractBaseUser) -> LoadResult:

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 from decimal import Decimal
 
+from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
@@ -19,7 +20,7 @@ from django.db.models import F, Q
 from django.utils.translation import gettext_lazy as _
 from simple_history.models import HistoricalRecords
 
-from targets.models import Translated, Unit, code_validator
+from targets.models import EntryStatus, Translated, Unit, code_validator
 
 # ISO 3166-1 alpha-2: the officially assigned codes.
 COUNTRY_CODES = frozenset("""
@@ -261,3 +262,173 @@ class Project(Translated, models.Model):
             errors["park"] = _("The park is not in the project's unit or above it.")
         if errors:
             raise ValidationError(errors)
+
+
+# --- project reports (issue 14): the project's figures period by period ----------------------
+
+
+class ProjectReport(models.Model):
+    """A project's stage and figures at the end of one reporting period (a calendar quarter:
+    investors report quarterly), through the same workflow as progress entries.
+
+    The approved reports are the register's history: a project's state at a date is its latest
+    approved report whose period ended by then. Loading a register file records the row as an
+    approved report of the quarter that holds the file's ``as_of`` date (``from_file``); the
+    project's own fields always hold its latest approved report.
+    """
+
+    project = models.ForeignKey(
+        Project, verbose_name=_("project"), on_delete=models.CASCADE, related_name="reports"
+    )
+    period = models.CharField(_("reporting period"), max_length=10)
+    period_start = models.DateField(editable=False)
+    period_end = models.DateField(editable=False, db_index=True)
+    stage = models.CharField(_("stage"), max_length=20, choices=Stage.choices)
+    stage_date = models.DateField(
+        _("stage date"), help_text=_("When the project reached its stage.")
+    )
+    registered_capital = models.DecimalField(
+        _("registered capital"), validators=[MinValueValidator(0)], **MONEY
+    )
+    disbursed_capital = models.DecimalField(
+        _("disbursed capital"), validators=[MinValueValidator(0)], **MONEY
+    )
+    jobs_filled = models.PositiveIntegerField(_("jobs filled"), default=0)
+    note = models.TextField(_("note"), blank=True)
+    from_file = models.BooleanField(
+        _("from a register file"), default=False,
+        help_text=_("Recorded by loading a register file, not through the review workflow."),
+    )
+    status = models.CharField(
+        _("status"), max_length=10, choices=EntryStatus.choices, default=EntryStatus.DRAFT
+    )
+    author = models.ForeignKey(
+        settings.AUTH_USER_MODEL, verbose_name=_("author"), on_delete=models.PROTECT,
+        related_name="project_reports",
+    )
+    last_editor = models.ForeignKey(
+        settings.AUTH_USER_MODEL, verbose_name=_("figures last set by"), null=True, blank=True,
+        on_delete=models.PROTECT, related_name="+",
+    )
+    submitted_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, verbose_name=_("submitted by"), null=True, blank=True,
+        on_delete=models.PROTECT, related_name="+",
+    )
+    reviewer = models.ForeignKey(
+        settings.AUTH_USER_MODEL, verbose_name=_("reviewer"), null=True, blank=True,
+        on_delete=models.PROTECT, related_name="reviewed_project_reports",
+    )
+    review_comment = models.TextField(_("reviewer's comment"), blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+    submitted_at = models.DateTimeField(null=True, blank=True)
+    reviewed_at = models.DateTimeField(null=True, blank=True)
+    version = models.PositiveIntegerField(_("version"), default=1)
+    history = HistoricalRecords()
+
+    class Meta:
+        ordering = ["project", "period_end"]
+        verbose_name = _("project report")
+        verbose_name_plural = _("project reports")
+        constraints = [
+            models.UniqueConstraint(fields=["project", "period"],
+                                    name="register_report_one_per_period"),
+            models.CheckConstraint(condition=Q(period_end__gte=F("period_start")),
+                                   name="register_report_period_dates"),
+            models.CheckConstraint(condition=Q(stage_date__lte=F("period_end")),
+                                   name="register_report_stage_by_period_end"),
+            models.CheckConstraint(condition=Q(stage__in=Stage.values),
+                                   name="register_report_stage_known"),
+            models.CheckConstraint(condition=Q(status__in=EntryStatus.values),
+                                   name="register_report_status_valid"),
+            models.CheckConstraint(
+                condition=Q(registered_capital__gte=0, disbursed_capital__gte=0,
+                            jobs_filled__gte=0),
+                name="register_report_figures_not_negative",
+            ),
+            models.CheckConstraint(
+                condition=~Q(status=EntryStatus.RETURNED) | ~Q(review_comment=""),
+                name="register_report_returned_has_comment",
+            ),
+            models.CheckConstraint(
+                condition=~Q(status=EntryStatus.APPROVED) | Q(from_file=True)
+                | (~Q(reviewer=F("author")) & ~Q(reviewer=F("last_editor"))
+                   & ~Q(reviewer=F("submitted_by"))),
+                name="register_report_four_eyes",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.project.code} {self.period}"
+
+    @property
+    def currency(self) -> str:
+        return self.project.registered_currency
+
+
+# --- targets that count themselves (issue 14) --------------------------------------------------
+
+
+class MeasureKind(models.TextChoices):
+    COUNT = "count", _("Number that reached the stage")
+    REGISTERED_CAPITAL = "registered_capital", _("Registered capital")
+    DISBURSED_CAPITAL = "disbursed_capital", _("Disbursed capital")
+    JOBS_FILLED = "jobs_filled", _("Jobs filled")
+    OCCUPANCY = "occupancy", _("Occupancy of industrial land (%)")
+
+
+class Counted(models.TextChoices):
+    PROJECTS = "projects", _("Projects")
+    PARKS = "parks", _("Parks and clusters")
+
+
+class TargetMeasure(models.Model):
+    """What makes a target take its actual from the register instead of from entries.
+
+    The projects (or parks) counted are those of ``unit`` and the units below it, narrowed by
+    ``sector`` and ``park_kind``; suspended and revoked projects never count. ``stage``: only
+    what has reached it (a count; sums count every project when blank). A park has reached
+    the most advanced stage of its infrastructure projects (sector *infrastructure*).
+    """
+
+    target = models.OneToOneField(
+        "targets.Target", verbose_name=_("target"), on_delete=models.CASCADE,
+        related_name="register_measure",
+    )
+    kind = models.CharField(_("measure"), max_length=20, choices=MeasureKind.choices)
+    counted = models.CharField(
+        _("counts"), max_length=10, choices=Counted.choices, default=Counted.PROJECTS
+    )
+    unit = models.ForeignKey(
+        Unit, verbose_name=_("unit"), on_delete=models.PROTECT, related_name="+",
+        help_text=_("The register of this unit and the units below it."),
+    )
+    stage = models.CharField(_("reached stage"), max_length=20, choices=Stage.choices,
+                             blank=True)
+    sector = models.CharField(_("sector"), max_length=30, choices=Sector.choices, blank=True)
+    park_kind = models.CharField(_("kind of park"), max_length=20, choices=ParkKind.choices,
+                                 blank=True)
+    currency = models.CharField(_("currency"), max_length=3, choices=Currency.choices,
+                                blank=True, help_text=_("Capital sums: amounts in this currency "
+                                                        "only (never converted)."))
+    history = HistoricalRecords()
+
+    class Meta:
+        verbose_name = _("register measure")
+        verbose_name_plural = _("register measures")
+        constraints = [
+            models.CheckConstraint(condition=Q(kind__in=MeasureKind.values),
+                                   name="register_measure_kind_known"),
+            models.CheckConstraint(
+                condition=~Q(kind__in=["registered_capital", "disbursed_capital"])
+                | ~Q(currency=""),
+                name="register_measure_capital_has_currency",
+            ),
+            models.CheckConstraint(
+                condition=~Q(kind="occupancy") | Q(counted="parks"),
+                name="register_measure_occupancy_of_parks",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.target_id}: {self.get_kind_display()}"

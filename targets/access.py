@@ -79,12 +79,14 @@ def targets_visible_to(user: User) -> QuerySet[Target]:
 
 
 def targets_enterable_by(user: User) -> QuerySet[Target]:
-    """Targets the user may enter progress for: staff of the exact unit, managers of a subtree."""
+    """Targets the user may enter progress for: staff of the exact unit, managers of a subtree;
+    never a target that takes its actual from the register."""
+    entered = Target.objects.filter(register_measure__isnull=True)
     if getattr(user, "is_superuser", False):
-        return Target.objects.all()
+        return entered
     staff_paths = _paths(user, Role.STAFF)
     manager_paths = _paths(user, Role.MANAGER)
-    return Target.objects.filter(
+    return entered.filter(
         Q(responsible_unit__path__in=staff_paths)
         | _under_any("responsible_unit__path", manager_paths)
     )
@@ -103,21 +105,38 @@ def _covers(paths: list[str], unit_path: str) -> bool:
     return any(unit_path.startswith(path) for path in paths)
 
 
-def can_enter(user: User, target: Target) -> bool:
+def can_enter_for(user: User, unit: Unit) -> bool:
+    """Report for ``unit``: its staff, or a manager of it or above (a target's entries, a
+    project's reports)."""
     if not user.is_authenticated:
         return False
     if user.is_superuser:
         return True
-    unit_path = target.responsible_unit.path
-    return unit_path in _paths(user, Role.STAFF) or _covers(_paths(user, Role.MANAGER), unit_path)
+    return unit.path in _paths(user, Role.STAFF) or _covers(_paths(user, Role.MANAGER), unit.path)
+
+
+def can_review_for(user: User, unit: Unit) -> bool:
+    """Approve or return what ``unit`` reports: a manager of it or above."""
+    if not user.is_authenticated:
+        return False
+    if user.is_superuser:
+        return True
+    return _covers(_paths(user, Role.MANAGER), unit.path)
+
+
+def counts_itself(target: Target) -> bool:
+    """Whether the target takes its actual from the investment register (no entries)."""
+    from register.models import TargetMeasure
+
+    return TargetMeasure.objects.filter(target_id=target.pk).exists()
+
+
+def can_enter(user: User, target: Target) -> bool:
+    return can_enter_for(user, target.responsible_unit)
 
 
 def can_review(user: User, target: Target) -> bool:
-    if not user.is_authenticated:
-        return False
-    if user.is_superuser:
-        return True
-    return _covers(_paths(user, Role.MANAGER), target.responsible_unit.path)
+    return can_review_for(user, target.responsible_unit)
 
 
 def may_review_any(user: User) -> bool:
@@ -256,3 +275,24 @@ def projects_visible_to(user: User) -> QuerySet:
     if getattr(user, "is_superuser", False):
         return Project.objects.all()
     return Project.objects.filter(_under_any("unit__path", _paths(user)))
+
+
+def projects_enterable_by(user: User) -> QuerySet:
+    """Projects whose reports the user may write: staff of the exact unit, managers above."""
+    from register.models import Project
+
+    if getattr(user, "is_superuser", False):
+        return Project.objects.all()
+    return Project.objects.filter(
+        Q(unit__path__in=_paths(user, Role.STAFF))
+        | _under_any("unit__path", _paths(user, Role.MANAGER))
+    )
+
+
+def projects_reviewable_by(user: User) -> QuerySet:
+    """Projects whose reports the user may approve or return: managers of a subtree."""
+    from register.models import Project
+
+    if getattr(user, "is_superuser", False):
+        return Project.objects.all()
+    return Project.objects.filter(_under_any("unit__path", _paths(user, Role.MANAGER)))

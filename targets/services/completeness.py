@@ -195,7 +195,8 @@ def completeness(
     if not units or not frequencies:
         return Grid(periods=periods, today=today, rows=[])
     counted = (targets if targets is not None else Target.objects.all()).filter(
-        responsible_unit__in=[unit.pk for unit in units], frequency__in=sorted(frequencies)
+        responsible_unit__in=[unit.pk for unit in units], frequency__in=sorted(frequencies),
+        register_measure__isnull=True,  # the register reports those
     )
     wanted = set(periods)
     # target id -> unit id, and each of its periods asked: (end, deadline)

@@ -137,6 +137,11 @@ def entry_save_draft(
     """
     target = Target.objects.select_related("responsible_unit").get(pk=target_id)
     _require(access.can_enter(user, target), _("You may not report on this target."))
+    if access.counts_itself(target):
+        raise WorkflowError(
+            _("%(code)s takes its actual from the investment register: report on its "
+              "projects instead.") % {"code": target.code}
+        )
     found = period_of(target, period)
     today = today or timezone.localdate()
     if not rules.period_started(found, today):

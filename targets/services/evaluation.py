@@ -56,10 +56,16 @@ class Loaded:
 Judged = tuple[Target, rules.Judgement | None, str]
 
 
-def entries_load(target_ids: Iterable[int]) -> Loaded:
+def entries_load(targets: Iterable[Target], until: date | None = None) -> Loaded:
     """The milestones and the submitted and approved entries of the targets, in two queries
-    of plain values (no model instance per row)."""
-    ids = list(target_ids)
+    of plain values (no model instance per row).
+
+    A target with a register measure takes its observations from the register instead (its
+    value at the end of each period ended by ``until``, today unless given), in four more
+    queries for all of them.
+    """
+    targets = list(targets)
+    ids = [t.pk for t in targets]
     milestones: dict[int, list[rules.Point]] = defaultdict(list)
     for target_id, day, value in (
         Milestone.objects.filter(target_id__in=ids)
@@ -77,6 +83,15 @@ def entries_load(target_ids: Iterable[int]) -> Loaded:
         reported[target_id].add(period)
         if status == EntryStatus.APPROVED:
             approved[target_id].append(rules.Observation(period_end, value))
+    from register.measures import measures_of, register_observations  # the app above this one
+
+    measures = measures_of(targets)
+    if measures:
+        observed, periods = register_observations(
+            targets, measures, until or timezone.localdate()
+        )
+        approved.update(observed)
+        reported.update(periods)
     return Loaded(milestones, approved, reported)
 
 
@@ -91,7 +106,7 @@ def judge_targets(
     """
     targets = list(targets)
     if loaded is None:
-        loaded = entries_load(t.pk for t in targets)
+        loaded = entries_load(targets, on)
     judged: list[Judged] = []
     for target in targets:
         try:
@@ -187,7 +202,7 @@ def evaluation_targets() -> QuerySet[Target]:
     """The targets as an evaluation reads them: what judging, storing and alerting need, with
     the date of each one's latest assessment (``latest_on``) rather than the whole row."""
     return (
-        Target.objects.select_related("responsible_unit")
+        Target.objects.select_related("responsible_unit", "register_measure__unit")
         .only(*TARGET_FIELDS)
         .annotate(latest_on=F("latest_assessment__evaluated_on"))
         .order_by("code")
@@ -202,6 +217,11 @@ TARGET_FIELDS = (
     "frequency", "grace_days", "deadline_working_days", "reporting_calendar", "tolerance",
     "min_value", "max_value", "latest_assessment_id",
     "responsible_unit__id", "responsible_unit__parent_id", "responsible_unit__code",
+    # A register target's measure (``register.measures``), read in the same query.
+    "register_measure__id", "register_measure__kind", "register_measure__counted",
+    "register_measure__stage", "register_measure__sector", "register_measure__park_kind",
+    "register_measure__currency", "register_measure__target_id",
+    "register_measure__unit__id", "register_measure__unit__path",
 )
 
 # Targets judged and stored together: the reads and writes of a batch are a fixed number of
@@ -307,7 +327,7 @@ def evaluate_batch(
     alerts (their recipients get their digests at the end of the run: ``digests_make``)."""
     if not targets:
         return BatchOutcome([], 0)
-    loaded = entries_load(t.pk for t in targets)
+    loaded = entries_load(targets, on)
     judged = judge_targets(targets, on, loaded)
     previous = previous_assessments(targets, on)
     if dry_run:
