@@ -84,9 +84,10 @@ demo-data: migrate messages
 	$(PY) manage.py create_operator $(DEMO_OPERATOR)
 	$(PY) manage.py import_plan --user $(DEMO_OPERATOR) fixtures/bat-xat-2025-2030.yaml
 	$(PY) manage.py import_plan --user $(DEMO_OPERATOR) fixtures/ma-lu-thang-2026-2030.yaml
-	$(PY) manage.py load_register --user $(DEMO_OPERATOR) fixtures/register-demo.yaml
 	mkdir -p var
 	$(PY) manage.py load_demo --user $(DEMO_OPERATOR) fixtures/demo.yaml > var/demo-logins.txt
+	$(PY) manage.py load_register --user $(DEMO_OPERATOR) fixtures/register-demo.yaml
+	$(PY) manage.py load_demo --user $(DEMO_OPERATOR) fixtures/register-reports-demo.yaml > /dev/null
 	@echo "The demo logins are in var/demo-logins.txt."
 	$(PY) manage.py evaluate_targets $(if $(DEMO_DATE),--date $(DEMO_DATE))
 

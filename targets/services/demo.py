@@ -96,7 +96,41 @@ def demo_load(path: str | Path, *, operator: AbstractBaseUser) -> list[DemoLogin
             _save(target, operator, update_fields=["owner"])
     for item in data.get("entries", []):
         _load_entry(item, users)
+    for item in data.get("project_reports", []):
+        _load_project_report(item, users)
     return logins
+
+
+def _load_project_report(item: dict, users: dict) -> None:
+    """A project's quarterly report through the register's workflow (the register is loaded
+    first: ``load_register``)."""
+    from register import services as register_workflow  # the app above this one
+    from register.models import Project, ProjectReport
+
+    project = Project.objects.get(code=item["project"])
+    period = str(item["period"])
+    if ProjectReport.objects.filter(project=project, period=period).exists():
+        return
+    author = users[item["author"]]
+    with _history_by(author):
+        report = register_workflow.project_report_save_draft(
+            user=author, project_id=project.pk, period=period, stage=item["stage"],
+            stage_date=item["stage_date"], registered_capital=item["registered_capital"],
+            disbursed_capital=item["disbursed_capital"], jobs_filled=item.get("jobs_filled", 0),
+            note=item.get("note", ""),
+        )
+        status = item.get("status", EntryStatus.APPROVED)
+        if status == EntryStatus.DRAFT:
+            return
+        report = register_workflow.project_report_submit(user=author, report_id=report.pk)
+    reviewer = users.get(item.get("reviewer", ""))
+    with _history_by(reviewer):
+        if status == EntryStatus.APPROVED:
+            register_workflow.project_report_approve(user=reviewer, report_id=report.pk,
+                                                     reassess=None)
+        elif status == EntryStatus.RETURNED:
+            register_workflow.project_report_return(user=reviewer, report_id=report.pk,
+                                                    comment=item["comment"])
 
 
 def _load_entry(item: dict, users: dict) -> None:
