@@ -37,7 +37,7 @@ RESULT_OUTCOME = "2"  # ResultType: a term plan's targets are the outcomes it co
 VOCABULARY_REPORTING_ORG = "99"  # ResultVocabulary and IndicatorVocabulary
 ROLE_IMPLEMENTING = "4"  # OrganisationRole
 LOCAL_GOVERNMENT = "11"  # OrganisationType
-PLANNED_START, PLANNED_END = "1", "3"  # ActivityDateType
+PLANNED_START, ACTUAL_START, PLANNED_END, ACTUAL_END = "1", "2", "3", "4"  # ActivityDateType
 PIPELINE, IMPLEMENTATION, FINALISATION = "1", "2", "3"  # ActivityStatus
 DESCRIPTION_GENERAL = "1"  # DescriptionType
 SECTOR_DAC_5, SECTOR_DAC_3 = "1", "2"  # SectorVocabulary
@@ -271,7 +271,11 @@ def _activity(root: etree._Element, plan: Plan, targets: Sequence[Target],
     _narratives(implementing, {"vi": plan.unit.name, "en": plan.unit.name_en}, plan.unit.code)
     _sub(activity, "activity-status", code=activity_status(plan, today))
     _sub(activity, "activity-date", type=PLANNED_START, iso_date=plan.start.isoformat())
+    if today >= plan.start:  # IATI: an actual date is never in the future
+        _sub(activity, "activity-date", type=ACTUAL_START, iso_date=plan.start.isoformat())
     _sub(activity, "activity-date", type=PLANNED_END, iso_date=plan.end.isoformat())
+    if today > plan.end:
+        _sub(activity, "activity-date", type=ACTUAL_END, iso_date=plan.end.isoformat())
     _sub(activity, "recipient-country", code=defaults.recipient_country)
     _sub(activity, "sector", code=publisher.sector,
          vocabulary=SECTOR_DAC_5 if len(publisher.sector) == 5 else SECTOR_DAC_3)

@@ -400,13 +400,28 @@ def test_an_identifier_begins_with_its_organisations(small_plan):
     assert not IatiActivity.objects.exists()
 
 
-def test_the_activity_status_follows_the_plans_term():
-    from iati.export import activity_status
+@pytest.mark.parametrize(("today", "status", "dates"), [
+    (date(2025, 6, 30), "1", [("1", "2025-07-01"), ("3", "2030-12-31")]),
+    (date(2025, 7, 1), "2", [("1", "2025-07-01"), ("2", "2025-07-01"), ("3", "2030-12-31")]),
+    (date(2030, 12, 31), "2", [("1", "2025-07-01"), ("2", "2025-07-01"), ("3", "2030-12-31")]),
+    (date(2031, 1, 1), "3", [("1", "2025-07-01"), ("2", "2025-07-01"), ("3", "2030-12-31"),
+                             ("4", "2030-12-31")]),
+])
+def test_the_activity_status_and_dates_follow_the_plans_term(small_plan, today, status, dates):
+    from django.utils import timezone
 
-    plan = Plan(start=date(2025, 7, 1), end=date(2030, 12, 31))
-    assert [activity_status(plan, day) for day in (
-        date(2025, 6, 30), date(2025, 7, 1), date(2030, 12, 31), date(2031, 1, 1))] == [
-        "1", "2", "2", "3"]
+    from iati.export import IatiDefaults, activities_xml
+    from iati.selectors import iati_plans, iati_targets
+
+    plan = iati_plans(user=None).get(code="BX-2025-2030")
+    document = activities_xml(
+        plan=plan, targets=iati_targets(plan=plan, user=None),
+        defaults=IatiDefaults.from_settings(), generated_at=timezone.now(), today=today,
+    )
+    assert schema_problems(document) == []
+    activity = etree.fromstring(document).find("iati-activity")
+    assert activity.find("activity-status").get("code") == status
+    assert [(d.get("type"), d.get("iso-date")) for d in activity.findall("activity-date")] == dates
 
 
 def test_numbers_are_plain_to_six_decimals():
