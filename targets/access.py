@@ -9,7 +9,7 @@ entry.
 from __future__ import annotations
 
 from django.contrib.auth.models import AbstractBaseUser, AnonymousUser
-from django.db.models import Q, QuerySet
+from django.db.models import Exists, OuterRef, Q, QuerySet
 from django.utils.translation import gettext as _
 
 from targets.models import (
@@ -18,6 +18,7 @@ from targets.models import (
     ExplanationRequest,
     ExplanationState,
     Membership,
+    Plan,
     ProgressEntry,
     Role,
     Target,
@@ -296,3 +297,23 @@ def projects_reviewable_by(user: User) -> QuerySet:
     if getattr(user, "is_superuser", False):
         return Project.objects.all()
     return Project.objects.filter(_under_any("unit__path", _paths(user, Role.MANAGER)))
+
+
+# --- IATI results (issue 15): a plan's results are published by its managers -----------------
+# A plan is seen through its targets: one the user sees makes the plan visible (404 otherwise).
+# Its managers download it: a manager whose subtree holds one of its targets, or a superuser
+# (staff who see the plan get 403). The document holds the targets the user sees.
+
+
+def plans_visible_to(user: User) -> QuerySet[Plan]:
+    if getattr(user, "is_superuser", False):
+        return Plan.objects.all()
+    return Plan.objects.filter(Exists(targets_visible_to(user).filter(plan=OuterRef("pk"))))
+
+
+def can_publish_plan(user: User, plan: Plan) -> bool:
+    if not user.is_authenticated:
+        return False
+    if user.is_superuser:
+        return True
+    return targets_reviewable_by(user).filter(plan=plan).exists()

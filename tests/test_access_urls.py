@@ -447,6 +447,11 @@ CASES = [
     Case("targets:periodic-report", (LOGIN, E403, E404, OK, OK, E404, OK),
          query="?unit=LC-BATXAT-IND&period=2026-Q3&format=xlsx&place=B%C3%A1t+X%C3%A1t"
                "&issued_on=2026-01-05", label="its department's report"),
+    # A plan's IATI results: for the managers of its targets (403 for staff who see it); a plan
+    # with no target in the persona's scope, or none at all, is 404.
+    Case("iati:plan", (LOGIN, E403, E404, OK, OK, E404, OK), code("BX-2025-2030")),
+    Case("iati:plan", (LOGIN, E404, E404, E404, E404, E404, E404), code("NO-SUCH"),
+         label="unknown plan"),
     # Alerts: one's own only; another user's alert reads as no alert.
     Case("targets:alerts", (LOGIN, OK, OK, OK, OK, OK, OK)),
     Case("targets:alerts-read-all", (LOGIN, E405, E405, E405, E405, E405, E405)),

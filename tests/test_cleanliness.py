@@ -10,11 +10,12 @@ from pathlib import Path
 
 import pytest
 
+from iati.export import IatiDefaults
 from targets.services import accounts, delivery
 from targets.services.alerts import AlertSettings
 
 SERVICES = Path(__file__).resolve().parent.parent / "targets" / "services"
-POLICIES = [AlertSettings, delivery.DeliveryPolicy, accounts.ResetLimits]
+POLICIES = [AlertSettings, delivery.DeliveryPolicy, accounts.ResetLimits, IatiDefaults]
 
 
 def _is_tasks(name: str) -> bool:

@@ -7,6 +7,7 @@ production profile (HTTPS redirect, HSTS, secure cookies) is on unless HTTPS=0.
 """
 
 import os
+import re
 from datetime import timedelta
 from pathlib import Path
 from urllib.parse import urlsplit, urlunsplit
@@ -146,6 +147,7 @@ INSTALLED_APPS = [
     "csp",
     "targets",
     "register",
+    "iati",
 ]
 
 MIDDLEWARE = [
@@ -353,6 +355,29 @@ EVALUATION_CATCH_UP_DAYS = int(os.environ.get("EVALUATION_CATCH_UP_DAYS", "7"))
 EVALUATION_SPLIT_ABOVE = env_int("EVALUATION_SPLIT_ABOVE", 20000)
 EVALUATION_BATCH_SIZE = env_int("EVALUATION_BATCH_SIZE", 2000)
 EVALUATION_RESUME_AFTER = env_int("EVALUATION_RESUME_AFTER", 1800)
+
+# IATI results (README "IATI results"): the organisation that publishes the plans' results and
+# what every plan's activity says unless the admin sets it for the plan. No identifier: each
+# plan is published under its unit's code (set the registered one before publishing).
+IATI_REPORTING_ORG_REF = os.environ.get("IATI_REPORTING_ORG_REF", "").strip()
+iati_identifier = r"[A-Za-z0-9][A-Za-z0-9._:-]*"  # iati.models.identifier_validator's
+if IATI_REPORTING_ORG_REF and not re.fullmatch(iati_identifier, IATI_REPORTING_ORG_REF):
+    raise ImproperlyConfigured(
+        f"IATI_REPORTING_ORG_REF={IATI_REPORTING_ORG_REF!r}: letters, digits, '.', ':', '_' "
+        "and '-' only (VN-XYZ)."
+    )
+IATI_REPORTING_ORG_TYPE = env_choice("IATI_REPORTING_ORG_TYPE", "11", {"10", "11", "15", "90"})
+IATI_REPORTING_ORG_NAME = os.environ.get("IATI_REPORTING_ORG_NAME", "").strip()
+IATI_REPORTING_ORG_NAME_EN = os.environ.get("IATI_REPORTING_ORG_NAME_EN", "").strip()
+# A DAC sector: 430 is the category "Other multisector" (a term plan spans several sectors).
+IATI_SECTOR = os.environ.get("IATI_SECTOR", "430").strip()
+if not re.fullmatch(r"[0-9]{3}([0-9]{2})?", IATI_SECTOR):
+    raise ImproperlyConfigured(f"IATI_SECTOR={IATI_SECTOR!r}: a DAC sector code, 3 or 5 digits.")
+IATI_RECIPIENT_COUNTRY = os.environ.get("IATI_RECIPIENT_COUNTRY", "VN").strip().upper()
+if not re.fullmatch(r"[A-Z]{2}", IATI_RECIPIENT_COUNTRY):
+    raise ImproperlyConfigured(
+        f"IATI_RECIPIENT_COUNTRY={IATI_RECIPIENT_COUNTRY!r}: an ISO 3166-1 alpha-2 code (VN)."
+    )
 
 DJANGO_TABLES2_TEMPLATE = "django_tables2/bootstrap5-responsive.html"
 CRISPY_ALLOWED_TEMPLATE_PACKS = "bootstrap5"

@@ -116,4 +116,7 @@ class StatusTableView(LoginRequiredMixin, ExportMixin, SingleTableMixin, FilterV
         context["total"] = sum(counts.values())
         context["current_status"] = self.request.GET.get("status", "")
         context["title"] = _("Status of targets")
+        # The plan chosen in the filters, whose IATI results its managers may download.
+        valid = self.filterset.is_bound and self.filterset.is_valid()
+        context["chosen_plan"] = self.filterset.form.cleaned_data.get("plan") if valid else None
         return context
