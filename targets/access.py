@@ -18,6 +18,7 @@ from targets.models import (
     ExplanationRequest,
     ExplanationState,
     Membership,
+    Plan,
     ProgressEntry,
     Role,
     Target,
@@ -76,6 +77,18 @@ def targets_visible_to(user: User) -> QuerySet[Target]:
     if getattr(user, "is_superuser", False):
         return Target.objects.all()
     return Target.objects.filter(_under_any("responsible_unit__path", _paths(user)))
+
+
+def plans_public() -> QuerySet[Plan]:
+    """The plans an administrator published: anyone reads their public pages, signed in or
+    not, whatever their memberships."""
+    return Plan.objects.filter(public=True)
+
+
+def targets_public() -> QuerySet[Target]:
+    """The targets of the published plans (what their public pages may show of them is
+    decided there: approved progress only)."""
+    return Target.objects.filter(plan__public=True)
 
 
 def targets_enterable_by(user: User) -> QuerySet[Target]:

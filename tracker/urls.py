@@ -13,5 +13,7 @@ urlpatterns = [
     path("accounts/password_reset/", PasswordResetView.as_view(), name="password_reset"),
     path("accounts/", include("django.contrib.auth.urls")),
     path("register/", include("register.urls")),
+    # Published plans, for anyone: no sign-in (targets/public_urls.py).
+    path("", include("targets.public_urls")),
     path("", include("targets.urls")),
 ]
