@@ -60,7 +60,7 @@ NAMES = {
     "dept_staff": ("Lò", "Thị Hoa"),
     "manager": ("Vàng", "Văn Duyệt"),
     "province": ("Đỗ", "Văn Hải"),
-    "admin": ("Hoàng", "Quản Trị"),
+    "admin": ("Hoàng", "Minh Tuấn"),
 }
 SECRETS = [
     # people: family and given names, usernames, email addresses
