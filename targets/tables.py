@@ -316,6 +316,9 @@ class PublicStatusTable(StatusTable):
     its state) and the reporting state (it counts submitted entries too): what it shows comes
     from the assessments, which the evaluation makes of approved entries only."""
 
+    class Meta(StatusTable.Meta):  # django-tables2 reads only a table's own Meta
+        pass
+
     def __init__(self, *args, plan_code: str, language: str, **kwargs) -> None:
         super().__init__(*args, exclude=PUBLIC_EXCLUDED, **kwargs)
         self.plan_code = plan_code

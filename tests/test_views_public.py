@@ -155,6 +155,10 @@ def test_an_anonymous_visitor_reads_every_public_page(client, published, languag
 def test_the_status_table_shows_the_plans_targets_with_their_assessments(client, published):
     html = client.get(public_url("plan", "en", plan=PLAN)).content.decode()
     assert "Bat Xat commune 2025–2030 term" in html
+    # The signed-in status table's look and columns, less the last entry and reporting.
+    assert '<table class="table table-sm table-hover align-middle status-table">' in html
+    headers = re.findall(r'<th [^>]*class="[^"]*col-(\w+)', html)
+    assert headers == ["code", "name", "status", "progress", "figures"]
     assert "Industrial parks formed" in html and "Occupancy of industrial zones" in html
     # Each code links to its public page in the page's language.
     assert 'href="/en/public/BX-2025-2030/BX-OCC/"' in html
@@ -169,6 +173,14 @@ def test_the_status_table_shows_the_plans_targets_with_their_assessments(client,
                       "missed": "0", "no_data": "1"}
 
 
+def test_more_columns_add_the_details_but_not_the_plan(client, published):
+    html = client.get(public_url("plan", "en", plan=PLAN) + "?details=1").content.decode()
+    headers = re.findall(r'<th [^>]*class="[^"]*col-(\w+)', html)
+    assert headers == ["code", "name", "status", "progress", "figures", "expected_now",
+                       "due_date", "forecast", "area", "unit"]
+    assert "Industry department" in html and "31 Dec 2030" in html
+
+
 def test_the_target_page_shows_the_chart_the_approved_values_and_the_source(client, published):
     html = client.get(public_url("target", "en", plan=PLAN, code="BX-OCC")).content.decode()
     chart = chart_of(html)
@@ -179,6 +191,8 @@ def test_the_target_page_shows_the_chart_the_approved_values_and_the_source(clie
     assert re.findall(r'<tr id="approved-([^"]+)"', approved) == ["2025-Q3"]
     assert "30 Sep 2025" in approved and "20.5 %" in approved
     assert "Lagging" in html and 'id="verdict"' in html
+    # Not the reporting state: it counts the submitted entries too.
+    assert "Reporting" not in html and "Overdue" not in html
     ip = client.get(public_url("target", "en", plan=PLAN, code="BX-IP")).content.decode()
     assert "attract investment in the construction of 2 industrial parks" in ip
     assert 'href="https://baolaocai.vn/x"' in ip

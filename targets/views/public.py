@@ -133,6 +133,7 @@ def target_page(request: HttpRequest, *, language: str, plan: str, code: str) ->
         "approved": [(entry, point.value) for entry, point in
                      zip(approved, totals, strict=True)],
         "adds_up": target.aggregation == rules.Aggregation.SUM,
+        "public": True,
         "language": language,
         "languages": _languages(
             request, "public:target", language, plan=target.plan.code, code=target.code
