@@ -403,6 +403,17 @@ def test_publishing_is_recorded_in_the_history_and_repeating_it_changes_nothing(
     assert plan.history.count() == rows + 1
 
 
+def test_importing_the_plan_file_again_keeps_it_published(people):
+    from tests.conftest import SMALL_PLAN
+
+    plan = Plan.objects.get(code=PLAN)
+    plans_set_public(plan_ids=[plan.pk], public=True, user=people["admin"])
+    changed = SMALL_PLAN.replace("Xã Bát Xát nhiệm kỳ 2025–2030", "Xã Bát Xát, nhiệm kỳ mới")
+    plan_import(data=load_located(changed), filename="small.yaml", user=plan_operator())
+    plan.refresh_from_db()
+    assert plan.name == "Xã Bát Xát, nhiệm kỳ mới" and plan.public
+
+
 def test_the_admin_publishes_and_withdraws_with_its_actions(client, people):
     client.force_login(people["admin"])
     plan = Plan.objects.get(code=PLAN)
