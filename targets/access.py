@@ -79,6 +79,18 @@ def targets_visible_to(user: User) -> QuerySet[Target]:
     return Target.objects.filter(_under_any("responsible_unit__path", _paths(user)))
 
 
+def plans_public() -> QuerySet[Plan]:
+    """The plans an administrator published: anyone reads their public pages, signed in or
+    not, whatever their memberships."""
+    return Plan.objects.filter(public=True)
+
+
+def targets_public() -> QuerySet[Target]:
+    """The targets of the published plans (what their public pages may show of them is
+    decided there: approved progress only)."""
+    return Target.objects.filter(plan__public=True)
+
+
 def targets_enterable_by(user: User) -> QuerySet[Target]:
     """Targets the user may enter progress for: staff of the exact unit, managers of a subtree;
     never a target that takes its actual from the register."""

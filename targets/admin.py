@@ -6,6 +6,7 @@ from django.contrib.auth.admin import UserAdmin
 from django.core.exceptions import PermissionDenied
 from django.db import models
 from django.urls import reverse
+from django.utils import timezone
 from django.utils.html import format_html
 from django.utils.translation import gettext_lazy as _
 from simple_history.admin import SimpleHistoryAdmin
@@ -29,7 +30,7 @@ from targets.models import (
     Unit,
 )
 from targets.search import NAMED_FIELDS, PERSON_FIELDS, TARGET_FIELDS, ignoring_accents
-from targets.services import delivery
+from targets.services import delivery, plans
 from targets.services import entries as workflow
 from targets.services.alerts import AlertSettings
 
@@ -115,13 +116,38 @@ class AreaInline(admin.TabularInline):
 
 @admin.register(Plan)
 class PlanAdmin(HistoryAdmin):
-    list_display = ["code", "name", "name_en", "unit", "start", "end", "reporting_calendar"]
+    list_display = [
+        "code", "name", "name_en", "unit", "start", "end", "reporting_calendar", "public",
+    ]
     search_fields = ignoring_accents(*NAMED_FIELDS)
-    list_filter = ["unit", "reporting_calendar"]
-    # Set by the plan file, which copies them onto the targets and checks their entries.
-    readonly_fields = ["reporting_calendar", "deadline_working_days"]
+    list_filter = ["unit", "reporting_calendar", "public"]
+    # Set by the plan file, which copies them onto the targets and checks their entries; the
+    # publication time by the switch.
+    readonly_fields = ["reporting_calendar", "deadline_working_days", "published_at"]
     autocomplete_fields = ["unit"]
     inlines = [AreaInline]
+    actions = ["publish", "unpublish"]
+
+    def save_model(self, request, obj: Plan, form, change: bool) -> None:
+        if "public" in form.changed_data:
+            obj.published_at = timezone.now() if obj.public else None
+        super().save_model(request, obj, form, change)
+
+    @admin.action(description=_("Publish the selected plans (public pages)"),
+                  permissions=["change"])
+    def publish(self, request, queryset) -> None:
+        changed = plans.plans_set_public(
+            plan_ids=queryset.values_list("pk", flat=True), public=True, user=request.user
+        )
+        self.message_user(request, _("%(n)d plans published.") % {"n": len(changed)})
+
+    @admin.action(description=_("Withdraw the selected plans from the public pages"),
+                  permissions=["change"])
+    def unpublish(self, request, queryset) -> None:
+        changed = plans.plans_set_public(
+            plan_ids=queryset.values_list("pk", flat=True), public=False, user=request.user
+        )
+        self.message_user(request, _("%(n)d plans withdrawn.") % {"n": len(changed)})
 
 
 @admin.register(Area)

@@ -264,6 +264,17 @@ class Plan(Translated, models.Model):
         help_text=_("The deadline its targets get unless they state their own. Empty: grace "
                     "days."),
     )
+    # Off until an administrator publishes the plan (services.plans.plans_set_public): its
+    # public pages show the approved progress of its targets to anyone, without signing in.
+    public = models.BooleanField(
+        _("public"), default=False,
+        help_text=_("Anyone may read the plan's approved progress on its public pages, "
+                    "without signing in."),
+    )
+    published_at = models.DateTimeField(
+        _("published at"), null=True, blank=True,
+        help_text=_("When the plan was last made public (empty while it is not)."),
+    )
     history = HistoricalRecords()
 
     class Meta:

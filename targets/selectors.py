@@ -36,6 +36,7 @@ from targets.models import (
     ExplanationRequest,
     ExplanationState,
     Milestone,
+    Plan,
     ProgressEntry,
     Status,
     Target,
@@ -68,11 +69,24 @@ def targets_status_rows(*, user) -> QuerySet[Target]:
     Everything a row shows comes from this one query (joins and subqueries), so the
     number of queries does not grow with the number of targets.
     """
-    last_entry = ProgressEntry.objects.filter(target=OuterRef("pk")).order_by(
-        "-period_end", "-updated_at"
-    )
+    return _status_rows(access.targets_visible_to(user), last_entry=True)
+
+
+def _status_rows(targets: QuerySet[Target], *, last_entry: bool) -> QuerySet[Target]:
+    """``targets`` as rows of a status table; ``last_entry``: with the last entry's period,
+    status and value, whatever its state (the signed-in table shows it)."""
+    entries = {}
+    if last_entry:
+        last = ProgressEntry.objects.filter(target=OuterRef("pk")).order_by(
+            "-period_end", "-updated_at"
+        )
+        entries = {
+            "last_entry_period": Subquery(last.values("period")[:1]),
+            "last_entry_status": Subquery(last.values("status")[:1]),
+            "last_entry_value": Subquery(last.values("value")[:1]),
+        }
     return (
-        access.targets_visible_to(user)
+        targets
         .select_related("plan", "area", "responsible_unit", "latest_assessment")
         # What a row shows and its reason sentence uses: an export builds 6,000 of each
         # object, and the long texts and the assessment's lists are not shown.
@@ -84,9 +98,7 @@ def targets_status_rows(*, user) -> QuerySet[Target]:
                   for rank, status in enumerate(STATUS_ORDER)),
                 default=Value(len(STATUS_ORDER)),  # not judged: last
             ),
-            last_entry_period=Subquery(last_entry.values("period")[:1]),
-            last_entry_status=Subquery(last_entry.values("status")[:1]),
-            last_entry_value=Subquery(last_entry.values("value")[:1]),
+            **entries,
             # Sorting by a name follows the language it is shown in.
             shown_name=localized_expression("name"),
             shown_area=localized_expression("area__name"),
@@ -102,6 +114,42 @@ def status_counts(rows: QuerySet[Target]) -> dict[str, int]:
     for status, n in rows.order_by().values_list("current_status").annotate(n=Count("pk")):
         counts[status] = n
     return counts
+
+
+# --- the public pages: a published plan, read by anyone --------------------------------------
+
+
+def public_plans() -> QuerySet[Plan]:
+    """The published plans, by code, each with its unit and ``target_count``."""
+    return (
+        access.plans_public()
+        .select_related("unit")
+        .annotate(target_count=Count("targets"))
+        .order_by("code")
+    )
+
+
+def public_plan(*, code: str) -> Plan:
+    """A published plan; Plan.DoesNotExist for any other code."""
+    return access.plans_public().select_related("unit").get(code=code)
+
+
+def public_status_rows(*, plan: Plan) -> QuerySet[Target]:
+    """The public status table's rows: the plan's targets with their latest assessment (which
+    the evaluation made of approved entries only), and nothing of their entries."""
+    return _status_rows(access.targets_public().filter(plan=plan), last_entry=False)
+
+
+def public_target(*, plan_code: str, code: str) -> Target:
+    """A target of a published plan, with what its public page shows (not its owner);
+    Target.DoesNotExist for a target of another plan or of a plan not published."""
+    return (
+        access.targets_public()
+        .filter(plan__code=plan_code)
+        .select_related("plan", "area", "responsible_unit", "latest_assessment")
+        .prefetch_related("milestones")
+        .get(code=code)
+    )
 
 
 def target_for_page(*, user, code: str) -> Target:
@@ -148,15 +196,17 @@ def _workflow_events(records: list) -> list:
 PERCENT_BOUNDS = (Decimal(0), Decimal(100))
 
 
-def chart_data(*, target: Target, today: date) -> dict:
+def chart_data(
+    *, target: Target, today: date, approved_entries: list[ProgressEntry] | None = None
+) -> dict:
     """The trajectory chart's series (DESIGN §3): the expected trajectory (rule 2, a ``smooth``
     curve sampled densely enough to be drawn with straight segments), the milestones, the
-    approved actuals, rule 7's forecast line and the latest assessment's as-of point."""
+    approved actuals, rule 7's forecast line and the latest assessment's as-of point.
+    ``approved_entries``: the target's approved entries when the caller has read them."""
     spec = target.spec(milestones=list(target.milestones.all()))
-    approved = [
-        rules.Observation(e.period_end, e.value)
-        for e in target.entries.filter(status=EntryStatus.APPROVED).order_by("period_end")
-    ]
+    if approved_entries is None:
+        approved_entries = approved_entries_of(target=target)
+    approved = [rules.Observation(e.period_end, e.value) for e in approved_entries]
     forecast: list[rules.Point] = []
     line = rules.trend_line(spec, approved, today)
     if line is not None and line.first < spec.due_date:
@@ -183,6 +233,16 @@ def chart_data(*, target: Target, today: date) -> dict:
             None if target.max_value is None else float(target.max_value)
         ),
     }
+
+
+def approved_entries_of(*, target: Target) -> list[ProgressEntry]:
+    """The target's approved entries, oldest period first: their period and value only (what
+    the rules count and the public page lists; no author, note or evidence)."""
+    return list(
+        target.entries.filter(status=EntryStatus.APPROVED)
+        .order_by("period_end")
+        .only("pk", "target_id", "period", "period_start", "period_end", "value")
+    )
 
 
 def _points(items: Iterable[rules.Point]) -> list[dict]:

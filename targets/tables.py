@@ -310,6 +310,32 @@ class StatusTable(tables.Table):
             yield [cell(record) for cell in cells]
 
 
+class PublicStatusTable(StatusTable):
+    """The status table of a published plan's public page: each code links to the target's
+    public page, in the page's language. Without the last entry (it may be a draft, and names
+    its state) and the reporting state (it counts submitted entries too): what it shows comes
+    from the assessments, which the evaluation makes of approved entries only."""
+
+    class Meta(StatusTable.Meta):  # django-tables2 reads only a table's own Meta
+        pass
+
+    def __init__(self, *args, plan_code: str, language: str, **kwargs) -> None:
+        super().__init__(*args, exclude=PUBLIC_EXCLUDED, **kwargs)
+        self.plan_code = plan_code
+        self.language = language
+        self.columns.hide("plan")  # the page's own
+
+    @cached_property
+    def _target_url_parts(self) -> list[str]:
+        return reverse(
+            "public:target",
+            kwargs={"language": self.language, "plan": self.plan_code, "code": "CODE"},
+        ).rsplit("CODE", 1)
+
+
+PUBLIC_EXCLUDED = ("last_entry", "reporting")
+
+
 class _PageColumn:
     """What ``StatusTable.rows_html`` needs of a visible column, worked out once a page: its
     cell attributes, the accessor's steps, the choices' labels, the render method and the

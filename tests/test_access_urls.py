@@ -49,6 +49,7 @@ from targets.models import (
     Digest,
     ExplanationRequest,
     ImportJob,
+    Plan,
     ProgressEntry,
     ReportingReminder,
     Role,
@@ -57,7 +58,7 @@ from targets.models import (
 )
 from targets.services import accounts, explanations, import_jobs
 from targets.services import entries as workflow
-from targets.services.plans import load_located, plan_import
+from targets.services.plans import load_located, plan_import, plans_set_public
 from tests.alerting import RULES, evaluate
 from tests.conftest import make_user, plan_operator, submitted_entry
 from tests.queueing import record_queued
@@ -278,6 +279,16 @@ def resets_queued(w, client):
     return len(w.queued_resets)
 
 
+def public_plans(w, client):
+    return sorted(Plan.objects.filter(public=True).values_list("code", flat=True))
+
+
+def publish_sibling(client: Client, w) -> None:
+    """The administrator published the sibling commune's plan before the case."""
+    plans_set_public(plan_ids=[Plan.objects.get(code="MH-2025-2030").pk], public=True,
+                     user=w.users["superuser"])
+
+
 # --- the matrix --------------------------------------------------------------------------------
 
 
@@ -331,6 +342,23 @@ CASES = [
     Case("targets:status", (LOGIN, OK, OK, OK, OK, OK, OK), query="?_export=xlsx"),
     # A target of the commune; a code that does not exist answers like one out of scope.
     # The investment register and its exports: each member sees the projects of their units.
+    # The public pages (issue 15): a published plan and its own targets for everyone, signed
+    # in or not; the commune's plan (not published), its targets, and a target under another
+    # plan's address answer 404 to everyone.
+    Case("public:index", (OK,) * 7, kwargs=lambda w: {"language": "vi"}),
+    Case("public:index", (OK,) * 7, kwargs=lambda w: {"language": "en"}, before=publish_sibling,
+         label="a plan published"),
+    Case("public:plan", (E404,) * 7, kwargs=lambda w: {"language": "vi", "plan": "BX-2025-2030"}),
+    Case("public:plan", (OK,) * 7, kwargs=lambda w: {"language": "en", "plan": "MH-2025-2030"},
+         before=publish_sibling, label="published"),
+    Case("public:target", (E404,) * 7,
+         kwargs=lambda w: {"language": "vi", "plan": "BX-2025-2030", "code": "BX-IP"}),
+    Case("public:target", (OK,) * 7,
+         kwargs=lambda w: {"language": "vi", "plan": "MH-2025-2030", "code": "MH-ROAD"},
+         before=publish_sibling, label="published"),
+    Case("public:target", (E404,) * 7,
+         kwargs=lambda w: {"language": "vi", "plan": "MH-2025-2030", "code": "BX-IP"},
+         before=publish_sibling, label="another plan's target under a published one"),
     Case("register:projects", (LOGIN, OK, OK, OK, OK, OK, OK)),
     Case("register:projects", (LOGIN, OK, OK, OK, OK, OK, OK), query="?_export=csv"),
     Case("register:projects", (LOGIN, OK, OK, OK, OK, OK, OK), query="?_export=xlsx"),
@@ -500,6 +528,11 @@ CASES = [
          (*[Answer(302, ADMIN_SIGN_IN)] * 6, go(admin_changelist("progressentry"), writes=True)),
          method="post", effect=entry_state("entry"), label="action approve_selected",
          data=lambda w, user: {"action": "approve_selected", "_selected_action": [w.entry.pk]}),
+    Case(admin_changelist("plan"),
+         (*[Answer(302, ADMIN_SIGN_IN)] * 6, go(admin_changelist("plan"), writes=True)),
+         method="post", effect=public_plans, label="action publish",
+         data=lambda w, user: {"action": "publish",
+                               "_selected_action": [Plan.objects.get(code="BX-2025-2030").pk]}),
     Case(admin_changelist("digest"),
          (*[Answer(302, ADMIN_SIGN_IN)] * 6, go(admin_changelist("digest"), writes=True)),
          method="post", effect=digest_state, label="action resend_failed",

@@ -14,5 +14,7 @@ urlpatterns = [
     path("accounts/", include("django.contrib.auth.urls")),
     path("register/", include("register.urls")),
     path("iati/", include("iati.urls")),
+    # Published plans, for anyone: no sign-in (targets/public_urls.py).
+    path("", include("targets.public_urls")),
     path("", include("targets.urls")),
 ]

@@ -11,6 +11,7 @@ history); every history row the import writes names the user it is made for and 
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Iterable
 from dataclasses import dataclass
 from decimal import Decimal
 from pathlib import Path
@@ -20,6 +21,7 @@ from django.contrib.auth import get_user_model
 from django.contrib.auth.models import AbstractBaseUser
 from django.db import DataError, IntegrityError, transaction
 from django.db.models import Model, Q
+from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 
@@ -531,3 +533,27 @@ def _sync_milestones(
 def plan_import_file(path: str | Path, *, user: AbstractBaseUser) -> PlanImportResult:
     return plan_import(data=plan_file_read(path), filename=Path(path).name, user=user)
 
+
+
+# --- the public pages --------------------------------------------------------------------------
+
+
+@transaction.atomic
+def plans_set_public(
+    *, plan_ids: Iterable[int], public: bool, user: AbstractBaseUser,
+    now: dt.datetime | None = None,
+) -> list[Plan]:
+    """Publish the plans (``public``) or withdraw them: their public pages answer from then on,
+    or answer 404. Each plan is re-read under a lock; one already as asked is left alone (no
+    history row). The plans changed, each change in the history under ``user``."""
+    now = now or timezone.now()
+    changed = []
+    for plan in Plan.objects.select_for_update().filter(pk__in=list(plan_ids)).order_by("pk"):
+        if plan.public == public:
+            continue
+        plan.public = public
+        plan.published_at = now if public else None
+        plan._history_user = user
+        plan.save(update_fields=["public", "published_at"])
+        changed.append(plan)
+    return changed

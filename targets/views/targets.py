@@ -69,31 +69,40 @@ def target_page(request: HttpRequest, code: str) -> HttpResponse:
     return render_target_page(request, visible_target(request, code))
 
 
+def trajectory_context(target: Target, *, approved_entries: list | None = None) -> dict:
+    """What the trajectory chart, the assessment and the milestones of a target show, the same
+    on its page and on its public page (``approved_entries``: when the caller has read them)."""
+    assessment = target.latest_assessment
+    chart = selectors.chart_data(
+        target=target, today=timezone.localdate(), approved_entries=approved_entries
+    )
+    chart["labels"] = _chart_labels(assessment)
+    return {
+        "target": target,
+        "assessment": assessment,
+        "reason": verdicts.assessment_sentence(target, assessment),
+        "projected": _shown_projection(target, assessment),
+        "milestones": list(target.milestones.all()),
+        "chart": chart,
+    }
+
+
 def render_target_page(
     request: HttpRequest, target: Target, explanation_forms: dict | None = None, status: int = 200
 ) -> HttpResponse:
     """The page; ``explanation_forms``: the explanation forms a refused post shows again with
     its errors (the others are fresh)."""
-    today = timezone.localdate()
-    assessment = target.latest_assessment
-    chart = selectors.chart_data(target=target, today=today)
-    chart["labels"] = _chart_labels(assessment)
     may_review = access.can_review(request.user, target)
     return render(
         request,
         "targets/target.html",
         {
-            "target": target,
-            "assessment": assessment,
-            "reason": verdicts.assessment_sentence(target, assessment),
-            "projected": _shown_projection(target, assessment),
-            "milestones": list(target.milestones.all()),
+            **trajectory_context(target),
             "entries": selectors.target_entries(target=target),
             "alerts": [
                 (alert, notifications.alert_message(alert))
                 for alert in selectors.target_alerts(target=target)
             ],
-            "chart": chart,
             "may_enter": access.can_enter(request.user, target),
             "may_review": may_review,
             # Who changed the target and its milestones: for those who answer for it (its
