@@ -15,6 +15,7 @@ from typing import Any
 from django.core.exceptions import PermissionDenied
 from django.http import Http404, HttpRequest, JsonResponse
 from django.utils.translation import gettext as _
+from django.views.decorators.csrf import csrf_exempt
 from rest_framework import exceptions, status
 from rest_framework.response import Response
 from rest_framework.views import exception_handler
@@ -135,6 +136,7 @@ def problem_exception_handler(exc: Exception, context: dict) -> Response | None:
     return response
 
 
+@csrf_exempt  # a program's POST to a wrong address is told 404, not a CSRF page
 def not_found(request: HttpRequest, *args, **kwargs) -> JsonResponse:
     """404 for any address under /api/ that names no endpoint, as a problem detail."""
     return JsonResponse(

@@ -32,8 +32,13 @@ def number(**extra) -> serializers.DecimalField:
     return Number(max_digits=30, decimal_places=6, read_only=True, **extra)
 
 
+def person() -> serializers.SlugRelatedField:
+    """A person by username, or null for nobody."""
+    return serializers.SlugRelatedField(slug_field="username", read_only=True, allow_null=True)
+
+
 class UnitSerializer(serializers.ModelSerializer):
-    parent = serializers.SlugRelatedField(slug_field="code", read_only=True)
+    parent = serializers.SlugRelatedField(slug_field="code", read_only=True, allow_null=True)
 
     class Meta:
         model = Unit
@@ -119,7 +124,7 @@ class TargetSerializer(serializers.ModelSerializer):
     plan = serializers.SlugRelatedField(slug_field="code", read_only=True)
     area = serializers.SlugRelatedField(slug_field="code", read_only=True)
     responsible_unit = serializers.SlugRelatedField(slug_field="code", read_only=True)
-    owner = serializers.SlugRelatedField(slug_field="username", read_only=True)
+    owner = person()
     baseline_value = number()
     target_value = number()
     min_value = number(allow_null=True)
@@ -177,9 +182,9 @@ class ProgressEntrySerializer(serializers.ModelSerializer):
     value = number()
     status_label = serializers.SerializerMethodField()
     author = serializers.SlugRelatedField(slug_field="username", read_only=True)
-    last_editor = serializers.SlugRelatedField(slug_field="username", read_only=True)
-    submitted_by = serializers.SlugRelatedField(slug_field="username", read_only=True)
-    reviewer = serializers.SlugRelatedField(slug_field="username", read_only=True)
+    last_editor = person()
+    submitted_by = person()
+    reviewer = person()
     evidence_file = serializers.SerializerMethodField()
 
     class Meta:
