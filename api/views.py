@@ -38,7 +38,26 @@ CODE = r"[^/]+"  # codes are letters, digits, ".", "_" and "-": the dot too
 
 class ApiMixin:
     """What every endpoint does after authentication: speak the user's language, and refuse
-    what the database cannot even be asked (a NUL character)."""
+    what the database cannot even be asked (a NUL character). The rate limits count every
+    request, those refused for want of a (valid) token too: DRF would check them only after
+    the permissions, so an anonymous client was never slowed down."""
+
+    def perform_authentication(self, request: Request) -> None:
+        try:
+            super().perform_authentication(request)
+        except exceptions.AuthenticationFailed:
+            self.check_throttles(request)  # a bad key counts against the client's address
+            raise
+
+    def check_permissions(self, request: Request) -> None:
+        self.check_throttles(request)
+        super().check_permissions(request)
+
+    def check_throttles(self, request: Request) -> None:
+        if getattr(request, "_throttles_checked", False):
+            return  # once a request (DRF calls it after the permissions again)
+        request._throttles_checked = True
+        super().check_throttles(request)
 
     def initial(self, request: Request, *args, **kwargs) -> None:
         super().initial(request, *args, **kwargs)
