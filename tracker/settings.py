@@ -375,7 +375,6 @@ REST_FRAMEWORK = {
     "EXCEPTION_HANDLER": "api.problems.problem_exception_handler",
     # Numbers as JSON numbers, as `evaluate_targets --json` writes them.
     "COERCE_DECIMAL_TO_STRING": False,
-    "UNAUTHENTICATED_USER": "django.contrib.auth.models.AnonymousUser",
 }
 API_THROTTLE_RATES = {
     "token": os.environ.get("API_THROTTLE_TOKEN", "600/minute"),
