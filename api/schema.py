@@ -71,8 +71,6 @@ def add_problem_responses(result: dict, generator, request, public) -> dict:
             codes = ["400", "401", "403", "404", "429"]
             if method != "get":
                 codes.append("409")
-            if not operation.get("security"):
-                codes = ["400", "429"]  # the schema itself: public
             responses = operation.setdefault("responses", {})
             for code in codes:
                 responses.setdefault(code, {"description": DESCRIPTIONS[code], **problem})
