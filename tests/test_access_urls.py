@@ -41,6 +41,8 @@ from django.utils import timezone
 from django.utils.encoding import force_bytes
 from django.utils.http import urlsafe_base64_encode
 
+from api.models import ApiToken
+from api.services import token_create
 from register.models import Project
 from targets.models import (
     AlertRecipient,
@@ -154,6 +156,7 @@ def world(people, small_plan, settings, tmp_path, monkeypatch):
         )
     return SimpleNamespace(
         users=users,
+        api_token=token_create(user=staff, name="staff's script").token,
         entry=submitted_entry(staff, "BX-IP", "2026-Q3", "1"),
         own=submitted_entry(manager, "BX-IP", "2026-Q2", "1"),  # the commune manager's own
         evidence=evidence,
@@ -273,6 +276,10 @@ def signed_in_as(w, client):
 def language_cookie(w, client):
     cookie = client.cookies.get(settings.LANGUAGE_COOKIE_NAME)
     return cookie.value if cookie else None
+
+
+def api_tokens_state(w, client):
+    return sorted(ApiToken.objects.values_list("pk", "user_id", "revoked_at"))
 
 
 def resets_queued(w, client):
@@ -523,6 +530,14 @@ CASES = [
          label="set a new password",
          data=lambda w, user: {"new_password1": NEW_PASSWORD, "new_password2": NEW_PASSWORD}),
     Case("password_reset_complete", (OK,) * 7),
+    # API tokens: each signed-in person makes and revokes his own (the admin: anyone's).
+    Case("api-tokens", (LOGIN, OK, OK, OK, OK, OK, OK)),
+    Case("api-tokens", (LOGIN, DONE, DONE, DONE, DONE, DONE, DONE), method="post",
+         effect=api_tokens_state, label="make a token",
+         data=lambda w, user: {"name": "reporting system", "days": "30"}),
+    Case("api-token-revoke", (LOGIN, go("api-tokens", writes=True), E404, E404, E404, E404,
+                              E404),
+         pk("api_token"), method="post", effect=api_tokens_state, label="the staff's token"),
     # The admin's POST actions (its pages: test_the_admin_*).
     Case(admin_changelist("progressentry"),
          (*[Answer(302, ADMIN_SIGN_IN)] * 6, go(admin_changelist("progressentry"), writes=True)),
@@ -543,6 +558,9 @@ GROUPS = {
     # Every admin URL is refused to all but superusers (test_the_admin_is_refused_…), and the
     # superuser walks the index, every app and every registered model (…_walks_the_admin).
     "admin:",
+    # The REST API takes tokens, not the site's sessions (test_the_api_takes_tokens_…); who
+    # may read and do what with a token: tests/test_api.py.
+    "api:",
 }
 
 
@@ -724,6 +742,37 @@ def test_the_register_exports_hold_only_the_projects_in_scope(world):
             assert response.status_code == 200
             got[persona, export] = exported_codes(response, export)
     assert got == {(p, e): codes for p, codes in REGISTER_CODES.items() for e in ("csv", "xlsx")}
+
+
+# --- the REST API ------------------------------------------------------------------------------
+
+API_OPEN = {"api:schema", "api:docs"}  # the description of the API is public
+
+
+def test_the_api_takes_tokens_not_sessions(world, settings):
+    """Every API URL answers a browser's session — signed in or not — with 401 and a problem
+    detail (a session is no API credential: no cross-site request can use it); the schema and
+    its documentation are open to all."""
+    # Every persona's browser shares one address: the anonymous limit is not the point here.
+    settings.API_THROTTLE_RATES = {"token": "10000/minute", "anonymous": "10000/minute"}
+    problems = []
+    for persona in PERSONAS:
+        client, _token = browser(world.users.get(persona))
+        for name, pattern in named_patterns().items():
+            if not name.startswith("api:"):
+                continue
+            arguments = {a: "BX-IP" if a == "code" else "1"
+                         for a in pattern.pattern.regex.groupindex}
+            url = reverse(name, kwargs=arguments)
+            for method in ("get", "post"):
+                response = getattr(client, method)(url)
+                want = (200 if method == "get" else 405) if name in API_OPEN else 401
+                if response.status_code != want or (
+                    want == 401 and response["Content-Type"] != "application/problem+json"
+                ):
+                    problems.append(f"{persona:18} {method.upper()} {url}: "
+                                    f"{response.status_code}, expected {want}")
+    assert not problems, "\n".join(["API URLs open to a session:", *problems])
 
 
 # --- the admin ---------------------------------------------------------------------------------

@@ -145,9 +145,13 @@ INSTALLED_APPS = [
     "crispy_bootstrap5",
     "axes",
     "csp",
+    "rest_framework",
+    "drf_spectacular",
+    "drf_spectacular_sidecar",  # Swagger UI's files, served from here (no outside network)
     "targets",
     "register",
     "iati",
+    "api",
 ]
 
 MIDDLEWARE = [
@@ -378,6 +382,52 @@ if not re.fullmatch(r"[A-Z]{2}", IATI_RECIPIENT_COUNTRY):
     raise ImproperlyConfigured(
         f"IATI_RECIPIENT_COUNTRY={IATI_RECIPIENT_COUNTRY!r}: an ISO 3166-1 alpha-2 code (VN)."
     )
+# The REST API (api/, README "REST API"): API tokens only, problem details for every error,
+# rate limits per token and per client address (API_THROTTLE_TOKEN, API_THROTTLE_ANONYMOUS:
+# "N/second|minute|hour|day").
+REST_FRAMEWORK = {
+    "DEFAULT_AUTHENTICATION_CLASSES": ["api.authentication.ApiTokenAuthentication"],
+    "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
+    "DEFAULT_THROTTLE_CLASSES": [
+        "api.throttles.TokenRateThrottle", "api.throttles.AnonymousRateThrottle",
+    ],
+    "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"],
+    "DEFAULT_PARSER_CLASSES": ["rest_framework.parsers.JSONParser"],
+    "DEFAULT_FILTER_BACKENDS": ["django_filters.rest_framework.DjangoFilterBackend"],
+    "DEFAULT_PAGINATION_CLASS": "api.pagination.Pagination",
+    "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
+    "EXCEPTION_HANDLER": "api.problems.problem_exception_handler",
+    # Numbers as JSON numbers, as `evaluate_targets --json` writes them.
+    "COERCE_DECIMAL_TO_STRING": False,
+}
+API_THROTTLE_RATES = {
+    "token": os.environ.get("API_THROTTLE_TOKEN", "600/minute"),
+    "anonymous": os.environ.get("API_THROTTLE_ANONYMOUS", "60/minute"),
+}
+SPECTACULAR_SETTINGS = {
+    "TITLE": "Target Tracker API",
+    "DESCRIPTION": (
+        "Read plans, units, targets with their assessments, entries, alerts and the "
+        "investment register of your units; enter, submit, approve and return progress "
+        "entries. Send an API token: `Authorization: Bearer tt_…`. Errors are RFC 9457 "
+        "problem details."
+    ),
+    "VERSION": "1",
+    "SERVE_INCLUDE_SCHEMA": False,
+    "SERVE_PERMISSIONS": ["rest_framework.permissions.AllowAny"],
+    "SERVE_AUTHENTICATION": [],
+    "SWAGGER_UI_DIST": "SIDECAR",
+    "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
+    "COMPONENT_SPLIT_REQUEST": True,
+    "ENUM_NAME_OVERRIDES": {
+        "TargetStatusEnum": "targets.models.Status",
+        "EntryStatusEnum": "targets.models.EntryStatus",
+        "CurrencyEnum": "register.models.Currency",
+    },
+    "POSTPROCESSING_HOOKS": [
+        "drf_spectacular.hooks.postprocess_schema_enums", "api.schema.add_problem_responses",
+    ],
+}
 
 DJANGO_TABLES2_TEMPLATE = "django_tables2/bootstrap5-responsive.html"
 CRISPY_ALLOWED_TEMPLATE_PACKS = "bootstrap5"

@@ -11,10 +11,12 @@ urlpatterns = [
     path("accounts/login/", LoginView.as_view(), name="login"),
     # Queues the mail for a worker and counts the requests (targets.services.accounts).
     path("accounts/password_reset/", PasswordResetView.as_view(), name="password_reset"),
+    path("accounts/tokens/", include("api.token_urls")),
     path("accounts/", include("django.contrib.auth.urls")),
     path("register/", include("register.urls")),
     path("iati/", include("iati.urls")),
     # Published plans, for anyone: no sign-in (targets/public_urls.py).
     path("", include("targets.public_urls")),
+    path("api/", include("api.urls")),
     path("", include("targets.urls")),
 ]
