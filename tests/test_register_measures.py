@@ -180,7 +180,7 @@ def test_only_the_projects_unit_and_its_managers_report_on_it(register):
 def test_the_author_submitter_or_editor_never_approves(register):
     report = draft(register["manager"])
     project_report_submit(user=register["manager"], report_id=report.pk)
-    with pytest.raises(NotAllowed, match="another manager"):
+    with pytest.raises(NotAllowed, match="Bạn đã nhập các số liệu này"):  # four eyes, in Vietnamese
         project_report_approve(user=register["manager"], report_id=report.pk, reassess=None)
     with pytest.raises(NotAllowed):  # staff never review
         project_report_approve(user=register["staff"], report_id=report.pk, reassess=None)
