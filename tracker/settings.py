@@ -146,6 +146,7 @@ INSTALLED_APPS = [
     "csp",
     "targets",
     "register",
+    "dhis2",
 ]
 
 MIDDLEWARE = [
