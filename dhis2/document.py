@@ -137,17 +137,18 @@ def _data_value_set(document: object, filename: str) -> DataValueSet:
         problems.append(Problem(filename, "importStrategy", _(
             "The document asks to delete values: entries are never deleted by an import.")))
     schemes = {}
-    general = document.get("idScheme")
-    for key in SCHEME_KEYS:
-        given = document.get(key) or general
+    for key in ("idScheme", *SCHEME_KEYS):
+        given = document.get(key)
         if given is None:
             schemes[key] = None
         elif isinstance(given, str) and given.strip().upper() in SCHEMES:
             schemes[key] = SCHEMES[given.strip().upper()]
         else:
-            problems.append(Problem(filename, key if document.get(key) else "idScheme", _(
+            problems.append(Problem(filename, key, _(
                 "The identifier scheme “%(scheme)s” is not supported here: use UID or CODE."
             ) % {"scheme": shown(str(given))}))
+    for key in SCHEME_KEYS:  # the general scheme is the default of the specific ones
+        schemes[key] = schemes.get(key) or schemes.get("idScheme")
     defaults = {
         name: document.get(name) for name in ("period", "orgUnit", "attributeOptionCombo")
     }
