@@ -13,5 +13,6 @@ urlpatterns = [
     path("accounts/password_reset/", PasswordResetView.as_view(), name="password_reset"),
     path("accounts/", include("django.contrib.auth.urls")),
     path("register/", include("register.urls")),
+    path("dhis2/", include("dhis2.urls")),
     path("", include("targets.urls")),
 ]
