@@ -51,8 +51,11 @@ def _code_field(verbose_name, help_text) -> models.CharField:
     )
 
 
-def _uid_or_code() -> Q:
-    return ~Q(uid="") | ~Q(code="")
+def _uid_or_code(name: str) -> models.CheckConstraint:
+    return models.CheckConstraint(
+        condition=~Q(uid="") | ~Q(code=""), name=name,
+        violation_error_message=_("Give the DHIS2 UID, the DHIS2 code or both."),
+    )
 
 
 class OrgUnitMapping(models.Model):
@@ -71,12 +74,14 @@ class OrgUnitMapping(models.Model):
         verbose_name = _("DHIS2 org unit of a unit")
         verbose_name_plural = _("DHIS2 org units of units")
         constraints = [
-            models.CheckConstraint(condition=_uid_or_code(), name="dhis2_orgunit_uid_or_code"),
+            _uid_or_code("dhis2_orgunit_uid_or_code"),
             models.UniqueConstraint(
-                fields=["uid"], condition=~Q(uid=""), name="dhis2_orgunit_uid_unique"
+                fields=["uid"], condition=~Q(uid=""), name="dhis2_orgunit_uid_unique",
+                violation_error_message=_("Another unit is already this DHIS2 org unit."),
             ),
             models.UniqueConstraint(
-                fields=["code"], condition=~Q(code=""), name="dhis2_orgunit_code_unique"
+                fields=["code"], condition=~Q(code=""), name="dhis2_orgunit_code_unique",
+                violation_error_message=_("Another unit is already this DHIS2 org unit."),
             ),
         ]
 
@@ -84,8 +89,7 @@ class OrgUnitMapping(models.Model):
         return f"{self.unit.code} → {self.uid or self.code}"
 
     def clean(self) -> None:
-        if not self.uid and not self.code:
-            raise ValidationError(_("Give the DHIS2 UID, the DHIS2 code or both."))
+        # Neither a UID nor a code, or one another unit has: the constraints say so.
         if self.code and self.unit_id:
             # A unit without a DHIS2 code is exchanged under its own code: no other unit's
             # DHIS2 code may read the same.
@@ -119,7 +123,7 @@ class DataElementMapping(models.Model):
         verbose_name = _("DHIS2 data element of a target")
         verbose_name_plural = _("DHIS2 data elements of targets")
         constraints = [
-            models.CheckConstraint(condition=_uid_or_code(), name="dhis2_dataelement_uid_or_code"),
+            _uid_or_code("dhis2_dataelement_uid_or_code"),
         ]
 
     def __str__(self) -> str:
@@ -127,8 +131,6 @@ class DataElementMapping(models.Model):
         return f"{self.target.code} → {self.uid or self.code}{combo}"
 
     def clean(self) -> None:
-        if not self.uid and not self.code:
-            raise ValidationError(_("Give the DHIS2 UID, the DHIS2 code or both."))
         if self.category_option_combo == DEFAULT_COMBO_UID:
             self.category_option_combo = ""  # the default combo is no disaggregation
         if not self.target_id:
