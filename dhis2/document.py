@@ -23,7 +23,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 
 from targets.errors import ImportFailed, Problem
-from targets.numbers import shown
+from targets.numbers import has_control_characters, shown
 
 MAX_BYTES = 2 * 1024 * 1024  # the entries file's limit: about 13,000 data values
 MAX_VALUES = 10_000  # imported while the browser waits: a few seconds at most
@@ -188,6 +188,9 @@ def _data_value(number: int, raw: object, defaults: dict) -> DataValue:
             found.problems.append((key, _("Must be text.")))
         elif len(given) > 200:
             found.problems.append((key, _("Too long to be a DHIS2 identifier.")))
+        elif has_control_characters(given):
+            found.problems.append((key, _("Contains control characters (such as a NUL byte): "
+                                          "remove them.")))
         else:
             setattr(found, name, given.strip())
     if raw.get("deleted") is True:
