@@ -51,6 +51,9 @@ logger = logging.getLogger(__name__)
 BATCH = 500  # identifiers per query
 KEPT_PROBLEMS = 500  # problems a failed import keeps for its result page (all are counted)
 PREVIEW_LIFETIME = timedelta(days=1)  # an unconfirmed upload is dropped after this
+# The keys that say which target and period a data value is.
+IDENTIFYING = {"", "dataElement", "period", "orgUnit", "categoryOptionCombo",
+               "attributeOptionCombo"}
 # The entries import names its fields after the entries file's columns; here, DHIS2's keys.
 FIELD_NAMES = {"target": "dataElement", "note": "comment"}
 
@@ -178,8 +181,8 @@ def _rows(document: DataValueSet, *, user, filename: str) -> list[Dhis2Row]:
         rows.append(row)
         for name, message in value.problems:
             row.problems.append(Problem(row.place, name, message))
-        if row.problems:
-            continue
+        if any(name in IDENTIFYING for name, _message in value.problems):
+            continue  # a bad value or comment: its target and period are still checked
         target = _target_of(row, value, units, targets)
         if target is None:
             continue

@@ -158,8 +158,9 @@ def test_every_problem_of_every_data_value_is_listed_and_nothing_is_written(repo
         dv(period="2026Q2"),                                     # 11 … the same again
         dv(attributeOptionCombo="bRowv6yZOF2"),                  # 12 an attribute combo
         dv(period="2027Q1"),                                     # 13 not begun on TODAY
-        dv(value="abc"), dv(value=True), {"dataElement": 5},     # 14 … 16 shapes
-        dv(deleted=True),                                        # 17 a deletion
+        dv(period="2025Q4", value="abc"),                        # 14 … 16 shapes
+        dv(period="202604", value=True), {"dataElement": 5},
+        dv(period="2028Q1", deleted=True),                       # 17 a deletion
         ["not", "an", "object"],                                 # 18
     )
     place = "dv.json data value {} ({})"
@@ -189,14 +190,17 @@ def test_every_problem_of_every_data_value_is_listed_and_nothing_is_written(repo
          "default)."),
         (place.format(13, "BX-IP 2027Q1 LC-BATXAT"), "period",
          "2027-Q1 has not started yet: it can be reported from 1 Jan 2027."),
-        (place.format(14, "BX-IP 2026Q1 LC-BATXAT"), "value", "“abc” is not a number."),
-        (place.format(15, "BX-IP 2026Q1 LC-BATXAT"), "value",
+        (place.format(14, "BX-IP 2025Q4 LC-BATXAT"), "value", "“abc” is not a number."),
+        # A bad value does not keep the target and period from being checked.
+        (place.format(15, "BX-IP 202604 LC-BATXAT"), "value",
          "Must be a number, written as text (\"12.5\") or as a JSON number."),
+        (place.format(15, "BX-IP 202604 LC-BATXAT"), "period",
+         "BX-IP reports quarterly: 202604 is a monthly period."),
         ("dv.json data value 16", "dataElement", "Must be text."),
         ("dv.json data value 16", "period", "Missing."),
         ("dv.json data value 16", "orgUnit", "Missing."),
         ("dv.json data value 16", "value", "A value is required."),
-        (place.format(17, "BX-IP 2026Q1 LC-BATXAT"), "deleted",
+        (place.format(17, "BX-IP 2028Q1 LC-BATXAT"), "deleted",
          "A deleted value: entries are never deleted by an import."),
         ("dv.json data value 18", "", "A data value must be a JSON object."),
     ]
