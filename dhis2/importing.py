@@ -24,6 +24,7 @@ from collections import defaultdict
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from datetime import date, timedelta
+from pathlib import PurePath
 
 from django.db import transaction
 from django.db.models import Q
@@ -264,12 +265,18 @@ def _named_for_dhis2(rows: list[Dhis2Row]) -> None:
 # --- the dry run and the import --------------------------------------------------------------
 
 
+def _named(filename: str) -> str:
+    """The file's name as problems quote it: no folders, no control characters, not too long."""
+    return shown(PurePath(filename).name, 100)
+
+
 def dhis2_dry_run(
     *, user, content: bytes, filename: str, status: str = EntryStatus.SUBMITTED,
     today: date | None = None,
 ) -> Dry:
     """Every data value of the document with its problems, or what it would change; writes
     nothing. ImportFailed when the document cannot be read as a data value set at all."""
+    filename = _named(filename)
     rows = _rows(parse(content, filename), user=user, filename=filename)
     entries_import.entry_rows_check(
         user=user, rows=rows, status=status, today=today or timezone.localdate()
@@ -288,6 +295,7 @@ def dhis2_import(
 ) -> entries_import.ImportResult:
     """Import the whole document or nothing: ImportFailed lists every problem. The same checks
     as the dry run, made again under the entries' row locks."""
+    filename = _named(filename)
     rows = _rows(parse(content, filename), user=user, filename=filename)
     try:
         if any(row.problems for row in rows):

@@ -199,3 +199,14 @@ def test_the_screen_speaks_vietnamese(client, reported):
     assert document["notes"][0] == (
         "Theo dõi chỉ tiêu: các giá trị đã duyệt của kế hoạch BX-2025-2030, từ kỳ … đến kỳ … "
         "(2 giá trị dữ liệu).")
+
+
+def test_the_dry_run_shows_names_and_identifiers_as_text(english, reported):
+    client = signed_in(english, reported["manager"])
+    content = json.dumps({"dataValues": [
+        {"dataElement": "<b>x</b>", "period": "2026Q1", "orgUnit": "<i>y</i>", "value": "1"},
+    ]}).encode()
+    text = upload(client, content, name="<script>.json").content.decode()
+    assert "<b>x</b>" not in text and "<i>y</i>" not in text and "<script>.json" not in text
+    assert "Unknown data element “&lt;b&gt;x&lt;/b&gt;”." in text
+    assert "Dry run of &lt;script&gt;.json" in text
