@@ -43,6 +43,8 @@ from django.utils.http import urlsafe_base64_encode
 
 from api.models import ApiToken
 from api.services import token_create
+from dhis2 import importing as dhis2_importing
+from dhis2.models import Dhis2Upload
 from register.models import Project
 from targets.models import (
     AlertRecipient,
@@ -100,6 +102,9 @@ plans:
 """
 
 PDF = b"%PDF-1.4\n1 0 obj<<>>endobj\ntrailer<<>>\n%%EOF\n"
+# A DHIS2 data value set: BX-IP's 2025-Q4, not reported yet.
+DHIS2_DOCUMENT = (b'{"dataValues": [{"dataElement": "BX-IP", "period": "2025Q4", '
+                  b'"orgUnit": "LC-BATXAT", "value": "1"}]}')
 SOON = timezone.localdate() + timedelta(days=14)  # an explanation's due date
 NEW_PASSWORD = "Ruong-bac-thang-2026"
 
@@ -146,6 +151,14 @@ def world(people, small_plan, settings, tmp_path, monkeypatch):
         user=people["province"], target_id=Target.objects.get(code="BX-IP").pk,
         question="Why no industrial park yet?", due_date=SOON,
     )
+    # DHIS2 documents of the commune's manager: one imported, one waiting for its confirm.
+    dhis2_done = dhis2_importing.dhis2_upload_keep(
+        user=manager, content=DHIS2_DOCUMENT.replace(b"2025Q4", b"2025Q3"),
+        filename="done.json", status="submitted", language="en", values=1)
+    dhis2_importing.dhis2_upload_import(upload_id=dhis2_done.pk, user=manager, reassess=RULES)
+    dhis2_pending = dhis2_importing.dhis2_upload_keep(
+        user=manager, content=DHIS2_DOCUMENT, filename="pending.json", status="submitted",
+        language="en", values=1)
     reset_user = people["staff2"]  # whose password-reset link is followed
     # The investment register: a project of the commune and one of its sibling.
     for code, unit in (("BX-REG-1", small_plan["LC-BATXAT"]), ("MH-REG-1", sibling)):
@@ -162,6 +175,8 @@ def world(people, small_plan, settings, tmp_path, monkeypatch):
         evidence=evidence,
         done_job=done_job,
         pending_job=pending_job,
+        dhis2_done=dhis2_done,
+        dhis2_pending=dhis2_pending,
         alert=AlertRecipient.objects.filter(user=manager).order_by("pk").first(),
         explanation=explanation,
         digest=Digest.objects.filter(user=manager).order_by("pk").first(),
@@ -233,6 +248,10 @@ def entries_of_bx_ip(w, client):
 
 def import_jobs_state(w, client):
     return sorted(ImportJob.objects.values_list("pk", "state"))
+
+
+def dhis2_uploads_state(w, client):
+    return sorted(Dhis2Upload.objects.values_list("pk", "state"))
 
 
 def managers_alerts(w, client):
@@ -472,6 +491,23 @@ CASES = [
          (LOGIN, go(job_page(lambda w: w.pending_job), writes=True), *[go("targets:import")] * 5),
          method="post", effect=entries_of_bx_ip, label="the staff member's preview",
          data=lambda w, user: {"token": w.pending_job.pk}),
+    # The DHIS2 exchange: for managers (403 for other roles). A dry run keeps a document that
+    # would change something (outside the scope BX-IP reads as unknown: nothing waits); only
+    # the uploader confirms it or reads its result.
+    Case("dhis2:exchange", (LOGIN, E403, E403, OK, OK, OK, OK)),
+    Case("dhis2:exchange", (LOGIN, E403, E403, DONE, DONE, OK, DONE), method="post",
+         effect=dhis2_uploads_state, label="dry run",
+         data=lambda w, user: {"status": "submitted", "file": SimpleUploadedFile(
+             "dv.json", DHIS2_DOCUMENT)}),
+    Case("dhis2:export", (LOGIN, E403, E403, OK, OK, OK, OK), query="?plan=BX-2025-2030"),
+    Case("dhis2:import-confirm", (LOGIN, E405, E405, E405, E405, E405, E405)),
+    Case("dhis2:import-confirm",
+         (LOGIN, E403, E403, go(lambda w: reverse("dhis2:import-result",
+                                                   args=[w.dhis2_pending.pk]), writes=True),
+          *[go("dhis2:exchange")] * 3),
+         method="post", effect=entries_of_bx_ip, label="the manager's dry run",
+         data=lambda w, user: {"token": w.dhis2_pending.pk}),
+    Case("dhis2:import-result", (LOGIN, E403, E403, OK, E404, E404, E404), pk("dhis2_done")),
     # The periodic report: the screen for every member (each chooses among their own units);
     # a unit's report for its managers, the managers above and its own staff, not for its staff
     # a unit below their own (403); outside the scope, 404.
@@ -819,6 +855,7 @@ NO_ADD_FORM = {
     "targets.progressentry",  # the entry workflow (screens, import)
     "targets.assessment", "targets.alert", "targets.digest", "targets.evaluationday",  # evaluation
     "targets.reportingreminder",  # the completeness screen's reminders
+    "dhis2.dhis2upload",  # the DHIS2 screen's dry runs and imports
     "axes.accessattempt", "axes.accessfailurelog", "axes.accesslog",  # sign-in throttling
 }
 

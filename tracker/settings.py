@@ -152,6 +152,7 @@ INSTALLED_APPS = [
     "register",
     "iati",
     "api",
+    "dhis2",
 ]
 
 MIDDLEWARE = [

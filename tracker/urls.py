@@ -18,5 +18,6 @@ urlpatterns = [
     # Published plans, for anyone: no sign-in (targets/public_urls.py).
     path("", include("targets.public_urls")),
     path("api/", include("api.urls")),
+    path("dhis2/", include("dhis2.urls")),
     path("", include("targets.urls")),
 ]

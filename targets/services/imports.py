@@ -400,6 +400,43 @@ def entries_import(
         user=user, content=content, filename=filename, status=status, today=today,
         progress=progress,
     )
+    return _import_checked(
+        user=user, rows=rows, existing=existing, status=status, today=today, reassess=reassess
+    )
+
+
+def entry_rows_check(*, user, rows: list[EntryRow], status: str, today: date) -> None:
+    """Give rows read from another kind of document (a DHIS2 data value set) their problems
+    and actions, as the rows of an entries file get theirs: the same scope, period, value and
+    workflow checks. A row that already has a problem is left as it is."""
+    if status not in IMPORT_STATUSES:
+        raise ImportFailed([Problem("", "status", _("Use submitted or approved."))])
+    _check_rows(user=user, rows=rows, status=status, today=today, existing=None)
+
+
+def entry_rows_import(
+    *, user, rows: list[EntryRow], status: str, reassess: AlertSettings, today: date | None = None
+) -> ImportResult:
+    """Write rows read from another kind of document, all or nothing, exactly as
+    ``entries_import`` writes a file's rows (ImportFailed lists every problem)."""
+    today = today or timezone.localdate()
+    if status not in IMPORT_STATUSES:
+        raise ImportFailed([Problem("", "status", _("Use submitted or approved."))])
+    existing = _check_rows(user=user, rows=rows, status=status, today=today, existing=None)
+    return _import_checked(
+        user=user, rows=rows, existing=existing, status=status, today=today, reassess=reassess
+    )
+
+
+def _import_checked(
+    *,
+    user,
+    rows: list[EntryRow],
+    existing: Existing,
+    status: str,
+    today: date,
+    reassess: AlertSettings,
+) -> ImportResult:
     _raise_problems(rows)
     checked = _fingerprint(existing)
     try:

@@ -17,6 +17,7 @@ import pytest
 from django.conf import settings
 from playwright.sync_api import Error as PlaywrightError
 
+from dhis2.models import Dhis2Upload
 from targets.models import ImportJob, ImportState, Target
 from tests.alerting import evaluate, report
 from tests.e2e.conftest import sign_in
@@ -71,6 +72,17 @@ def _preview_import(page) -> None:
     }])
     page.click("#preview-button")
     page.wait_for_selector("#preview-table")
+
+
+def _dhis2_dry_run(page) -> None:
+    page.set_input_files("#id_file", files=[{
+        "name": "dv.json", "mimeType": "application/json",
+        "buffer": (b'{"dataValues": [{"dataElement": "BX-IP", "period": "2026Q4", '
+                   b'"orgUnit": "LC-BATXAT", "value": "1"}, {"dataElement": "BX-IP", '
+                   b'"period": "202603", "orgUnit": "LC-BATXAT", "value": "x"}]}'),
+    }])
+    page.click("#dry-run-button")
+    page.wait_for_selector("#dry-run-table")
 
 
 def _entry_with_error(page) -> None:
@@ -147,6 +159,11 @@ def signed_in(persona: str, site: dict) -> list[Screen]:
             Screen("review queue", "/review/"),
             Screen("review of an entry", f"/review/{site['entry_id']}/"),
             Screen("who has not reported", "/completeness/?start=2025-07-01&end=2027-03-31"),
+            Screen("DHIS2 exchange", "/dhis2/"),
+            Screen("DHIS2 export, an error", "/dhis2/export/?plan=BX-2025-2030&start=2026-9M"),
+            Screen("DHIS2 dry run", "/dhis2/", then=_dhis2_dry_run),
+            Screen("DHIS2 import done", f"/dhis2/imports/{site['dhis2']['done']}/"),
+            Screen("DHIS2 import failed", f"/dhis2/imports/{site['dhis2']['failed']}/"),
         ]
     else:
         screens += [Screen("403 (the review queue)", "/review/", status=403)]
@@ -203,6 +220,19 @@ def a11y_site(site):
                     {"place": "row 3", "field": "period", "message": "no such period"},
                 ]).pk,
         }
+    dhis2 = {
+        "done": Dhis2Upload.objects.create(
+            user=manager, filename="done.json", state=ImportState.DONE, value_count=3,
+            created_count=2, unchanged_count=1).pk,
+        "failed": Dhis2Upload.objects.create(
+            user=manager, filename="wrong.json", state=ImportState.FAILED, value_count=3,
+            problem_count=2, problems=[
+                {"place": "wrong.json data value 2", "field": "value",
+                 "message": "not a number"},
+                {"place": "wrong.json data value 3", "field": "period",
+                 "message": "no such period"},
+            ]).pk,
+    }
     statuses = set(Target.objects.values_list("latest_assessment__status", flat=True))
     assert statuses == {"on_track", "at_risk"}, statuses
     # The investment register: a project with every column filled, one with the optional ones
@@ -222,7 +252,8 @@ def a11y_site(site):
         investor_country="CN", sector="logistics", unit=department,
         registered_capital=15 * 10**6, registered_currency="USD", stage="proposed",
         stage_date=date(2026, 8, 1))
-    return {**site, "jobs": jobs, "entry_id": again.pk, "department": department.pk}
+    return {**site, "jobs": jobs, "entry_id": again.pk, "department": department.pk,
+            "dhis2": dhis2}
 
 
 def violations(page, axe_source: str) -> list[dict]:
