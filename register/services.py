@@ -42,7 +42,7 @@ def report_period(key: Any) -> rules.Period:
     """The calendar quarter written ``key`` (``2026-Q3``)."""
     text = str(key or "").strip()
     period = rules.period_by_key(text)
-    if period is None or period.frequency != REPORT_FREQUENCY:
+    if period is None or rules.key_frequency(text) != REPORT_FREQUENCY:
         raise WorkflowError(
             _("“%(period)s” is not a quarter: write it as 2026-Q3.") % {"period": text[:20]},
             "period",
