@@ -108,7 +108,10 @@ def target_for_page(*, user, code: str) -> Target:
     """One visible target with what its page shows; Target.DoesNotExist outside the scope."""
     return (
         access.targets_visible_to(user)
-        .select_related("plan", "area", "responsible_unit", "owner", "latest_assessment")
+        # register_measure: whether the target takes its actual from the investment
+        # register, read in the same query (None for the others).
+        .select_related("plan", "area", "responsible_unit", "owner", "latest_assessment",
+                        "register_measure__unit")
         .prefetch_related("milestones")
         .get(code=code)
     )
@@ -153,10 +156,7 @@ def chart_data(*, target: Target, today: date) -> dict:
     curve sampled densely enough to be drawn with straight segments), the milestones, the
     approved actuals, rule 7's forecast line and the latest assessment's as-of point."""
     spec = target.spec(milestones=list(target.milestones.all()))
-    approved = [
-        rules.Observation(e.period_end, e.value)
-        for e in target.entries.filter(status=EntryStatus.APPROVED).order_by("period_end")
-    ]
+    approved = _approved_observations(target, today)
     forecast: list[rules.Point] = []
     line = rules.trend_line(spec, approved, today)
     if line is not None and line.first < spec.due_date:
@@ -183,6 +183,22 @@ def chart_data(*, target: Target, today: date) -> dict:
             None if target.max_value is None else float(target.max_value)
         ),
     }
+
+
+def _approved_observations(target: Target, today: date) -> list[rules.Observation]:
+    """The actuals the rules judge: the approved entries, or for a target that takes its
+    actual from the investment register, its value at the end of each period ended by today
+    (the evaluation's own reading)."""
+    from register.measures import measures_of  # the app above this one
+    from targets.services.evaluation import entries_load
+
+    if measures_of([target]):
+        return sorted(entries_load([target], today).approved[target.pk],
+                      key=lambda o: o.period_end)
+    return [
+        rules.Observation(e.period_end, e.value)
+        for e in target.entries.filter(status=EntryStatus.APPROVED).order_by("period_end")
+    ]
 
 
 def _points(items: Iterable[rules.Point]) -> list[dict]:
