@@ -276,7 +276,8 @@ class PipelineRow:
 
 def pipeline_rows(*, projects: QuerySet[Project], units: QuerySet[Unit]) -> list[PipelineRow]:
     """The pipeline of ``projects``: for each of ``units`` that holds some of them (in its
-    subtree), the count and registered capital per currency at each stage; then the total.
+    subtree), the count and registered capital per currency at each stage; then the total
+    (when the rows have more than one top unit).
 
     Two queries: the projects grouped by unit, stage and currency, and the units."""
     groups = list(
@@ -302,9 +303,11 @@ def pipeline_rows(*, projects: QuerySet[Project], units: QuerySet[Unit]) -> list
     shown = [u for u in units.order_by("path") if any(g[0].startswith(u.path) for g in groups)]
     paths = [u.path for u in shown]
     rows = [row for row in (row_of(u, paths) for u in shown) if row is not None]
-    total = row_of(None, paths)
-    if total is not None:
-        rows.append(total)
+    # The total, unless one unit's row already holds every project shown.
+    if sum(1 for row in rows if row.depth == 0) != 1:
+        total = row_of(None, paths)
+        if total is not None:
+            rows.append(total)
     return rows
 
 

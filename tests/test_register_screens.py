@@ -509,7 +509,9 @@ def test_the_pipeline_counts_projects_per_unit_and_stage(client, register):
     client.force_login(register["province"])
     response = client.get(reverse("register:pipeline"))
     rows = {(row.unit.code if row.unit else "total"): row for row in response.context["rows"]}
-    assert set(rows) == {"LC", "LC-BATXAT", "total"}
+    # The province's row holds every project shown: no total row repeats it.
+    assert list(rows) == ["LC", "LC-BATXAT"]
+    assert [row.depth for row in rows.values()] == [0, 1]
     stages = [stage for stage, _label in response.context["stages"]]
     bx = rows["LC-BATXAT"]
     cells = dict(zip(stages, bx.cells, strict=True))
@@ -520,7 +522,14 @@ def test_the_pipeline_counts_projects_per_unit_and_stage(client, register):
     assert cells["land_handed_over"].count == 2
     assert cells["land_handed_over"].amounts == [("VND", Decimal(2900 * BILLION)),
                                                  ("USD", Decimal(15000000))]
-    assert (bx.total.count, rows["total"].total.count) == (3, 3)
+    assert (bx.total.count, rows["LC"].total.count) == (3, 3)
+    # The superuser sees two provinces, and their total.
+    client.force_login(register["admin"])
+    rows = client.get(reverse("register:pipeline")).context["rows"]
+    assert [(row.unit.code if row.unit else "total", row.total.count) for row in rows] == [
+        ("LC", 3), ("LC-BATXAT", 3), ("LCH", 1), ("total", 4)]
+    client.force_login(register["province"])
+    response = client.get(reverse("register:pipeline"))
     page = response.content.decode()
     bat_xat = Unit.objects.get(code="LC-BATXAT").pk
     assert f"{reverse('register:projects')}?unit={bat_xat}&amp;stage=land_handed_over" in page
@@ -530,12 +539,12 @@ def test_the_pipeline_counts_projects_per_unit_and_stage(client, register):
 def test_the_pipeline_filters_by_sector_and_unit(client, register):
     client.force_login(register["admin"])
     response = client.get(reverse("register:pipeline") + "?sector=infrastructure")
-    total = response.context["rows"][-1]
-    assert total.unit is None and total.total.count == 2
+    # The two infrastructure projects, both in Bat Xat: Lai Chau has none, so no total row.
+    assert [(row.unit.code, row.total.count) for row in response.context["rows"]] == [
+        ("LC", 2), ("LC-BATXAT", 2)]
     lch = Unit.objects.get(code="LCH").pk
     response = client.get(reverse("register:pipeline") + f"?unit={lch}")
-    assert [row.unit.code if row.unit else "total" for row in response.context["rows"]] == [
-        "LCH", "total"]
+    assert [row.unit.code for row in response.context["rows"]] == ["LCH"]
     response = client.get(reverse("register:pipeline") + "?sector=mining")
     assert response.status_code == 200
     assert response.context["rows"] == []
@@ -621,7 +630,7 @@ def test_the_pipeline_queries_do_not_grow(client, register, django_assert_max_nu
     # …, the unit choices, the projects grouped by unit, stage and currency, the units.
     with django_assert_max_num_queries(7):
         response = client.get(reverse("register:pipeline"))
-    assert response.context["rows"][-1].total.count == count + 3
+    assert response.context["rows"][0].total.count == count + 3  # the province's row
 
 
 # --- the form: whatever is typed, a report or errors next to fields, never a 500 -----------------
@@ -659,3 +668,16 @@ def test_any_posted_report_is_saved_or_refused_next_to_its_fields(client, regist
             assert report.status == ("submitted" if action == "submit" else "draft")
             assert report.stage_date <= min(report.period_end, TODAY)
             assert report.registered_capital >= 0 and report.disbursed_capital >= 0
+
+
+def test_the_screens_speak_vietnamese(client, register):
+    client.cookies["django_language"] = "vi"
+    client.force_login(register["staff"])
+    page = client.get(reverse("targets:target", args=["BX-IP"])).content.decode()
+    assert "0/2 — 1 đã có giấy chứng nhận đăng ký đầu tư, 1 đã bàn giao đất" in page
+    assert "Khu công nghiệp Bản Qua" in page
+    page = client.get(project_url()).content.decode()
+    assert "Báo cáo về dự án" in page and "1.450.000.000.000 VND" in page
+    client.force_login(register["province"])
+    page = client.get(reverse("register:pipeline")).content.decode()
+    assert "1.450 tỷ VND" in page and "15 triệu USD" in page
