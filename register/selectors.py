@@ -141,10 +141,10 @@ def capital_history(reports: list[ProjectReport]) -> list[CapitalPoint]:
 def report_periods(project: Project, reports: list[ProjectReport], today: date
                    ) -> list[rules.Period]:
     """The quarters a report may be written for, newest first: from the quarter of the
-    project's first report (or of its stage date) to the quarter running today, at most
-    QUARTERS_OFFERED of them."""
-    starts = [r.period_start for r in reports] + [project.stage_date]
-    period = period_holding(min(min(starts), today))
+    project's first report (or of its stage date, and at the latest the quarter whose report
+    is due) to the quarter running today, at most QUARTERS_OFFERED of them."""
+    starts = [r.period_start for r in reports] + [project.stage_date, due_quarter(today).start]
+    period = period_holding(min(starts))
     periods = []
     while period.start <= today:
         periods.append(period)

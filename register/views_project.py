@@ -121,7 +121,8 @@ def _report_form(request: HttpRequest, project: Project, reports: list[ProjectRe
         # Shown, not changeable: only the period stays open, to choose another one.
         for name in FIELDS:
             form.fields[name].disabled = True
-    return {"form": form, "report": report, "editable": editable, "conflict": conflict}
+    return {"form": form, "report": report, "editable": editable, "conflict": conflict,
+            "offered": {p.key for p in periods}}
 
 
 def _save(request: HttpRequest, form: ProjectReportForm, project: Project) -> ProjectReport:

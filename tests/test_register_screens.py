@@ -681,3 +681,17 @@ def test_the_screens_speak_vietnamese(client, register):
     client.force_login(register["province"])
     page = client.get(reverse("register:pipeline")).content.decode()
     assert "1.450 tỷ VND" in page and "15 triệu USD" in page
+
+
+def test_a_new_project_may_report_the_due_quarter(client, register):
+    """A project that entered the register this quarter may still report the last one."""
+    Project.objects.create(
+        code="D-NEW", name="Dự án mới", investor="Công ty", investor_country="VN",
+        sector="trade", unit=Unit.objects.get(code="LC-BATXAT"), registered_capital=BILLION,
+        stage="proposed", stage_date=RUNNING.start,
+    )
+    client.force_login(register["staff"])
+    projects = {p.code: p for p in client.get(reverse("targets:enter")).context["projects"]}
+    assert (projects["D-NEW"].latest_period, projects["D-NEW"].report_period) == (None, DUE.key)
+    form = client.get(project_url("D-NEW", f"?period={DUE.key}")).context["form"]
+    assert [key for key, _label in form.fields["period"].choices] == [RUNNING.key, DUE.key]
