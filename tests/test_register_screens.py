@@ -695,3 +695,64 @@ def test_a_new_project_may_report_the_due_quarter(client, register):
     assert (projects["D-NEW"].latest_period, projects["D-NEW"].report_period) == (None, DUE.key)
     form = client.get(project_url("D-NEW", f"?period={DUE.key}")).context["form"]
     assert [key for key, _label in form.fields["period"].choices] == [RUNNING.key, DUE.key]
+
+
+@pytest.mark.parametrize("count", [2, 30])
+def test_a_register_targets_page_queries_do_not_grow(client, register,
+                                                     django_assert_max_num_queries, count):
+    """More projects in the counted parks, each with its approved reports: the same queries."""
+    park = Project.objects.get(code="D-BANQUA").park
+    unit = Unit.objects.get(code="LC-BATXAT")
+    projects = Project.objects.bulk_create(
+        Project(code=f"F{i:03d}", name=f"Nhà máy {i}", investor="Công ty",
+                investor_country="VN", sector="supporting_industries", unit=unit, park=park,
+                registered_capital=BILLION, land_area_ha=1, stage="land_handed_over",
+                stage_date=FILED.start)
+        for i in range(count)
+    )
+    ProjectReport.objects.bulk_create(
+        ProjectReport(project=project, period=FILED.key, period_start=FILED.start,
+                      period_end=FILED.end, stage="land_handed_over", stage_date=FILED.start,
+                      registered_capital=BILLION, disbursed_capital=0, status="approved",
+                      from_file=True, author=plan_operator())
+        for project in projects
+    )
+    client.force_login(register["staff"])
+    # The target page's own (its alerts, entries, explanations…), the register's three reads
+    # for the items and three for the chart's observations.
+    with django_assert_max_num_queries(18):
+        response = client.get(reverse("targets:target", args=["BX-OCC"]))
+    # Ban Qua: the first factory's 10 ha and 1 ha for each new one.
+    assert response.context["register"].items[0].amount == 10 + count
+
+
+@FUZZ
+@given(params=st.dictionaries(st.sampled_from(["unit", "sector", "page", "x"]), TYPED,
+                              max_size=3))
+def test_any_pipeline_filter_answers_with_a_page(client, register, params):
+    client.force_login(register["staff"])
+    response = client.get(reverse("register:pipeline"), params)
+    assert response.status_code == 200
+
+
+@FUZZ
+@given(entries=st.lists(st.one_of(st.integers(-5, 10**6).map(str), TYPED), max_size=3),
+       action=st.one_of(st.sampled_from(["approve", "return"]), TYPED), comment=TYPED)
+def test_any_bulk_review_of_project_reports_is_done_or_refused(client, register, entries,
+                                                                action, comment):
+    report = submitted(register["staff"]) if not ProjectReport.objects.filter(
+        period=DUE.key).exists() else report_of()
+    client.force_login(register["manager"])
+    with rolled_back():
+        response = client.post(reverse("register:review-reports"),
+                               {"entries": entries, "action": action, "comment": comment,
+                                f"version-{report.pk}": report.version})
+        assert response.status_code == 302
+        assert response.url == reverse("targets:review")
+        status = report_of().status
+        ticked = str(report.pk) in entries
+        if not ticked or action not in ("approve", "return") or (
+                action == "return" and not comment.strip()):
+            assert status == "submitted"
+        else:
+            assert status == ("approved" if action == "approve" else "returned")
