@@ -82,3 +82,16 @@ class ProjectFilter(django_filters.FilterSet):
         if high is not None:
             band &= Q(registered_capital__lt=high)
         return qs.filter(band)
+
+
+class PipelineFilter(django_filters.FilterSet):
+    """The pipeline's filters: a unit (and everything below it) and a sector."""
+
+    unit = UnitSubtreeFilter(label=_("Unit"), queryset=_units, widget=QuickSelect,
+                             empty_label=ALL)
+    sector = django_filters.ChoiceFilter(label=_("Sector"), choices=Sector.choices,
+                                         empty_label=ALL)
+
+    class Meta:
+        model = Project
+        fields = ["unit", "sector"]

@@ -9,8 +9,10 @@ from typing import Any
 
 import django_tables2 as tables
 from django.db.models import QuerySet
+from django.urls import reverse
 from django.utils.encoding import force_str
 from django.utils.formats import date_format
+from django.utils.html import format_html
 from django.utils.translation import gettext_lazy as _
 
 from register.models import Project, Sector, Stage
@@ -56,7 +58,9 @@ class ProjectTable(tables.Table):
             "unit", "park", "registered_capital", "registered_currency", "disbursed_capital",
             "disbursed_currency", "land_area_ha", "jobs_planned", "jobs_filled", "demo",
         )
-        attrs = {"class": "table table-sm table-hover align-middle", "id": "register-table"}
+        # On a phone each row is a card (static/css/tracker.css, "register-table").
+        attrs = {"class": "table table-sm table-hover align-middle register-table",
+                 "id": "register-table"}
         order_by = ("code",)
         empty_text = _("No project matches these filters.")
 
@@ -64,8 +68,21 @@ class ProjectTable(tables.Table):
         super().__init__(*args, **kwargs)
         for name in EXPORT_ONLY:
             self.columns.hide(name)
+        # A phone's card labels each cell with its column's header (tracker.css).
+        for bound in self.columns.iterall():
+            column = bound.column
+            column.attrs = {**column.attrs, "td": {**column.attrs.get("td", {}),
+                                                   "data-label": column.verbose_name}}
+
+    def get_column_class_names(self, classes_set, bound_column):
+        # Each cell says its column: the phone's card places its cells by these.
+        return {*classes_set, f"col-{bound_column.name}"}
 
     # --- on the screen ---
+
+    def render_code(self, value: str) -> str:
+        return format_html('<a href="{}">{}</a>', reverse("register:project", args=[value]),
+                           value)
 
     def render_name(self, record: Project) -> str:
         return record.localized("name")

@@ -156,7 +156,10 @@ def target_for_page(*, user, code: str) -> Target:
     """One visible target with what its page shows; Target.DoesNotExist outside the scope."""
     return (
         access.targets_visible_to(user)
-        .select_related("plan", "area", "responsible_unit", "owner", "latest_assessment")
+        # register_measure: whether the target takes its actual from the investment
+        # register, read in the same query (None for the others).
+        .select_related("plan", "area", "responsible_unit", "owner", "latest_assessment",
+                        "register_measure__unit")
         .prefetch_related("milestones")
         .get(code=code)
     )
@@ -204,9 +207,11 @@ def chart_data(
     approved actuals, rule 7's forecast line and the latest assessment's as-of point.
     ``approved_entries``: the target's approved entries when the caller has read them."""
     spec = target.spec(milestones=list(target.milestones.all()))
-    if approved_entries is None:
-        approved_entries = approved_entries_of(target=target)
-    approved = [rules.Observation(e.period_end, e.value) for e in approved_entries]
+    approved = _register_observations(target, today)
+    if approved is None:
+        if approved_entries is None:
+            approved_entries = approved_entries_of(target=target)
+        approved = [rules.Observation(e.period_end, e.value) for e in approved_entries]
     forecast: list[rules.Point] = []
     line = rules.trend_line(spec, approved, today)
     if line is not None and line.first < spec.due_date:
@@ -243,6 +248,18 @@ def approved_entries_of(*, target: Target) -> list[ProgressEntry]:
         .order_by("period_end")
         .only("pk", "target_id", "period", "period_start", "period_end", "value")
     )
+
+
+def _register_observations(target: Target, today: date) -> list[rules.Observation] | None:
+    """For a target that takes its actual from the investment register, its value at the end
+    of each period ended by today (the evaluation's own reading); None for any other."""
+    from register.measures import measures_of  # the app above this one
+    from targets.services.evaluation import entries_load
+
+    if not measures_of([target]):
+        return None
+    return sorted(entries_load([target], today).approved[target.pk],
+                  key=lambda o: o.period_end)
 
 
 def _points(items: Iterable[rules.Point]) -> list[dict]:

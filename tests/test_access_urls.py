@@ -45,7 +45,8 @@ from api.models import ApiToken
 from api.services import token_create
 from dhis2 import importing as dhis2_importing
 from dhis2.models import Dhis2Upload
-from register.models import Project
+from register import services as register_workflow
+from register.models import Project, ProjectReport
 from targets.models import (
     AlertRecipient,
     Assessment,
@@ -167,9 +168,12 @@ def world(people, small_plan, settings, tmp_path, monkeypatch):
             sector="trade", unit=unit, registered_capital=10**9, stage="proposed",
             stage_date=date(2026, 1, 1),
         )
+    project = Project.objects.get(code="BX-REG-1")
     return SimpleNamespace(
         users=users,
         api_token=token_create(user=staff, name="staff's script").token,
+        report=submitted_report(staff, project, "2026-Q1"),
+        own_report=submitted_report(manager, project, "2026-Q2"),  # the commune manager's own
         entry=submitted_entry(staff, "BX-IP", "2026-Q3", "1"),
         own=submitted_entry(manager, "BX-IP", "2026-Q2", "1"),  # the commune manager's own
         evidence=evidence,
@@ -184,6 +188,16 @@ def world(people, small_plan, settings, tmp_path, monkeypatch):
         reset_uid=urlsafe_base64_encode(force_bytes(reset_user.pk)),
         reset_token=default_token_generator.make_token(reset_user),
     )
+
+
+def submitted_report(author, project: Project, period: str):
+    """A report of the project written and submitted through the register's workflow."""
+    draft = register_workflow.project_report_save_draft(
+        user=author, project_id=project.pk, period=period, stage="policy_approved",
+        stage_date=date(2026, 1, 15), registered_capital=10**9, disbursed_capital=0,
+        jobs_filled=0,
+    )
+    return register_workflow.project_report_submit(user=author, report_id=draft.pk)
 
 
 # --- expected answers --------------------------------------------------------------------------
@@ -217,6 +231,9 @@ def job_page(job: Callable[[SimpleNamespace], ImportJob]) -> Callable[[SimpleNam
 
 
 REVIEWED = go("targets:review", writes=True)
+OWN_REPORT_REFUSED = go(lambda w: reverse("register:review-report", args=[w.own_report.pk]))
+REPORT_SAVED = go(lambda w: reverse("register:project", args=["BX-REG-1"])
+                  + "?period=2026-Q3#report", writes=True)
 OWN_ENTRY_REFUSED = go(lambda w: reverse("targets:review-entry", args=[w.own.pk]))
 TO_ALERTS = go("targets:alerts")
 REMIND_QUERY = "start=2025-10-01&end=2025-12-31"
@@ -239,6 +256,18 @@ def entry_state(entry: str) -> Callable:
         return ProgressEntry.objects.filter(pk=getattr(w, entry).pk).values_list(
             "status", "version", "value").get()
     return read
+
+
+def report_state(report: str) -> Callable:
+    def read(w, client):
+        return ProjectReport.objects.filter(pk=getattr(w, report).pk).values_list(
+            "status", "version").get()
+    return read
+
+
+def reports_of_bx_reg(w, client):
+    return sorted(ProjectReport.objects.filter(project__code="BX-REG-1").values_list(
+        "period", "status", "version", "stage"))
 
 
 def entries_of_bx_ip(w, client):
@@ -388,6 +417,47 @@ CASES = [
     Case("register:projects", (LOGIN, OK, OK, OK, OK, OK, OK)),
     Case("register:projects", (LOGIN, OK, OK, OK, OK, OK, OK), query="?_export=csv"),
     Case("register:projects", (LOGIN, OK, OK, OK, OK, OK, OK), query="?_export=xlsx"),
+    Case("register:pipeline", (LOGIN, OK, OK, OK, OK, OK, OK)),
+    # A project's page for its unit's members and the managers above; its report form for the
+    # unit's staff and the managers of it or above.
+    Case("register:project", (LOGIN, OK, E404, OK, OK, E404, OK), code("BX-REG-1")),
+    Case("register:project", (LOGIN, E404, E404, E404, E404, E404, E404), code("NO-SUCH"),
+         label="unknown code"),
+    Case("register:project", (LOGIN, REPORT_SAVED, E404, REPORT_SAVED, REPORT_SAVED, E404,
+                              REPORT_SAVED),
+         code("BX-REG-1"), method="post", effect=reports_of_bx_reg, label="save a draft",
+         data=lambda w, user: {"period": "2026-Q3", "stage": "certificate_issued",
+                               "stage_date": "2026-08-01", "registered_capital": "1000000000",
+                               "disbursed_capital": "0", "jobs_filled": "0",
+                               "action": "draft", "version": "0",
+                               "opened_period": "2026-Q3"}),
+    # Project reports are reviewed as entries are: managers only, their subtree only.
+    Case("register:review-report", (LOGIN, E403, E403, OK, OK, E404, OK), pk("report")),
+    Case("register:approve-report", (LOGIN, E405, E405, E405, E405, E405, E405), pk("report")),
+    Case("register:approve-report", (LOGIN, E403, E403, REVIEWED, REVIEWED, E404, REVIEWED),
+         pk("report"), method="post", effect=report_state("report"),
+         data=lambda w, user: {"version": w.report.version}),
+    Case("register:approve-report",
+         (LOGIN, E403, E403, OWN_REPORT_REFUSED, REVIEWED, E404, REVIEWED),
+         pk("own_report"), method="post", effect=report_state("own_report"),
+         label="the manager's own report",
+         data=lambda w, user: {"version": w.own_report.version}),
+    Case("register:return-report", (LOGIN, E405, E405, E405, E405, E405, E405), pk("report")),
+    Case("register:return-report", (LOGIN, E403, E403, REVIEWED, REVIEWED, E404, REVIEWED),
+         pk("report"), method="post", effect=report_state("report"),
+         data=lambda w, user: {"comment": "Attach the certificate",
+                               "version": w.report.version}),
+    Case("register:return-report", (LOGIN, E403, E403, OK, REVIEWED, E404, REVIEWED),
+         pk("own_report"), method="post", effect=report_state("own_report"),
+         label="the manager's own report",
+         data=lambda w, user: {"comment": "Attach the certificate",
+                               "version": w.own_report.version}),
+    Case("register:review-reports", (LOGIN, E405, E405, E405, E405, E405, E405)),
+    Case("register:review-reports",
+         (LOGIN, E403, E403, REVIEWED, REVIEWED, go("targets:review"), REVIEWED),
+         method="post", effect=report_state("report"), label="approve ticked",
+         data=lambda w, user: {"entries": [w.report.pk], "action": "approve",
+                               f"version-{w.report.pk}": w.report.version}),
     Case("targets:target", (LOGIN, OK, E404, OK, OK, E404, OK), code("BX-IP")),
     Case("targets:target", (LOGIN, E404, E404, E404, E404, E404, E404), code("NO-SUCH"),
          label="unknown code"),

@@ -1,9 +1,12 @@
-// The review queue: the box in the header ticks or clears every entry that may be reviewed.
+// The review queue: a box in a table's header ticks or clears every row of that table that
+// may be reviewed (data-check-all: the selector of those rows' boxes).
 (function () {
   "use strict";
-  var all = document.getElementById("check-all");
-  if (!all) { return; }
-  all.addEventListener("change", function () {
-    document.querySelectorAll(".entry-check").forEach(function (box) { box.checked = all.checked; });
+  document.querySelectorAll("[data-check-all]").forEach(function (all) {
+    all.addEventListener("change", function () {
+      document.querySelectorAll(all.dataset.checkAll).forEach(function (box) {
+        box.checked = all.checked;
+      });
+    });
   });
 })();

@@ -26,7 +26,10 @@ from targets.services.entries import EDITABLE
 
 @login_required
 def enter_progress(request: HttpRequest) -> HttpResponse:
-    """The targets the user may report on, and their own drafts and returned entries."""
+    """The targets the user may report on, and their own drafts and returned entries; the
+    investment projects they may report on, and their own draft and returned reports."""
+    from register import selectors as register_selectors  # the app above this one
+
     targets = (
         access.targets_enterable_by(request.user)
         .select_related("plan", "responsible_unit", "latest_assessment")
@@ -38,6 +41,10 @@ def enter_progress(request: HttpRequest) -> HttpResponse:
         {
             "targets": targets,
             "to_fix": selectors.entries_of_author_to_fix(user=request.user),
+            "projects": register_selectors.projects_to_report(
+                user=request.user, today=timezone.localdate()
+            ),
+            "reports_to_fix": register_selectors.project_reports_to_fix(user=request.user),
         },
     )
 

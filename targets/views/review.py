@@ -43,8 +43,21 @@ def review_queue(request: HttpRequest) -> HttpResponse:
     else:
         form = BulkReviewForm(entry_ids=[e.pk for e in entries])
     return render(
-        request, "targets/review_queue.html", {"entries": entries, "form": form},
+        request, "targets/review_queue.html",
+        {"entries": entries, "form": form, "project_reports": _project_reports(request)},
     )
+
+
+def _project_reports(request: HttpRequest) -> list:
+    """The submitted reports of the investment projects the user may review, each with why
+    the user may not review it ("" when they may): the register's part of the queue."""
+    from register import selectors as register_selectors  # the app above this one
+    from register.services import review_refusal
+
+    reports = list(register_selectors.project_reports_to_review(user=request.user))
+    for report in reports:
+        report.review_refusal = review_refusal(request.user, report)
+    return reports
 
 
 def _ticked_in_scope(request: HttpRequest) -> list[int]:

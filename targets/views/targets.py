@@ -92,6 +92,9 @@ def render_target_page(
 ) -> HttpResponse:
     """The page; ``explanation_forms``: the explanation forms a refused post shows again with
     its errors (the others are fresh)."""
+    from register.selectors import target_register  # the app above this one
+
+    register = target_register(target=target, user=request.user, today=timezone.localdate())
     may_review = access.can_review(request.user, target)
     return render(
         request,
@@ -103,7 +106,9 @@ def render_target_page(
                 (alert, notifications.alert_message(alert))
                 for alert in selectors.target_alerts(target=target)
             ],
-            "may_enter": access.can_enter(request.user, target),
+            # A target that takes its actual from the register has no entries to make.
+            "may_enter": register is None and access.can_enter(request.user, target),
+            "register": register,
             "may_review": may_review,
             # Who changed the target and its milestones: for those who answer for it (its
             # unit's managers and above, superusers), not for staff who report on it.
