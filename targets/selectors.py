@@ -146,7 +146,9 @@ def public_target(*, plan_code: str, code: str) -> Target:
     return (
         access.targets_public()
         .filter(plan__code=plan_code)
-        .select_related("plan", "area", "responsible_unit", "latest_assessment")
+        # register_measure: a register target's chart reads the register (None for others).
+        .select_related("plan", "area", "responsible_unit", "latest_assessment",
+                        "register_measure__unit")
         .prefetch_related("milestones")
         .get(code=code)
     )
