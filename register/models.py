@@ -414,3 +414,42 @@ class TargetMeasure(models.Model):
     def __str__(self) -> str:
         return f"{self.target_id}: {self.get_kind_display()}"
 
+
+# --- imports of projects and project reports (issue 14) --------------------------------------
+
+
+class ImportKind(models.TextChoices):
+    PROJECTS = "projects", _("Projects")
+    REPORTS = "reports", _("Project reports")
+
+
+class RegisterUpload(models.Model):
+    """A projects or project-reports file between its preview and its confirmation.
+
+    The file waits here (not in the session) with the fingerprint of what its preview read:
+    the confirmation re-reads that under row locks and writes nothing when it changed. The row
+    is deleted when the file is confirmed (imported or refused), so a second click finds
+    nothing to import twice.
+    """
+
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, verbose_name=_("user"), on_delete=models.CASCADE,
+        related_name="+",
+    )
+    kind = models.CharField(_("kind"), max_length=10, choices=ImportKind.choices)
+    filename = models.CharField(_("file name"), max_length=255)
+    content = models.BinaryField(_("content"), editable=False)
+    fingerprint = models.CharField(_("fingerprint"), max_length=64, editable=False)
+    created_at = models.DateTimeField(_("created"), auto_now_add=True)
+
+    class Meta:
+        ordering = ["-created_at", "-pk"]
+        verbose_name = _("register file upload")
+        verbose_name_plural = _("register file uploads")
+        constraints = [
+            models.CheckConstraint(condition=Q(kind__in=ImportKind.values),
+                                   name="register_upload_kind_known"),
+        ]
+
+    def __str__(self) -> str:
+        return self.filename
