@@ -41,7 +41,8 @@ from django.utils import timezone
 from django.utils.encoding import force_bytes
 from django.utils.http import urlsafe_base64_encode
 
-from register.models import Project
+from register.imports import register_import_preview
+from register.models import Project, ProjectReport, RegisterUpload
 from targets.models import (
     AlertRecipient,
     Assessment,
@@ -96,6 +97,8 @@ plans:
         grace_days: 15
 """
 
+REGISTER_REPORT = (b"project,period,stage,stage_date,registered_capital,disbursed_capital,"
+                   b"jobs_filled\nBX-REG-1,2026-Q1,proposed,2026-01-01,1000000000,0,0\n")
 PDF = b"%PDF-1.4\n1 0 obj<<>>endobj\ntrailer<<>>\n%%EOF\n"
 SOON = timezone.localdate() + timedelta(days=14)  # an explanation's due date
 NEW_PASSWORD = "Ruong-bac-thang-2026"
@@ -151,8 +154,11 @@ def world(people, small_plan, settings, tmp_path, monkeypatch):
             sector="trade", unit=unit, registered_capital=10**9, stage="proposed",
             stage_date=date(2026, 1, 1),
         )
+    register_upload = register_import_preview(
+        user=staff, kind="reports", filename="r.csv", content=REGISTER_REPORT).upload
     return SimpleNamespace(
         users=users,
+        register_upload=register_upload,
         entry=submitted_entry(staff, "BX-IP", "2026-Q3", "1"),
         own=submitted_entry(manager, "BX-IP", "2026-Q2", "1"),  # the commune manager's own
         evidence=evidence,
@@ -229,6 +235,14 @@ def entries_of_bx_ip(w, client):
 
 def import_jobs_state(w, client):
     return sorted(ImportJob.objects.values_list("pk", "state"))
+
+
+def register_uploads(w, client):
+    return sorted(RegisterUpload.objects.values_list("pk", "user__username"))
+
+
+def project_reports(w, client):
+    return sorted(ProjectReport.objects.values_list("project__code", "period", "status"))
 
 
 def managers_alerts(w, client):
@@ -437,6 +451,24 @@ CASES = [
          (LOGIN, go(job_page(lambda w: w.pending_job), writes=True), *[go("targets:import")] * 5),
          method="post", effect=entries_of_bx_ip, label="the staff member's preview",
          data=lambda w, user: {"token": w.pending_job.pk}),
+    # The register's import: everyone signed in may open it; a preview waits only when every
+    # row is in the uploader's scope; only the uploader confirms it.
+    Case("register:import", (LOGIN, OK, OK, OK, OK, OK, OK)),
+    Case("register:import", (LOGIN, DONE, OK, DONE, DONE, OK, DONE), method="post",
+         effect=register_uploads, label="upload",
+         data=lambda w, user: {"kind": "reports", "file": SimpleUploadedFile(
+             "reports.csv", REGISTER_REPORT)}),
+    Case("register:import-template", (LOGIN, OK, OK, OK, OK, OK, OK),
+         kwargs=lambda w: {"kind": "reports", "fmt": "csv"}),
+    Case("register:import-template", (LOGIN, OK, OK, OK, OK, OK, OK),
+         kwargs=lambda w: {"kind": "projects", "fmt": "xlsx"}),
+    Case("register:import-template", (LOGIN, E404, E404, E404, E404, E404, E404),
+         kwargs=lambda w: {"kind": "entries", "fmt": "csv"}, label="another kind"),
+    Case("register:import-confirm", (LOGIN, E405, E405, E405, E405, E405, E405)),
+    Case("register:import-confirm",
+         (LOGIN, go("register:import", writes=True), *[go("register:import")] * 5),
+         method="post", effect=project_reports, label="the staff member's preview",
+         data=lambda w, user: {"token": w.register_upload.pk}),
     # The periodic report: the screen for every member (each chooses among their own units);
     # a unit's report for its managers, the managers above and its own staff, not for its staff
     # a unit below their own (403); outside the scope, 404.
