@@ -66,10 +66,26 @@ def _digest(seen: list) -> str:
     return hashlib.sha256(json.dumps(seen, default=str).encode()).hexdigest()
 
 
+def _in_file_order(rows: list[Row], columns: tuple[str, ...]) -> list[Row]:
+    """Each row's problems in the order of the columns (the row's own first)."""
+    order = {column: index for index, column in enumerate(("", *columns))}
+    for row in rows:
+        row.problems.sort(key=lambda problem: order.get(problem.field, 0))
+    return rows
+
+
 def _checked(*, user, kind: str, content: bytes, filename: str, today: date,
              lock: bool = False) -> tuple[list[Row], str]:
     """The file's rows, each with its problems or its action, and the fingerprint of what was
     read of the register (locked for the import when ``lock``)."""
+    rows, seen = _checked_rows(user=user, kind=kind, content=content, filename=filename,
+                               today=today, lock=lock)
+    columns = project_rows.COLUMNS if kind == ImportKind.PROJECTS else report_rows.COLUMNS
+    return _in_file_order(rows, columns), seen
+
+
+def _checked_rows(*, user, kind: str, content: bytes, filename: str, today: date,
+                  lock: bool) -> tuple[list[Row], str]:
     if kind == ImportKind.PROJECTS:
         rows = rows_of(content, filename, columns=project_rows.COLUMNS,
                        required=project_rows.REQUIRED)
