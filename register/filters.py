@@ -8,8 +8,9 @@ import django_filters
 from django import forms
 from django.db.models import Q, QuerySet
 from django.utils.translation import gettext_lazy as _
+from django_countries import countries
 
-from register.models import COUNTRY_CODES, Currency, Project, Sector, Stage
+from register.models import Currency, Project, Sector, Stage
 from targets import access
 from targets.filters import ALL, QuickSelect
 from targets.models import Unit
@@ -59,7 +60,9 @@ class ProjectFilter(django_filters.FilterSet):
     stage = django_filters.ChoiceFilter(label=_("Stage"), choices=Stage.choices, empty_label=ALL)
     country = django_filters.ChoiceFilter(
         label=_("Investor's country"), field_name="investor_country",
-        choices=[(code, code) for code in sorted(COUNTRY_CODES)], empty_label=ALL,
+        # Every ISO 3166 country, named and sorted in the reader's language at each render.
+        choices=lambda: [(country.code, country.name) for country in countries],
+        empty_label=ALL,
     )
     capital = django_filters.ChoiceFilter(
         label=_("Registered capital"), method="capital_band", empty_label=ALL,

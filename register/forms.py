@@ -1,4 +1,5 @@
-"""Forms of the register's screens. They validate input; the services decide."""
+"""Forms of the register's screens (a project's report, the upload of a projects or
+project-reports file). They validate input; the services decide."""
 
 from __future__ import annotations
 
@@ -8,15 +9,24 @@ from decimal import Decimal
 from crispy_forms.helper import FormHelper
 from crispy_forms.layout import Field, Layout
 from django import forms
+from django.core.validators import FileExtensionValidator
 from django.utils import timezone
 from django.utils.formats import date_format
 from django.utils.translation import get_language
 from django.utils.translation import gettext_lazy as _
 
-from register.models import Stage
+from register.models import ImportKind, Stage
 from targets import numbers, rules
 from targets.errors import WorkflowError
-from targets.forms import BulkReviewForm, DateInput, NumberInput, period_label, plain_help_text
+from targets.forms import (
+    IMPORT_MAX_BYTES,
+    BulkReviewForm,
+    DateInput,
+    NumberInput,
+    _max_size,
+    period_label,
+    plain_help_text,
+)
 
 NUMBER_ATTRS = {"inputmode": "decimal", "autocomplete": "off"}
 
@@ -120,3 +130,30 @@ class ProjectReportsReviewForm(BulkReviewForm):
         label=_("Project reports"), coerce=int,
         error_messages={"required": _("Tick at least one project report.")},
     )
+
+
+class RegisterImportForm(forms.Form):
+    kind = forms.ChoiceField(label=_("The file holds"), choices=ImportKind.choices,
+                             initial=ImportKind.REPORTS, widget=forms.RadioSelect)
+    file = forms.FileField(
+        label=_("File"),
+        validators=[
+            FileExtensionValidator(
+                ["csv", "xlsx"],
+                message=_("“%(extension)s” files are not accepted. Use a .csv or .xlsx file."),
+            ),
+            _max_size(IMPORT_MAX_BYTES),
+        ],
+        help_text=_("CSV or XLSX, UTF-8, with the header row of its template; at most 2 MB "
+                    "and 1,000 rows."),
+    )
+
+    def __init__(self, *args, may_manage: bool, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        if not may_manage:
+            # Staff report on projects; only managers create and change them.
+            self.fields["kind"].choices = [(ImportKind.REPORTS, ImportKind.REPORTS.label)]
+            self.fields["kind"].widget = forms.HiddenInput()
+        self.helper = FormHelper()
+        self.helper.form_tag = False
+        self.helper.layout = Layout(Field("kind"), Field("file"))

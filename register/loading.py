@@ -21,6 +21,7 @@ from django.contrib.auth.models import AbstractBaseUser
 from django.db import DataError, IntegrityError, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
 from register.models import Park, Project, TargetMeasure
 from register.services import opening_record, period_holding, project_sync
@@ -53,6 +54,8 @@ class ProjectRowForm(forms.ModelForm):
                   "park", "latitude", "longitude", "registered_capital", "registered_currency",
                   "disbursed_capital", "disbursed_currency", "land_area_ha", "jobs_planned",
                   "jobs_filled", "stage", "stage_date", "demo"]
+        error_messages = {"investor_country": {"invalid_choice": gettext_lazy(
+            "“%(value)s” is not an ISO 3166 country code (two capital letters, e.g. VN).")}}
 
 
 def _form_value(value: Any) -> str:

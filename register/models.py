@@ -17,32 +17,12 @@ from django.core.exceptions import ValidationError
 from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django.db.models import F, Q
+from django.db.models.lookups import Regex
 from django.utils.translation import gettext_lazy as _
+from django_countries.fields import CountryField
 from simple_history.models import HistoricalRecords
 
 from targets.models import EntryStatus, Translated, Unit, code_validator
-
-# ISO 3166-1 alpha-2: the officially assigned codes.
-COUNTRY_CODES = frozenset("""
-AD AE AF AG AI AL AM AO AQ AR AS AT AU AW AX AZ BA BB BD BE BF BG BH BI BJ BL BM BN BO BQ BR
-BS BT BV BW BY BZ CA CC CD CF CG CH CI CK CL CM CN CO CR CU CV CW CX CY CZ DE DJ DK DM DO DZ
-EC EE EG EH ER ES ET FI FJ FK FM FO FR GA GB GD GE GF GG GH GI GL GM GN GP GQ GR GS GT GU GW
-GY HK HM HN HR HT HU ID IE IL IM IN IO IQ IR IS IT JE JM JO JP KE KG KH KI KM KN KP KR KW KY
-KZ LA LB LC LI LK LR LS LT LU LV LY MA MC MD ME MF MG MH MK ML MM MN MO MP MQ MR MS MT MU MV
-MW MX MY MZ NA NC NE NF NG NI NL NO NP NR NU NZ OM PA PE PF PG PH PK PL PM PN PR PS PT PW PY
-QA RE RO RS RU RW SA SB SC SD SE SG SH SI SJ SK SL SM SN SO SR SS ST SV SX SY SZ TC TD TF TG
-TH TJ TK TL TM TN TO TR TT TV TW TZ UA UG UM US UY UZ VA VC VE VG VI VN VU WF WS YE YT ZA ZM
-ZW
-""".split())  # noqa: SIM905 (a table, easier to check as one)
-
-
-def validate_country(value: str) -> None:
-    if value not in COUNTRY_CODES:
-        raise ValidationError(
-            _("“%(value)s” is not an ISO 3166 country code (two capital letters, e.g. VN)."),
-            params={"value": value}, code="country",
-        )
-
 
 AREA = {"max_digits": 12, "decimal_places": 2}  # hectares
 MONEY = {"max_digits": 20, "decimal_places": 2}  # VND billions fit: 6.8e12 has 13 digits
@@ -144,10 +124,9 @@ class Project(Translated, models.Model):
     name = models.CharField(_("name"), max_length=300)
     name_en = models.CharField(_("name in English"), max_length=300, blank=True)
     investor = models.CharField(_("investor"), max_length=300)
-    investor_country = models.CharField(
-        _("investor's country"), max_length=2, validators=[validate_country],
-        help_text=_("ISO 3166 code: VN, CN, KR…"),
-    )
+    # ISO 3166-1 alpha-2 (django-countries): the code is stored, the name shown in the
+    # reader's language.
+    investor_country = CountryField(_("investor's country"))
     sector = models.CharField(_("sector"), max_length=30, choices=Sector.choices)
     unit = models.ForeignKey(
         Unit, verbose_name=_("unit"), on_delete=models.PROTECT, related_name="projects"
@@ -208,8 +187,10 @@ class Project(Translated, models.Model):
                 & Q(disbursed_currency__in=Currency.values),
                 name="register_project_currency_known",
             ),
+            # The Regex lookup itself: django-countries reads ``investor_country__regex`` as a
+            # pattern over the countries' names.
             models.CheckConstraint(
-                condition=Q(investor_country__regex=r"^[A-Z]{2}$"),
+                condition=Regex(F("investor_country"), r"^[A-Z]{2}$"),
                 name="register_project_country_two_letters",
             ),
             models.CheckConstraint(
@@ -432,3 +413,43 @@ class TargetMeasure(models.Model):
 
     def __str__(self) -> str:
         return f"{self.target_id}: {self.get_kind_display()}"
+
+
+# --- imports of projects and project reports (issue 14) --------------------------------------
+
+
+class ImportKind(models.TextChoices):
+    PROJECTS = "projects", _("Projects")
+    REPORTS = "reports", _("Project reports")
+
+
+class RegisterUpload(models.Model):
+    """A projects or project-reports file between its preview and its confirmation.
+
+    The file waits here (not in the session) with the fingerprint of what its preview read:
+    the confirmation re-reads that under row locks and writes nothing when it changed. The row
+    is deleted when the file is confirmed (imported or refused), so a second click finds
+    nothing to import twice.
+    """
+
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, verbose_name=_("user"), on_delete=models.CASCADE,
+        related_name="+",
+    )
+    kind = models.CharField(_("kind"), max_length=10, choices=ImportKind.choices)
+    filename = models.CharField(_("file name"), max_length=255)
+    content = models.BinaryField(_("content"), editable=False)
+    fingerprint = models.CharField(_("fingerprint"), max_length=64, editable=False)
+    created_at = models.DateTimeField(_("created"), auto_now_add=True)
+
+    class Meta:
+        ordering = ["-created_at", "-pk"]
+        verbose_name = _("register file upload")
+        verbose_name_plural = _("register file uploads")
+        constraints = [
+            models.CheckConstraint(condition=Q(kind__in=ImportKind.values),
+                                   name="register_upload_kind_known"),
+        ]
+
+    def __str__(self) -> str:
+        return self.filename

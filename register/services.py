@@ -100,31 +100,56 @@ def _number(value: Any, field: str, *, whole: bool = False) -> Decimal:
     return number
 
 
-def figures_clean(*, period: rules.Period, stage: Any, stage_date: Any, registered_capital: Any,
-                  disbursed_capital: Any, jobs_filled: Any, today: date) -> dict:
-    """The report's figures, checked: a known stage reached by the period's end and by today,
-    amounts and jobs that are numbers of 0 or more."""
-    if stage not in Stage.values:
-        raise WorkflowError(_("Choose a stage from the list."), "stage")
+def figures_check(*, period: rules.Period, stage: Any, stage_date: Any,
+                  registered_capital: Any, disbursed_capital: Any, jobs_filled: Any,
+                  today: date) -> tuple[dict, list[WorkflowError]]:
+    """The report's figures checked one by one: those that passed, and a WorkflowError (with
+    its field) for each that did not — a known stage reached by the period's end and by
+    today, amounts and jobs that are numbers of 0 or more. An import lists them all."""
+    content: dict = {}
+    errors: list[WorkflowError] = []
+    if stage in Stage.values:
+        content["stage"] = stage
+    else:
+        errors.append(WorkflowError(_("Choose a stage from the list."), "stage"))
     if isinstance(stage_date, str):
         try:
             stage_date = date.fromisoformat(stage_date.strip())
         except ValueError:
             stage_date = None
     if not isinstance(stage_date, date):
-        raise WorkflowError(_("Give the date the stage was reached (2026-09-15)."), "stage_date")
-    if stage_date > min(period.end, today):
-        raise WorkflowError(
+        errors.append(WorkflowError(
+            _("Give the date the stage was reached (2026-09-15)."), "stage_date"))
+    elif stage_date > min(period.end, today):
+        errors.append(WorkflowError(
             _("The stage date must be on or before the end of %(period)s and not in the future.")
             % {"period": period.key}, "stage_date",
-        )
-    return {
-        "stage": stage,
-        "stage_date": stage_date,
-        "registered_capital": _number(registered_capital, "registered_capital"),
-        "disbursed_capital": _number(disbursed_capital, "disbursed_capital"),
-        "jobs_filled": int(_number(jobs_filled, "jobs_filled", whole=True)),
-    }
+        ))
+    else:
+        content["stage_date"] = stage_date
+    for name, value, whole in (("registered_capital", registered_capital, False),
+                               ("disbursed_capital", disbursed_capital, False),
+                               ("jobs_filled", jobs_filled, True)):
+        try:
+            number = _number(value, name, whole=whole)
+        except WorkflowError as exc:
+            errors.append(exc)
+        else:
+            content[name] = int(number) if whole else number
+    return content, errors
+
+
+def figures_clean(*, period: rules.Period, stage: Any, stage_date: Any, registered_capital: Any,
+                  disbursed_capital: Any, jobs_filled: Any, today: date) -> dict:
+    """The report's figures, checked (``figures_check``): WorkflowError for the first problem."""
+    content, errors = figures_check(
+        period=period, stage=stage, stage_date=stage_date,
+        registered_capital=registered_capital, disbursed_capital=disbursed_capital,
+        jobs_filled=jobs_filled, today=today,
+    )
+    if errors:
+        raise errors[0]
+    return content
 
 
 @transaction.atomic

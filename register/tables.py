@@ -87,6 +87,10 @@ class ProjectTable(tables.Table):
     def render_name(self, record: Project) -> str:
         return record.localized("name")
 
+    def render_investor_country(self, record: Project) -> str:
+        # In the reader's language (django-countries' translations).
+        return record.investor_country.name
+
     def render_unit(self, record: Project) -> str:
         return record.unit.localized("name")
 
@@ -140,7 +144,7 @@ EXPORTED: dict[str, Callable[[Project], Any]] = {
     "code": lambda project: project.code,
     "name": lambda project: project.localized("name"),
     "investor": lambda project: project.investor,
-    "investor_country": lambda project: project.investor_country,
+    "investor_country": lambda project: project.investor_country.name,
     "sector": lambda project: str(SECTOR_LABELS.get(project.sector, project.sector)),
     "stage": lambda project: str(STAGE_LABELS.get(project.stage, project.stage)),
     "stage_date": lambda project: project.stage_date,

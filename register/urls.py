@@ -1,6 +1,6 @@
 from django.urls import path
 
-from register import views_pipeline, views_project, views_review
+from register import import_views, views_pipeline, views_project, views_review
 from register.views import RegisterView
 
 app_name = "register"
@@ -13,4 +13,8 @@ urlpatterns = [
     path("reports/<int:pk>/review/", views_review.review_report, name="review-report"),
     path("reports/<int:pk>/approve/", views_review.approve_report, name="approve-report"),
     path("reports/<int:pk>/return/", views_review.return_report, name="return-report"),
+    path("import/", import_views.register_import, name="import"),
+    path("import/confirm/", import_views.register_import_confirm, name="import-confirm"),
+    path("import/template/<str:kind>.<str:fmt>", import_views.register_import_template,
+         name="import-template"),
 ]

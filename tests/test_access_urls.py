@@ -46,7 +46,8 @@ from api.services import token_create
 from dhis2 import importing as dhis2_importing
 from dhis2.models import Dhis2Upload
 from register import services as register_workflow
-from register.models import Project, ProjectReport
+from register.imports import register_import_preview
+from register.models import Project, ProjectReport, RegisterUpload
 from targets.models import (
     AlertRecipient,
     Assessment,
@@ -102,6 +103,8 @@ plans:
         grace_days: 15
 """
 
+REGISTER_REPORT = (b"project,period,stage,stage_date,registered_capital,disbursed_capital,"
+                   b"jobs_filled\nBX-REG-1,2026-Q1,proposed,2026-01-01,1000000000,0,0\n")
 PDF = b"%PDF-1.4\n1 0 obj<<>>endobj\ntrailer<<>>\n%%EOF\n"
 # A DHIS2 data value set: BX-IP's 2025-Q4, not reported yet.
 DHIS2_DOCUMENT = (b'{"dataValues": [{"dataElement": "BX-IP", "period": "2025Q4", '
@@ -169,11 +172,14 @@ def world(people, small_plan, settings, tmp_path, monkeypatch):
             stage_date=date(2026, 1, 1),
         )
     project = Project.objects.get(code="BX-REG-1")
+    register_upload = register_import_preview(
+        user=staff, kind="reports", filename="r.csv", content=REGISTER_REPORT).upload
     return SimpleNamespace(
         users=users,
         api_token=token_create(user=staff, name="staff's script").token,
         report=submitted_report(staff, project, "2026-Q1"),
         own_report=submitted_report(manager, project, "2026-Q2"),  # the commune manager's own
+        register_upload=register_upload,
         entry=submitted_entry(staff, "BX-IP", "2026-Q3", "1"),
         own=submitted_entry(manager, "BX-IP", "2026-Q2", "1"),  # the commune manager's own
         evidence=evidence,
@@ -281,6 +287,14 @@ def import_jobs_state(w, client):
 
 def dhis2_uploads_state(w, client):
     return sorted(Dhis2Upload.objects.values_list("pk", "state"))
+
+
+def register_uploads(w, client):
+    return sorted(RegisterUpload.objects.values_list("pk", "user__username"))
+
+
+def project_reports(w, client):
+    return sorted(ProjectReport.objects.values_list("project__code", "period", "status"))
 
 
 def managers_alerts(w, client):
@@ -578,6 +592,24 @@ CASES = [
          method="post", effect=entries_of_bx_ip, label="the manager's dry run",
          data=lambda w, user: {"token": w.dhis2_pending.pk}),
     Case("dhis2:import-result", (LOGIN, E403, E403, OK, E404, E404, E404), pk("dhis2_done")),
+    # The register's import: everyone signed in may open it; a preview waits only when every
+    # row is in the uploader's scope; only the uploader confirms it.
+    Case("register:import", (LOGIN, OK, OK, OK, OK, OK, OK)),
+    Case("register:import", (LOGIN, DONE, OK, DONE, DONE, OK, DONE), method="post",
+         effect=register_uploads, label="upload",
+         data=lambda w, user: {"kind": "reports", "file": SimpleUploadedFile(
+             "reports.csv", REGISTER_REPORT)}),
+    Case("register:import-template", (LOGIN, OK, OK, OK, OK, OK, OK),
+         kwargs=lambda w: {"kind": "reports", "fmt": "csv"}),
+    Case("register:import-template", (LOGIN, OK, OK, OK, OK, OK, OK),
+         kwargs=lambda w: {"kind": "projects", "fmt": "xlsx"}),
+    Case("register:import-template", (LOGIN, E404, E404, E404, E404, E404, E404),
+         kwargs=lambda w: {"kind": "entries", "fmt": "csv"}, label="another kind"),
+    Case("register:import-confirm", (LOGIN, E405, E405, E405, E405, E405, E405)),
+    Case("register:import-confirm",
+         (LOGIN, go("register:import", writes=True), *[go("register:import")] * 5),
+         method="post", effect=project_reports, label="the staff member's preview",
+         data=lambda w, user: {"token": w.register_upload.pk}),
     # The periodic report: the screen for every member (each chooses among their own units);
     # a unit's report for its managers, the managers above and its own staff, not for its staff
     # a unit below their own (403); outside the scope, 404.

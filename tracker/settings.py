@@ -148,6 +148,7 @@ INSTALLED_APPS = [
     "rest_framework",
     "drf_spectacular",
     "drf_spectacular_sidecar",  # Swagger UI's files, served from here (no outside network)
+    "django_countries",  # the investor's country: ISO 3166 names in both languages
     "targets",
     "register",
     "iati",
@@ -215,6 +216,19 @@ AUTH_PASSWORD_VALIDATORS = [
 LANGUAGE_CODE = os.environ.get("LANGUAGE_CODE", "vi")
 LANGUAGES = [("vi", _("Vietnamese")), ("en", _("English"))]
 LOCALE_PATHS = [BASE_DIR / "locale"]
+# The investor's country (django-countries): ISO 3166 names in both languages come with the
+# package, except these, whose names are ours (translated in locale/): its Vietnamese catalogue
+# calls Eswatini "Tiếng Swaziland" (the language), Réunion "Đoàn tụ" (a reunion), Palestine
+# "Palestine, Bang" and the United States by their formal "Hợp chủng quốc Hoa Kỳ"; its English
+# says "Bahamas (The)" and "Naoero".
+COUNTRIES_OVERRIDE = {
+    "BS": _("Bahamas"),
+    "NR": _("Nauru"),
+    "PS": _("Palestine"),
+    "RE": _("Réunion"),
+    "SZ": _("Eswatini"),
+    "US": _("United States of America"),
+}
 TIME_ZONE = "Asia/Ho_Chi_Minh"
 USE_I18N = True
 USE_TZ = True

@@ -2,7 +2,6 @@
 
 import django.core.validators
 import django.db.models.deletion
-import register.models
 import simple_history.models
 import targets.models
 from decimal import Decimal
@@ -74,7 +73,7 @@ class Migration(migrations.Migration):
                 ('name', models.CharField(max_length=300, verbose_name='name')),
                 ('name_en', models.CharField(blank=True, max_length=300, verbose_name='name in English')),
                 ('investor', models.CharField(max_length=300, verbose_name='investor')),
-                ('investor_country', models.CharField(help_text='ISO 3166 code: VN, CN, KR…', max_length=2, validators=[register.models.validate_country], verbose_name="investor's country")),
+                ('investor_country', models.CharField(help_text='ISO 3166 code: VN, CN, KR…', max_length=2, verbose_name="investor's country")),
                 ('sector', models.CharField(choices=[('trade', 'Trade'), ('services', 'Services'), ('logistics', 'Logistics'), ('agricultural_processing', 'Agricultural processing'), ('hydropower', 'Hydropower'), ('supporting_industries', 'Supporting industries'), ('industry', 'Industry'), ('tourism', 'Tourism'), ('infrastructure', 'Infrastructure'), ('other', 'Other')], max_length=30, verbose_name='sector')),
                 ('latitude', models.DecimalField(blank=True, decimal_places=6, max_digits=9, null=True, validators=[django.core.validators.MinValueValidator(-90), django.core.validators.MaxValueValidator(90)], verbose_name='latitude')),
                 ('longitude', models.DecimalField(blank=True, decimal_places=6, max_digits=9, null=True, validators=[django.core.validators.MinValueValidator(-180), django.core.validators.MaxValueValidator(180)], verbose_name='longitude')),
@@ -112,7 +111,7 @@ class Migration(migrations.Migration):
                 ('name', models.CharField(max_length=300, verbose_name='name')),
                 ('name_en', models.CharField(blank=True, max_length=300, verbose_name='name in English')),
                 ('investor', models.CharField(max_length=300, verbose_name='investor')),
-                ('investor_country', models.CharField(help_text='ISO 3166 code: VN, CN, KR…', max_length=2, validators=[register.models.validate_country], verbose_name="investor's country")),
+                ('investor_country', models.CharField(help_text='ISO 3166 code: VN, CN, KR…', max_length=2, verbose_name="investor's country")),
                 ('sector', models.CharField(choices=[('trade', 'Trade'), ('services', 'Services'), ('logistics', 'Logistics'), ('agricultural_processing', 'Agricultural processing'), ('hydropower', 'Hydropower'), ('supporting_industries', 'Supporting industries'), ('industry', 'Industry'), ('tourism', 'Tourism'), ('infrastructure', 'Infrastructure'), ('other', 'Other')], max_length=30, verbose_name='sector')),
                 ('latitude', models.DecimalField(blank=True, decimal_places=6, max_digits=9, null=True, validators=[django.core.validators.MinValueValidator(-90), django.core.validators.MaxValueValidator(90)], verbose_name='latitude')),
                 ('longitude', models.DecimalField(blank=True, decimal_places=6, max_digits=9, null=True, validators=[django.core.validators.MinValueValidator(-180), django.core.validators.MaxValueValidator(180)], verbose_name='longitude')),

@@ -85,6 +85,17 @@ def _dhis2_dry_run(page) -> None:
     page.wait_for_selector("#dry-run-table")
 
 
+def _preview_register_import(page) -> None:
+    page.set_input_files("#id_file", files=[{
+        "name": "reports.csv", "mimeType": "text/csv",
+        "buffer": b"project,period,stage,stage_date,registered_capital,disbursed_capital,"
+                  b"jobs_filled\nBX-DA-BANQUA,2026-Q3,land_handed_over,2026-08-15,1450000000000,"
+                  b"0,0\nBX-DA-KHO,2026-Q9,built,x,-1,0,0\n",
+    }])
+    page.click("#preview-button")
+    page.wait_for_selector("#preview-table")
+
+
 def _entry_with_error(page) -> None:
     page.fill("#id_value", "abc")
     page.click("#save-draft")
@@ -146,6 +157,8 @@ def signed_in(persona: str, site: dict) -> list[Screen]:
         Screen("investment register", "/register/"),
         Screen("investment register, filtered", "/register/?sector=logistics&q=kho"),
         Screen("investment register, no project", "/register/?sector=hydropower"),
+        Screen("register import", "/register/import/"),
+        Screen("register import preview", "/register/import/", then=_preview_register_import),
         Screen("periodic report", "/reports/"),
         Screen("periodic report, errors",
                "/reports/?unit=LC-BATXAT&period=2026-Q3&format=pdf&place=&issued_on=2026-02-31"),
