@@ -104,7 +104,7 @@ plans:
 """
 
 REGISTER_REPORT = (b"project,period,stage,stage_date,registered_capital,disbursed_capital,"
-                   b"jobs_filled\nBX-REG-1,2026-Q1,proposed,2026-01-01,1000000000,0,0\n")
+                   b"jobs_filled\nBX-REG-1,2026-Q3,proposed,2026-07-01,1000000000,0,0\n")
 PDF = b"%PDF-1.4\n1 0 obj<<>>endobj\ntrailer<<>>\n%%EOF\n"
 # A DHIS2 data value set: BX-IP's 2025-Q4, not reported yet.
 DHIS2_DOCUMENT = (b'{"dataValues": [{"dataElement": "BX-IP", "period": "2025Q4", '
