@@ -24,7 +24,7 @@ from register.models import (
     Stage,
     TargetMeasure,
 )
-from register.services import EDITABLE, period_holding
+from register.services import EDITABLE, period_holding, report_deadline
 from targets import access, rules
 from targets.formatting import format_number
 from targets.models import EntryStatus, Target, Unit, reads_english
@@ -191,12 +191,16 @@ def projects_to_report(*, user, today: date) -> list[Project]:
         .order_by("unit__path", "code")
     )
     running = period_holding(today).key
+    deadline = report_deadline(due)
     labels = dict(EntryStatus.choices)
     for project in projects:
         project.latest_status_label = labels.get(project.latest_status, "")
         editable = project.due_status is None or project.due_status in EDITABLE
         project.report_period = due.key if editable else running
         project.due_period = due.key
+        # The due quarter's report, not yet submitted: by when, and whether that has passed.
+        project.report_deadline = deadline if editable else None
+        project.report_late = editable and today > deadline
     return projects
 
 

@@ -36,6 +36,12 @@ EDITABLE = (EntryStatus.DRAFT, EntryStatus.RETURNED)
 FIGURES = ("stage", "stage_date", "registered_capital", "disbursed_capital", "jobs_filled")
 # Investors report quarterly (the investment law: by the 10th of the month after the quarter).
 REPORT_FREQUENCY = rules.Frequency.QUARTERLY
+REPORT_DEADLINE_DAYS = 10  # a quarter's report is on time until the 10th of the month after
+
+
+def report_deadline(period: rules.Period) -> date:
+    """The last day a project's report of ``period`` is on time."""
+    return rules.add_days(period.end, REPORT_DEADLINE_DAYS)
 
 
 def report_period(key: Any) -> rules.Period:

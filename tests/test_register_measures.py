@@ -314,3 +314,26 @@ measures:
     targets_evaluate(on=on, alert_settings=RULES)  # records what the new projects changed
     with django_assert_max_num_queries(len(small.captured_queries)):
         targets_evaluate(on=on, alert_settings=RULES)
+
+
+def test_a_quarters_report_is_due_by_the_10th_of_the_month_after(register):
+    from register.selectors import projects_to_report
+
+    def t1(today: date):
+        return next(p for p in projects_to_report(user=register["staff"], today=today)
+                    if p.code == "T1")
+
+    # 2026-Q1's report is the register file's, approved: nothing due, the running quarter next.
+    early = t1(date(2026, 4, 5))
+    assert (early.report_period, early.report_deadline, early.report_late) == (
+        "2026-Q2", None, False)
+    # 2026-Q2 (ended 30/06) is due by 10/07/2026: on time that day, late the day after.
+    on_time, late = t1(date(2026, 7, 10)), t1(date(2026, 7, 11))
+    assert (on_time.report_period, on_time.report_deadline, on_time.report_late) == (
+        "2026-Q2", date(2026, 7, 10), False)
+    assert (late.report_deadline, late.report_late) == (date(2026, 7, 10), True)
+    # A draft is still late; once submitted it is not.
+    report = draft(register["staff"])
+    assert t1(date(2026, 7, 11)).report_late is True
+    project_report_submit(user=register["staff"], report_id=report.pk)
+    assert t1(date(2026, 7, 11)).report_late is False

@@ -453,6 +453,9 @@ def test_the_entry_screen_lists_the_projects_to_report(client, register):
         "submitted", RUNNING.key)
     page = response.content.decode()
     assert project_url(query=f"?period={DUE.key}#report") in page
+    # D-BANQUA's due report is missing: by the 10th of the month after the quarter, then late.
+    assert projects["D-BANQUA"].report_deadline is not None
+    assert ("report-late" in page) == projects["D-BANQUA"].report_late
     client.force_login(register["outsider"])
     assert {p.code for p in client.get(reverse("targets:enter")).context["projects"]} == {
         "D-LCH"}
