@@ -94,17 +94,23 @@ class History:
     projects: dict[int, ProjectRow] = field(default_factory=dict)
     parks: dict[int, ParkRow] = field(default_factory=dict)
     reports: dict[int, list[State]] = field(default_factory=lambda: defaultdict(list))
+    # The projects located in each park, and each project's report period ends (for bisect).
+    in_park: dict[int, list[ProjectRow]] = field(default_factory=lambda: defaultdict(list))
+    ends: dict[int, list[date]] = field(default_factory=dict)
 
     def state(self, project_id: int, on: date) -> State | None:
         states = self.reports.get(project_id) or []
-        i = bisect_right([s.period_end for s in states], on)
+        ends = self.ends.get(project_id)
+        if ends is None:
+            ends = self.ends[project_id] = [s.period_end for s in states]
+        i = bisect_right(ends, on)
         return states[i - 1] if i else None
 
     def park_stage(self, park_id: int, on: date) -> str | None:
         """The most advanced pipeline stage of the park's infrastructure projects at ``on``."""
         best = None
-        for project in self.projects.values():
-            if project.park_id != park_id or project.sector != Sector.INFRASTRUCTURE:
+        for project in self.in_park.get(park_id, ()):
+            if project.sector != Sector.INFRASTRUCTURE:
                 continue
             state = self.state(project.id, on)
             if state is None or state.stage in OUT:
@@ -117,8 +123,8 @@ class History:
         if park.leased_ha is not None:
             return park.leased_ha
         total = Decimal(0)
-        for project in self.projects.values():
-            if project.park_id != park.id or project.sector == Sector.INFRASTRUCTURE:
+        for project in self.in_park.get(park.id, ()):
+            if project.sector == Sector.INFRASTRUCTURE:
                 continue
             state = self.state(project.id, on)
             if state is not None and reached(state.stage, Stage.LAND_HANDED_OVER):
@@ -136,15 +142,19 @@ def register_history(unit_paths: Iterable[str]) -> History:
     under = Q(pk__in=[])
     for path in paths:
         under |= Q(unit__path__startswith=path)
-    for row in Park.objects.filter(under).values_list(
-        "id", "code", "name", "name_en", "kind", "unit__path", "industrial_land_ha", "leased_ha"
-    ):
-        history.parks[row[0]] = ParkRow(*row)
     for row in Project.objects.filter(under).values_list(
         "id", "code", "name", "name_en", "unit__path", "park_id", "sector",
         "registered_currency", "land_area_ha",
     ):
-        history.projects[row[0]] = ProjectRow(*row)
+        project = history.projects[row[0]] = ProjectRow(*row)
+        if project.park_id is not None:
+            history.in_park[project.park_id].append(project)
+    # The parks under the units, and those above them that hold one of their projects (a
+    # project lies in its park's unit or below it).
+    for row in Park.objects.filter(under | Q(pk__in=list(history.in_park))).values_list(
+        "id", "code", "name", "name_en", "kind", "unit__path", "industrial_land_ha", "leased_ha"
+    ):
+        history.parks[row[0]] = ParkRow(*row)
     reports = (
         ProjectReport.objects.filter(
             status=EntryStatus.APPROVED, project_id__in=list(history.projects)

@@ -337,3 +337,17 @@ def test_a_quarters_report_is_due_by_the_10th_of_the_month_after(register):
     assert t1(date(2026, 7, 11)).report_late is True
     project_report_submit(user=register["staff"], report_id=report.pk)
     assert t1(date(2026, 7, 11)).report_late is False
+
+
+def test_a_unit_below_counts_its_projects_in_a_park_of_the_unit_above(register):
+    """T4 and I2 lie in the department (LC-BATXAT-IND); P2 is the department's, and a tenant of
+    the commune's P1 may be the department's too: the department's measure reads P1's kind."""
+    register_load(data=load_located("""
+as_of: 2026-03-31
+projects:
+  - {code: T6, name: Dept tenant, investor: J, investor_country: VN, sector: industry, unit: LC-BATXAT-IND, park: P1, registered_capital: 11, land_area_ha: 3, stage: proposed, stage_date: 2026-03-02}
+"""), filename="t6.yaml", user=plan_operator())
+    # Projects of the department in industrial parks: I2 and T4 (P2) are its own park's, T6 is
+    # in the commune's P1; T4 is revoked. Registered VND: I2 200 + T6 11 = 211.
+    assert value(D1, "LC-BATXAT-IND", kind="registered_capital", currency="VND",
+                 park_kind="industrial_park") == D(211)
