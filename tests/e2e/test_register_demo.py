@@ -79,8 +79,9 @@ def test_approving_ban_quas_report_counts_its_park_at_once(demo, open_browser):
 
     manager.goto(f"{demo}/review/")
     manager.click("#review-report-BX-DA-BANQUA-2026-Q3 >> a.btn")
+    manager.wait_for_url("**/register/reports/*/review/")
     manager.click("#approve")
-    manager.wait_for_load_state()
+    manager.wait_for_url(f"{demo}/review/")  # the approval answered: back to the queue
 
     manager.goto(f"{demo}/")
     assert _status(manager, "BX-IP") == "Đã đạt"  # 2 of 2
