@@ -351,3 +351,17 @@ projects:
     # in the commune's P1; T4 is revoked. Registered VND: I2 200 + T6 11 = 211.
     assert value(D1, "LC-BATXAT-IND", kind="registered_capital", currency="VND",
                  park_kind="industrial_park") == D(211)
+
+
+def test_an_entries_file_cannot_report_a_register_target(register):
+    """Even a manager importing approved values: the row names the register, nothing is written."""
+    from targets.errors import ImportFailed
+    from targets.services.imports import entries_import
+
+    occupancy_target(register)
+    with translation.override("en"), pytest.raises(ImportFailed) as failed:
+        entries_import(user=register["province"], filename="e.csv", status="approved",
+                       reassess=RULES, content=b"target,period,value,note\nBX-OCC,2026-Q1,30,\n")
+    assert [(p.field, "investment register" in p.message) for p in failed.value.problems] == [
+        ("target", True)]
+    assert not Target.objects.get(code="BX-OCC").entries.exists()

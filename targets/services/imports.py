@@ -212,7 +212,10 @@ def _check_rows(
     for chunk in _chunks(codes):
         targets.update(
             (t.code, t)
-            for t in Target.objects.filter(code__in=chunk).select_related("responsible_unit")
+            # register_measure: whether it takes its actual from the register (no entries).
+            for t in Target.objects.filter(code__in=chunk).select_related(
+                "responsible_unit", "register_measure"
+            )
         )
         enterable.update(
             access.targets_enterable_by(user).filter(code__in=chunk).values_list("code", flat=True)
@@ -254,6 +257,14 @@ def _check_rows(
         target = targets.get(row.target_code)
         if not row.target_code:
             problem("target", _("The target code is empty."))
+        elif (
+            target is not None and row.target_code in visible
+            and Target.register_measure.related.get_cached_value(target) is not None
+        ):
+            problem("target", _(
+                "%(code)s takes its actual from the investment register: report on its "
+                "projects instead.") % {"code": row.target_code})
+            target = None
         elif target is not None and row.target_code in visible - in_scope:
             # A target the user sees but does not report on (another unit's, a province's).
             problem("target", _(
