@@ -22,7 +22,6 @@ from decimal import ROUND_HALF_EVEN, Decimal
 from django.db.models import Q
 
 from register.models import (
-    Counted,
     MeasureKind,
     Park,
     Project,
@@ -231,7 +230,7 @@ def measure_at(measure: TargetMeasure, unit_path: str, history: History, on: dat
     """The measure's value at ``on`` with what it is made of (``unit_path``: the measure's unit's
     path, passed so that a caller measuring many targets reads no unit row)."""
     pipeline: dict[str, int] = defaultdict(int)
-    if measure.counted == Counted.PARKS or measure.kind == MeasureKind.OCCUPANCY:
+    if measure.counts_parks:
         parks = _in_scope_parks(measure, unit_path, history)
         items = []
         leased_total = land_total = Decimal(0)
@@ -319,12 +318,3 @@ def register_observations(
         observations[target.pk] = points
         reported[target.pk] = {p.key for p in target.reporting_periods()}
     return observations, reported
-
-
-def target_measured(target, on: date) -> Measured | None:
-    """What the target's register measure reads at ``on`` (None: the target has none)."""
-    measure = measures_of([target]).get(target.pk)
-    if measure is None:
-        return None
-    history = register_history([measure.unit.path])
-    return measure_at(measure, measure.unit.path, history, on)

@@ -414,6 +414,11 @@ class TargetMeasure(models.Model):
     def __str__(self) -> str:
         return f"{self.target_id}: {self.get_kind_display()}"
 
+    @property
+    def counts_parks(self) -> bool:
+        """Whether the measure reads parks and clusters (occupancy always does), not projects."""
+        return self.counted == Counted.PARKS or self.kind == MeasureKind.OCCUPANCY
+
 
 # --- imports of projects and project reports (issue 14) --------------------------------------
 

@@ -17,7 +17,6 @@ from django.utils.translation import gettext_lazy as _
 
 from register.measures import PIPELINE, Measured, measure_at, measures_of, register_history
 from register.models import (
-    Counted,
     MeasureKind,
     Project,
     ProjectReport,
@@ -360,7 +359,7 @@ def target_register(*, target: Target, user, today: date) -> RegisterSection | N
     history = register_history([measure.unit.path])
     measured = measure_at(measure, measure.unit.path, history, on)
     currency = {p.code: p.currency for p in history.projects.values()}
-    parks = measure.counted == Counted.PARKS or measure.kind == MeasureKind.OCCUPANCY
+    parks = measure.counts_parks
     openable = set() if parks else set(
         access.projects_visible_to(user)
         .filter(code__in=[item.code for item in measured.items])
